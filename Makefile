@@ -1,0 +1,41 @@
+# datacheck: `make demo` and `make test` work on a fresh machine; everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HYPOTHESIS_PROFILE ?= ci
+export HYPOTHESIS_PROFILE
+
+.PHONY: help install test test-thorough lint typecheck bench demo clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+
+install: $(STAMP)  ## create .venv and install datacheck (editable) with its extras
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev,beam]'
+	touch $(STAMP)
+
+test: install  ## run the whole test suite (hypothesis profile: ci)
+	$(BIN)/python -m pytest
+
+test-thorough: install  ## run the tests with many hypothesis examples
+	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest tests/property
+
+lint: install  ## ruff
+	$(BIN)/ruff check datacheck tests bench plugins
+
+typecheck: install  ## mypy --strict on the package
+	$(BIN)/mypy --strict datacheck
+
+bench: install  ## run the benchmarks; figures go to bench/RESULTS.md by hand
+	$(BIN)/python bench/bench_stats.py
+
+demo: install  ## profile the example dataset kept in the repo
+	@bash bench/../tests/data/demo.sh
+
+clean:  ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

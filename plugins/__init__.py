@@ -1,0 +1,1 @@
+"""datacheck plugins: pipeline stages beyond validation, discovered through the "datacheck.plugins" entry-point group."""
