@@ -1,0 +1,83 @@
+"""Logical feature types shared by profiles and schemas, and their mapping from Arrow types.
+
+A feature's type is the type of its *values*: a ``list<int64>`` column is an INT feature whose
+rows hold several values (the profile records value counts per row). Struct columns are not
+features themselves; their children are, under dotted paths (``a.b.c``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import pyarrow as pa
+
+__all__ = ["FeatureType", "feature_type_of", "is_list_type", "value_type"]
+
+
+class FeatureType(StrEnum):
+    """The logical type of a feature's values."""
+
+    INT = "int"
+    FLOAT = "float"
+    DECIMAL = "decimal"
+    STRING = "string"
+    BYTES = "bytes"
+    BOOL = "bool"
+    DATE = "date"
+    TIMESTAMP = "timestamp"
+    #: every value was missing, so the type could not be observed (an all-empty CSV column)
+    NULL = "null"
+
+
+def is_list_type(arrow_type: pa.DataType) -> bool:
+    """Whether values of this Arrow type are lists (list, large list, fixed-size list)."""
+    return bool(
+        pa.types.is_list(arrow_type)
+        or pa.types.is_large_list(arrow_type)
+        or pa.types.is_fixed_size_list(arrow_type)
+        or pa.types.is_list_view(arrow_type)
+        or pa.types.is_large_list_view(arrow_type)
+    )
+
+
+def value_type(arrow_type: pa.DataType) -> pa.DataType:
+    """The innermost value type: lists are unwrapped (at any depth), dictionaries decoded."""
+    while is_list_type(arrow_type):
+        arrow_type = arrow_type.value_type
+    if pa.types.is_dictionary(arrow_type):
+        arrow_type = arrow_type.value_type
+    return arrow_type
+
+
+def feature_type_of(arrow_type: pa.DataType) -> FeatureType | None:
+    """The feature type of an Arrow column type, or None where datacheck cannot profile it.
+
+    None is returned for maps, unions and other types with no feature meaning; callers list
+    such columns as skipped. Struct columns are handled by the caller (their children become
+    features) and also give None here.
+    """
+    t = value_type(arrow_type)
+    if pa.types.is_boolean(t):
+        return FeatureType.BOOL
+    if pa.types.is_integer(t):
+        return FeatureType.INT
+    if pa.types.is_floating(t):
+        return FeatureType.FLOAT
+    if pa.types.is_decimal(t):
+        return FeatureType.DECIMAL
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return FeatureType.STRING
+    if (
+        pa.types.is_binary(t)
+        or pa.types.is_large_binary(t)
+        or pa.types.is_fixed_size_binary(t)
+        or pa.types.is_binary_view(t)
+    ):
+        return FeatureType.BYTES
+    if pa.types.is_date(t):
+        return FeatureType.DATE
+    if pa.types.is_timestamp(t):
+        return FeatureType.TIMESTAMP
+    if pa.types.is_null(t):
+        return FeatureType.NULL
+    return None
