@@ -1,0 +1,103 @@
+"""Semantic checks on a schema that JSON Schema cannot express.
+
+Unique feature names, ``min <= max`` everywhere, a domain whose kind fits the feature type, and
+environments that do not contradict each other. Each problem is reported with the JSON pointer
+of the offending value in the schema document.
+"""
+
+from __future__ import annotations
+
+from datacheck._types import FeatureType
+from datacheck.schema._model import (
+    BoolDomain,
+    Domain,
+    FloatDomain,
+    IntDomain,
+    Schema,
+    StringDomain,
+)
+
+__all__ = ["schema_problems"]
+
+#: which feature types each domain kind may constrain
+_DOMAIN_TYPES: dict[type, frozenset[FeatureType]] = {
+    IntDomain: frozenset({FeatureType.INT}),
+    FloatDomain: frozenset({FeatureType.FLOAT, FeatureType.DECIMAL}),
+    StringDomain: frozenset({FeatureType.STRING, FeatureType.BYTES}),
+    BoolDomain: frozenset({FeatureType.BOOL}),
+}
+
+_DOMAIN_KIND: dict[type, str] = {
+    IntDomain: "int",
+    FloatDomain: "float",
+    StringDomain: "string",
+    BoolDomain: "bool",
+}
+
+
+def _min_max(
+    min_pointer: str, low: float | None, high: float | None, what: str
+) -> list[tuple[str, str]]:
+    if low is not None and high is not None and low > high:
+        return [(min_pointer, f"{what} min {low} is greater than max {high}; make min <= max")]
+    return []
+
+
+def _domain_problems(pointer: str, ftype: FeatureType, domain: Domain) -> list[tuple[str, str]]:
+    kind = _DOMAIN_KIND[type(domain)]
+    if ftype not in _DOMAIN_TYPES[type(domain)]:
+        return [
+            (
+                f"{pointer}/kind",
+                f"a {kind} domain cannot constrain a {ftype} feature; "
+                "change the domain kind or the feature type",
+            )
+        ]
+    if isinstance(domain, IntDomain | FloatDomain):
+        return _min_max(f"{pointer}/min", domain.min, domain.max, f"{kind} domain")
+    return []
+
+
+def schema_problems(schema: Schema) -> list[tuple[str, str]]:
+    """Every semantic problem of ``schema`` as ``(json_pointer, message)``, in document order."""
+    problems: list[tuple[str, str]] = []
+    d = schema.dataset
+    problems += _min_max("/dataset/min_row_count", d.min_row_count, d.max_row_count, "row count")
+    problems += _min_max(
+        "/dataset/min_row_count_ratio",
+        d.min_row_count_ratio,
+        d.max_row_count_ratio,
+        "row count ratio",
+    )
+    seen: dict[str, int] = {}
+    for i, f in enumerate(schema.features):
+        pointer = f"/features/{i}"
+        if f.name in seen:
+            problems.append(
+                (
+                    f"{pointer}/name",
+                    f"duplicate feature name {f.name!r} (also /features/{seen[f.name]}); "
+                    "give each feature one entry",
+                )
+            )
+        seen.setdefault(f.name, i)
+        if f.value_count is not None:
+            problems += _min_max(
+                f"{pointer}/value_count/min", f.value_count.min, f.value_count.max, "value count"
+            )
+        if f.unique is not None:
+            problems += _min_max(
+                f"{pointer}/unique/min", f.unique.min, f.unique.max, "unique count"
+            )
+        if f.domain is not None:
+            problems += _domain_problems(f"{pointer}/domain", f.type, f.domain)
+        both = sorted(set(f.in_environments) & set(f.not_in_environments))
+        if both:
+            problems.append(
+                (
+                    f"{pointer}/not_in_environments",
+                    f"environment {both[0]!r} is both in in_environments and "
+                    "not_in_environments; keep it in one",
+                )
+            )
+    return problems

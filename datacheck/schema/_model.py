@@ -1,0 +1,280 @@
+"""The schema model: frozen value objects for a dataset's contract with its data.
+
+A :class:`Schema` holds one :class:`Feature` per feature path and the dataset-level
+:class:`DatasetConstraints`. Every part is a frozen dataclass; build a changed schema with
+:func:`dataclasses.replace`. Serialisation to and from JSON lives in ``_serde.py``; the
+semantic checks (min <= max, unique names) in ``_check.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from datacheck._types import FeatureType
+
+__all__ = [
+    "FORMAT_VERSION",
+    "SEVERITY_LEVELS",
+    "BoolDomain",
+    "Comparator",
+    "ComparatorMethod",
+    "DatasetConstraints",
+    "DistributionConstraints",
+    "Domain",
+    "Feature",
+    "FloatDomain",
+    "IntDomain",
+    "Lifecycle",
+    "Presence",
+    "Schema",
+    "StringDomain",
+    "UniqueConstraints",
+    "ValueCount",
+]
+
+#: The shape of the schema document this release writes (``schemas/schema.v1.json``).
+FORMAT_VERSION = 1
+
+#: The severities a schema may assign to an anomaly code (the validation engine's ``Severity``).
+SEVERITY_LEVELS = ("error", "warning")
+
+
+class ComparatorMethod(StrEnum):
+    """A distance between two distributions of one feature (drift or skew)."""
+
+    JENSEN_SHANNON = "jensen_shannon"
+    L_INFINITY = "l_infinity"
+    PSI = "psi"
+    KS = "ks"
+    WASSERSTEIN = "wasserstein"
+
+
+class Lifecycle(StrEnum):
+    """Whether a feature is validated: a deprecated one stays in the schema, unchecked."""
+
+    ACTIVE = "active"
+    DEPRECATED = "deprecated"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Presence:
+    """How often a feature must be present (non-null) in the rows of a dataset."""
+
+    #: lowest allowed fraction of rows where the feature is present, in [0, 1]
+    min_fraction: float = 0.0
+    #: lowest allowed number of rows where the feature is present
+    min_count: int = 0
+
+    @property
+    def required(self) -> bool:
+        """Whether every row must hold the feature."""
+        return self.min_fraction >= 1.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValueCount:
+    """Bounds on the number of values per row of a list feature (None: unbounded)."""
+
+    min: int | None = None
+    max: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IntDomain:
+    """Integer values in a closed range (None: unbounded on that side)."""
+
+    min: int | None = None
+    max: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FloatDomain:
+    """Floating-point values in a closed range, optionally without NaN or infinities."""
+
+    min: float | None = None
+    max: float | None = None
+    disallow_nan: bool = False
+    disallow_inf: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StringDomain:
+    """The closed set of allowed string values (kept sorted and unique)."""
+
+    values: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Sorted and unique, so that equal domains compare equal and serialise identically.
+        object.__setattr__(self, "values", tuple(sorted(set(self.values))))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BoolDomain:
+    """Boolean values; only a bool column gets this domain."""
+
+
+#: The domain of a feature's values; the kind must match the feature's type.
+Domain = IntDomain | FloatDomain | StringDomain | BoolDomain
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DistributionConstraints:
+    """Constraints on how the values fall into the domain."""
+
+    #: lowest allowed fraction of values that lie inside the domain, in [0, 1]
+    min_domain_mass: float = 1.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UniqueConstraints:
+    """Bounds on the number of distinct values (FEATURE_TYPE_LOW/HIGH_UNIQUE)."""
+
+    min: int | None = None
+    max: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comparator:
+    """A drift or skew check: a distance method and the threshold it must stay under."""
+
+    method: ComparatorMethod
+    threshold: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Feature:
+    """One feature's constraints.
+
+    ``name`` is the feature path: a column name, or a dotted path (``a.b``) into struct columns,
+    as the profile names features.
+    """
+
+    name: str
+    type: FeatureType
+    presence: Presence = field(default_factory=Presence)
+    #: values per row, for list features only
+    value_count: ValueCount | None = None
+    domain: Domain | None = None
+    distribution: DistributionConstraints | None = None
+    unique: UniqueConstraints | None = None
+    drift_comparator: Comparator | None = None
+    skew_comparator: Comparator | None = None
+    #: when non-empty, the feature is expected only in these environments
+    in_environments: tuple[str, ...] = ()
+    #: the feature is not expected in these environments
+    not_in_environments: tuple[str, ...] = ()
+    lifecycle: Lifecycle = Lifecycle.ACTIVE
+    description: str = ""
+    #: anomaly code -> severity ("error" or "warning") for this feature
+    severity_overrides: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # A private copy: the caller's dict may change later. A plain dict (not a
+        # MappingProxyType) so that schemas pickle, as Beam workers need; treat it as read-only.
+        object.__setattr__(self, "severity_overrides", dict(self.severity_overrides))
+
+    @property
+    def deprecated(self) -> bool:
+        """Whether the feature is deprecated (kept in the schema but not validated)."""
+        return self.lifecycle is Lifecycle.DEPRECATED
+
+    def expected_in(self, environment: str | None, default_environments: tuple[str, ...]) -> bool:
+        """Whether the feature must be present in ``environment`` (TFDV's environment rules).
+
+        With no environment every feature is expected. Otherwise ``not_in_environments`` wins,
+        then ``in_environments`` when given; a feature naming neither is expected in the
+        schema's default environments, or everywhere when the schema names none.
+        """
+        if environment is None:
+            return True
+        if environment in self.not_in_environments:
+            return False
+        if self.in_environments:
+            return environment in self.in_environments
+        return not default_environments or environment in default_environments
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatasetConstraints:
+    """Constraints on the dataset as a whole."""
+
+    min_row_count: int | None = None
+    max_row_count: int | None = None
+    #: lowest allowed ratio of this dataset's row count to the baseline's
+    min_row_count_ratio: float | None = None
+    #: highest allowed ratio of this dataset's row count to the baseline's
+    max_row_count_ratio: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Schema:
+    """A dataset's schema: its features and dataset-level constraints.
+
+    ``format_version`` is the shape of the document (owned by datacheck); ``version`` is this
+    schema's revision, bumped on every change. Not hashable (it holds mappings); compare with
+    ``==``.
+    """
+
+    features: tuple[Feature, ...] = ()
+    dataset: DatasetConstraints = field(default_factory=DatasetConstraints)
+    #: environments a feature is expected in unless it says otherwise (e.g. TRAINING, SERVING)
+    default_environments: tuple[str, ...] = ()
+    #: anomaly code -> severity ("error" or "warning") for every feature
+    severity_overrides: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+    version: int = 1
+    format_version: int = FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "features", tuple(self.features))
+        object.__setattr__(self, "severity_overrides", dict(self.severity_overrides))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of this schema (checked by ``schemas/schema.v1.json``)."""
+        # Imported here: the serde module builds on this one.
+        from datacheck.schema._serde import schema_to_dict
+
+        return schema_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, document: Any, *, source: str = "<schema>") -> Schema:
+        """Build and check a schema from its JSON document.
+
+        Raises:
+            SchemaFormatError: the document is invalid; the message names ``source`` and the
+                JSON pointer of the problem.
+        """
+        from datacheck.schema._serde import schema_from_dict
+
+        return schema_from_dict(document, source=source)
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The feature paths, in schema order."""
+        return tuple(f.name for f in self.features)
+
+    def feature(self, name: str) -> Feature | None:
+        """The feature at path ``name``, or None when the schema has no such feature."""
+        for f in self.features:
+            if f.name == name:
+                return f
+        return None
+
+    def features_in(self, environment: str | None) -> tuple[Feature, ...]:
+        """The active features expected in ``environment`` (all active ones for None)."""
+        return tuple(
+            f
+            for f in self.features
+            if not f.deprecated and f.expected_in(environment, self.default_environments)
+        )
+
+    def severity_override(self, code: str, feature: str | None = None) -> str | None:
+        """The severity set for anomaly ``code``: the feature's, else the schema's, else None."""
+        if feature is not None:
+            f = self.feature(feature)
+            if f is not None and code in f.severity_overrides:
+                return f.severity_overrides[code]
+        return self.severity_overrides.get(code)

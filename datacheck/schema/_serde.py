@@ -1,0 +1,362 @@
+"""The schema document: JSON to and from :class:`Schema`, checked by ``schemas/schema.v1.json``.
+
+Loading runs, in order: JSON parsing, the format_version gate (older formats are migrated, a
+newer one is refused), the JSON Schema, then the semantic checks of ``_check.py``. Every failure
+is a :class:`SchemaFormatError` naming the file and the JSON pointer of the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from datacheck._types import FeatureType
+from datacheck.errors import InputError, InputNotFoundError, SchemaFormatError
+from datacheck.schema._check import schema_problems
+from datacheck.schema._model import (
+    FORMAT_VERSION,
+    BoolDomain,
+    Comparator,
+    ComparatorMethod,
+    DatasetConstraints,
+    DistributionConstraints,
+    Domain,
+    Feature,
+    FloatDomain,
+    IntDomain,
+    Lifecycle,
+    Presence,
+    Schema,
+    StringDomain,
+    UniqueConstraints,
+    ValueCount,
+)
+
+__all__ = [
+    "load_schema",
+    "save_schema",
+    "schema_from_dict",
+    "schema_from_json",
+    "schema_to_dict",
+    "schema_to_json",
+]
+
+#: format_version -> function turning a document of that format into the next one. Format 1 is
+#: the first published format, so there is nothing to migrate yet; format 2 adds its step here.
+_MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    here = Path(__file__).resolve().parent.parent
+    # Installed wheels carry the schemas inside the package; a source checkout has them at the
+    # repository root.
+    for candidate in (here / "_schemas", here.parent / "schemas"):
+        path = candidate / "schema.v1.json"
+        if path.is_file():
+            document = json.loads(path.read_text(encoding="utf-8"))
+            cls = jsonschema.validators.validator_for(document)
+            cls.check_schema(document)
+            validator: jsonschema.protocols.Validator = cls(document)
+            return validator
+    raise FileNotFoundError("schema.v1.json is missing from the datacheck installation")
+
+
+def _pointer(parts: Any) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts) or "/"
+
+
+def _bounds_to_dict(low: float | None, high: float | None) -> dict[str, Any]:
+    return {k: v for k, v in (("min", low), ("max", high)) if v is not None}
+
+
+def _domain_to_dict(domain: Domain) -> dict[str, Any]:
+    if isinstance(domain, IntDomain):
+        return {"kind": "int", **_bounds_to_dict(domain.min, domain.max)}
+    if isinstance(domain, FloatDomain):
+        out: dict[str, Any] = {"kind": "float", **_bounds_to_dict(domain.min, domain.max)}
+        if domain.disallow_nan:
+            out["disallow_nan"] = True
+        if domain.disallow_inf:
+            out["disallow_inf"] = True
+        return out
+    if isinstance(domain, StringDomain):
+        return {"kind": "string", "values": list(domain.values)}
+    return {"kind": "bool"}
+
+
+def _comparator_to_dict(c: Comparator) -> dict[str, Any]:
+    return {"method": str(c.method), "threshold": c.threshold}
+
+
+def _feature_to_dict(f: Feature) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": f.name,
+        "type": str(f.type),
+        "presence": {"min_fraction": f.presence.min_fraction, "min_count": f.presence.min_count},
+    }
+    if f.value_count is not None:
+        out["value_count"] = _bounds_to_dict(f.value_count.min, f.value_count.max)
+    if f.domain is not None:
+        out["domain"] = _domain_to_dict(f.domain)
+    if f.distribution is not None:
+        out["distribution"] = {"min_domain_mass": f.distribution.min_domain_mass}
+    if f.unique is not None:
+        out["unique"] = _bounds_to_dict(f.unique.min, f.unique.max)
+    if f.drift_comparator is not None:
+        out["drift_comparator"] = _comparator_to_dict(f.drift_comparator)
+    if f.skew_comparator is not None:
+        out["skew_comparator"] = _comparator_to_dict(f.skew_comparator)
+    if f.in_environments:
+        out["in_environments"] = list(f.in_environments)
+    if f.not_in_environments:
+        out["not_in_environments"] = list(f.not_in_environments)
+    if f.lifecycle is not Lifecycle.ACTIVE:
+        out["lifecycle"] = str(f.lifecycle)
+    if f.description:
+        out["description"] = f.description
+    if f.severity_overrides:
+        out["severity_overrides"] = dict(sorted(f.severity_overrides.items()))
+    return out
+
+
+def schema_to_dict(schema: Schema) -> dict[str, Any]:
+    """The JSON document of ``schema`` (defaults left out, so files stay short)."""
+    out: dict[str, Any] = {"format_version": schema.format_version, "version": schema.version}
+    if schema.description:
+        out["description"] = schema.description
+    if schema.default_environments:
+        out["default_environments"] = list(schema.default_environments)
+    if schema.severity_overrides:
+        out["severity_overrides"] = dict(sorted(schema.severity_overrides.items()))
+    d = schema.dataset
+    dataset = {
+        k: v
+        for k, v in (
+            ("min_row_count", d.min_row_count),
+            ("max_row_count", d.max_row_count),
+            ("min_row_count_ratio", d.min_row_count_ratio),
+            ("max_row_count_ratio", d.max_row_count_ratio),
+        )
+        if v is not None
+    }
+    if dataset:
+        out["dataset"] = dataset
+    out["features"] = [_feature_to_dict(f) for f in schema.features]
+    return out
+
+
+def schema_to_json(schema: Schema) -> str:
+    """The schema document as indented JSON text, ending with a newline."""
+    return json.dumps(schema_to_dict(schema), indent=2, ensure_ascii=False) + "\n"
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _domain_from_dict(d: Mapping[str, Any]) -> Domain:
+    kind = d["kind"]
+    if kind == "int":
+        return IntDomain(min=d.get("min"), max=d.get("max"))
+    if kind == "float":
+        return FloatDomain(
+            min=_float_or_none(d.get("min")),
+            max=_float_or_none(d.get("max")),
+            disallow_nan=d.get("disallow_nan", False),
+            disallow_inf=d.get("disallow_inf", False),
+        )
+    if kind == "string":
+        return StringDomain(values=tuple(d["values"]))
+    return BoolDomain()
+
+
+def _comparator_from_dict(d: Mapping[str, Any] | None) -> Comparator | None:
+    if d is None:
+        return None
+    return Comparator(method=ComparatorMethod(d["method"]), threshold=float(d["threshold"]))
+
+
+def _feature_from_dict(d: Mapping[str, Any]) -> Feature:
+    presence = d.get("presence", {})
+    vc = d.get("value_count")
+    unique = d.get("unique")
+    dist = d.get("distribution")
+    return Feature(
+        name=d["name"],
+        type=FeatureType(d["type"]),
+        presence=Presence(
+            min_fraction=float(presence.get("min_fraction", 0.0)),
+            min_count=presence.get("min_count", 0),
+        ),
+        value_count=None if vc is None else ValueCount(min=vc.get("min"), max=vc.get("max")),
+        domain=None if "domain" not in d else _domain_from_dict(d["domain"]),
+        distribution=None
+        if dist is None
+        else DistributionConstraints(min_domain_mass=float(dist.get("min_domain_mass", 1.0))),
+        unique=None
+        if unique is None
+        else UniqueConstraints(min=unique.get("min"), max=unique.get("max")),
+        drift_comparator=_comparator_from_dict(d.get("drift_comparator")),
+        skew_comparator=_comparator_from_dict(d.get("skew_comparator")),
+        in_environments=tuple(d.get("in_environments", ())),
+        not_in_environments=tuple(d.get("not_in_environments", ())),
+        lifecycle=Lifecycle(d.get("lifecycle", "active")),
+        description=d.get("description", ""),
+        severity_overrides=d.get("severity_overrides", {}),
+    )
+
+
+def _migrate(document: dict[str, Any], source: str) -> dict[str, Any]:
+    version = document.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise SchemaFormatError(
+            f"{source}: /format_version: missing or not an integer; "
+            f"set it to {FORMAT_VERSION} for this release's format"
+        )
+    if version > FORMAT_VERSION:
+        raise SchemaFormatError(
+            f"{source}: /format_version: {version} is newer than this release knows "
+            f"({FORMAT_VERSION}); upgrade datacheck to read it"
+        )
+    while version < FORMAT_VERSION:
+        step = _MIGRATIONS.get(version)
+        if step is None:
+            raise SchemaFormatError(
+                f"{source}: /format_version: {version} is not a datacheck schema format; "
+                f"the first one is 1"
+            )
+        document = step(document)
+        version = document["format_version"]
+    return document
+
+
+def schema_from_dict(document: Any, *, source: str = "<schema>") -> Schema:
+    """Build a :class:`Schema` from its JSON document, checking it fully.
+
+    Args:
+        document: the parsed JSON document.
+        source: what to call the document in error messages (usually its file path).
+
+    Raises:
+        SchemaFormatError: the document is not a valid schema; the message names ``source`` and
+            the JSON pointer of the first problem.
+    """
+    if not isinstance(document, dict):
+        raise SchemaFormatError(
+            f"{source}: /: a schema document is a JSON object, not {type(document).__name__}"
+        )
+    document = _migrate(document, source)
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
+    if error is not None:
+        parts = list(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            # Point at the unknown key itself: that is where the typo is.
+            known = error.schema.get("properties", {})
+            parts += sorted(k for k in error.instance if k not in known)[:1]
+        raise SchemaFormatError(
+            f"{source}: {_pointer(parts)}: {error.message}; "
+            "see schemas/schema.v1.json for the allowed keys and values"
+        )
+    d = document.get("dataset", {})
+    schema = Schema(
+        format_version=document["format_version"],
+        version=document["version"],
+        description=document.get("description", ""),
+        default_environments=tuple(document.get("default_environments", ())),
+        severity_overrides=document.get("severity_overrides", {}),
+        dataset=DatasetConstraints(
+            min_row_count=d.get("min_row_count"),
+            max_row_count=d.get("max_row_count"),
+            min_row_count_ratio=_float_or_none(d.get("min_row_count_ratio")),
+            max_row_count_ratio=_float_or_none(d.get("max_row_count_ratio")),
+        ),
+        features=tuple(_feature_from_dict(f) for f in document["features"]),
+    )
+    problems = schema_problems(schema)
+    if problems:
+        pointer, message = problems[0]
+        raise SchemaFormatError(f"{source}: {pointer}: {message}")
+    return schema
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON; Python's parser accepts them unless told otherwise.
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def schema_from_json(text: str | bytes, *, source: str = "<schema>") -> Schema:
+    """Parse and check a schema document given as JSON text.
+
+    Raises:
+        SchemaFormatError: malformed JSON (with line and column) or an invalid document.
+    """
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise SchemaFormatError(
+            f"{source}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}; "
+            "fix the JSON syntax"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise SchemaFormatError(
+            f"{source}: not UTF-8 text ({exc.reason}); save it as UTF-8"
+        ) from None
+    except ValueError as exc:  # from _refuse_constant
+        raise SchemaFormatError(f"{source}: {exc}; write a finite number") from None
+    return schema_from_dict(document, source=source)
+
+
+def load_schema(path: str | os.PathLike[str]) -> Schema:
+    """Read and check the schema document at ``path``.
+
+    Raises:
+        InputNotFoundError: there is no file at ``path``.
+        InputError: the file cannot be read.
+        SchemaFormatError: the document is malformed or invalid; the message names the file and
+            the JSON pointer of the problem.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise InputNotFoundError(f"{p}: no such schema file; check the path") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read the schema file: {exc.strerror}") from None
+    return schema_from_json(data, source=str(p))
+
+
+def save_schema(schema: Schema, path: str | os.PathLike[str]) -> None:
+    """Write ``schema`` as JSON to ``path`` atomically (a reader never sees half a file).
+
+    Raises:
+        SchemaFormatError: the schema breaks a semantic rule (min > max, duplicate names), so it
+            would not load again.
+    """
+    p = Path(path)
+    problems = schema_problems(schema)
+    if problems:
+        pointer, message = problems[0]
+        raise SchemaFormatError(f"{p}: {pointer}: {message}")
+    write_text_atomic(p, schema_to_json(schema))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same directory."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
