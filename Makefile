@@ -16,7 +16,7 @@ install: $(STAMP)  ## create .venv and install datacheck (editable) with its ext
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,beam]'
+	$(BIN)/python -m pip install -q -e '.[dev,beam,tfdv]'
 	touch $(STAMP)
 
 test: install  ## run the whole test suite (hypothesis profile: ci)
