@@ -13,12 +13,21 @@ from datacheck.errors import (
     StoreError,
 )
 from datacheck.schema import Feature, Schema, load_schema, save_schema
+from datacheck.stats import (
+    DatasetProfile,
+    FeatureStatistics,
+    StatsOptions,
+    load_profile,
+    save_profile,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DatacheckError",
+    "DatasetProfile",
     "Feature",
+    "FeatureStatistics",
     "InputError",
     "InputNotFoundError",
     "MissingExtraError",
@@ -26,8 +35,11 @@ __all__ = [
     "ProfileFormatError",
     "Schema",
     "SchemaFormatError",
+    "StatsOptions",
     "StoreError",
     "__version__",
+    "load_profile",
     "load_schema",
+    "save_profile",
     "save_schema",
 ]

@@ -1,0 +1,138 @@
+"""The statistics document on disk: checking it, reading it, writing it atomically.
+
+Loading runs JSON parsing (NaN and Infinity literals refused), the format_version gate, then
+``schemas/statistics.v1.json``. Every failure is a :class:`ProfileFormatError` naming the file
+and the JSON pointer of the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from datacheck.errors import InputError, InputNotFoundError, ProfileFormatError
+from datacheck.stats._profile import FORMAT_VERSION, DatasetProfile
+
+__all__ = ["check_document", "load_profile", "profile_to_json", "save_profile"]
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    here = Path(__file__).resolve().parent.parent
+    # Installed wheels carry the schemas inside the package; a source checkout has them at the
+    # repository root.
+    for candidate in (here / "_schemas", here.parent / "schemas"):
+        path = candidate / "statistics.v1.json"
+        if path.is_file():
+            document = json.loads(path.read_text(encoding="utf-8"))
+            cls = jsonschema.validators.validator_for(document)
+            cls.check_schema(document)
+            validator: jsonschema.protocols.Validator = cls(document)
+            return validator
+    raise FileNotFoundError("statistics.v1.json is missing from the datacheck installation")
+
+
+def _pointer(parts: Any) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts) or "/"
+
+
+def check_document(document: Any, *, source: str = "<profile>") -> None:
+    """Check a parsed statistics document against the format gate and the JSON Schema.
+
+    Raises:
+        ProfileFormatError: naming ``source`` and the JSON pointer of the first problem.
+    """
+    if not isinstance(document, dict):
+        raise ProfileFormatError(
+            f"{source}: /: a profile document is a JSON object, not {type(document).__name__}"
+        )
+    version = document.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ProfileFormatError(
+            f"{source}: /format_version: missing or not an integer; "
+            f"regenerate the profile with `datacheck stats`"
+        )
+    if version > FORMAT_VERSION:
+        raise ProfileFormatError(
+            f"{source}: /format_version: {version} is newer than this release knows "
+            f"({FORMAT_VERSION}); upgrade datacheck to read it"
+        )
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
+    if error is not None:
+        parts = list(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            # Point at the unknown key itself: that is where the problem is.
+            known = error.schema.get("properties", {})
+            parts += sorted(k for k in error.instance if k not in known)[:1]
+        raise ProfileFormatError(
+            f"{source}: {_pointer(parts)}: {error.message}; "
+            "see schemas/statistics.v1.json for the allowed keys and values"
+        )
+
+
+def profile_to_json(profile: DatasetProfile) -> str:
+    """The profile as JSON text (never NaN or Infinity literals)."""
+    return json.dumps(profile.to_dict(), allow_nan=False, indent=1) + "\n"
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON; Python's parser accepts them unless told otherwise.
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def load_profile(path: str | os.PathLike[str]) -> DatasetProfile:
+    """Read and check the profile document at ``path``.
+
+    Raises:
+        InputNotFoundError: there is no file at ``path``.
+        InputError: the file cannot be read.
+        ProfileFormatError: the document is malformed or invalid; the message names the file
+            and the JSON pointer of the problem.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise InputNotFoundError(f"{p}: no such profile file; check the path") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read the profile file: {exc.strerror}") from None
+    try:
+        document = json.loads(data, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise ProfileFormatError(
+            f"{p}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}; "
+            "regenerate the profile with `datacheck stats`"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ProfileFormatError(f"{p}: not UTF-8 text ({exc.reason})") from None
+    except ValueError as exc:  # from _refuse_constant
+        raise ProfileFormatError(f"{p}: {exc}; write non-finite floats as strings") from None
+    try:
+        return DatasetProfile.from_dict(document, source=str(p))
+    except (KeyError, ValueError, TypeError) as exc:
+        if isinstance(exc, ProfileFormatError):
+            raise
+        # The JSON Schema passed, so this is a value it cannot express (a bad base64 sketch).
+        raise ProfileFormatError(f"{p}: invalid value: {exc}") from None
+
+
+def save_profile(profile: DatasetProfile, path: str | os.PathLike[str]) -> None:
+    """Write ``profile`` as JSON to ``path`` atomically (a reader never sees half a file)."""
+    p = Path(path)
+    text = profile_to_json(profile)
+    fd, tmp = tempfile.mkstemp(dir=p.parent or ".", prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
