@@ -1,0 +1,40 @@
+"""Validation: anomaly codes, the report, drift and skew distances, dataset and row checks.
+
+:func:`validate_statistics` checks a profile against a schema (and, with a baseline or serving
+profile, measures drift and skew); :func:`validate_batches` checks every row and splits the
+rows into valid and quarantined ones.
+"""
+
+from __future__ import annotations
+
+from datacheck.validate._codes import DEFAULT_SEVERITY, AnomalyCode, Severity
+from datacheck.validate._distances import (
+    CATEGORICAL_DISTANCES,
+    NUMERIC_DISTANCES,
+    CategoricalCounts,
+    QuantileSketch,
+)
+from datacheck.validate._report import (
+    REPORT_FORMAT_VERSION,
+    Anomaly,
+    DriftMeasurement,
+    MeasurementKind,
+    ReportSummary,
+    ValidationReport,
+)
+
+__all__ = [
+    "CATEGORICAL_DISTANCES",
+    "DEFAULT_SEVERITY",
+    "NUMERIC_DISTANCES",
+    "REPORT_FORMAT_VERSION",
+    "Anomaly",
+    "AnomalyCode",
+    "CategoricalCounts",
+    "DriftMeasurement",
+    "MeasurementKind",
+    "QuantileSketch",
+    "ReportSummary",
+    "Severity",
+    "ValidationReport",
+]

@@ -1,0 +1,78 @@
+"""Anomaly codes and severities: the stable vocabulary of every validation report.
+
+Codes reuse the names of TFDV's ``AnomalyInfo.Type`` where the meaning is the same, so that
+users who come from TFDV recognise them; codes TFDV lacks (PSI, KS, Wasserstein, missing
+statistics) follow the same style. ``schemas/report.v1.json`` lists the same codes; a test keeps
+the two in step.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["DEFAULT_SEVERITY", "AnomalyCode", "Severity"]
+
+
+class Severity(StrEnum):
+    """How bad an anomaly is: an error fails validation (exit 1), a warning does not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class AnomalyCode(StrEnum):
+    """Every anomaly datacheck reports."""
+
+    # Columns and types
+    SCHEMA_MISSING_COLUMN = "SCHEMA_MISSING_COLUMN"
+    SCHEMA_NEW_COLUMN = "SCHEMA_NEW_COLUMN"
+    UNEXPECTED_DATA_TYPE = "UNEXPECTED_DATA_TYPE"
+    # Presence
+    FEATURE_TYPE_LOW_FRACTION_PRESENT = "FEATURE_TYPE_LOW_FRACTION_PRESENT"
+    FEATURE_TYPE_LOW_NUMBER_PRESENT = "FEATURE_TYPE_LOW_NUMBER_PRESENT"
+    FEATURE_TYPE_NOT_PRESENT = "FEATURE_TYPE_NOT_PRESENT"
+    # Values per row of list features
+    FEATURE_TYPE_LOW_NUMBER_VALUES = "FEATURE_TYPE_LOW_NUMBER_VALUES"
+    FEATURE_TYPE_HIGH_NUMBER_VALUES = "FEATURE_TYPE_HIGH_NUMBER_VALUES"
+    # Domains
+    ENUM_TYPE_UNEXPECTED_STRING_VALUES = "ENUM_TYPE_UNEXPECTED_STRING_VALUES"
+    INT_TYPE_BIG_INT = "INT_TYPE_BIG_INT"
+    INT_TYPE_SMALL_INT = "INT_TYPE_SMALL_INT"
+    FLOAT_TYPE_BIG_FLOAT = "FLOAT_TYPE_BIG_FLOAT"
+    FLOAT_TYPE_SMALL_FLOAT = "FLOAT_TYPE_SMALL_FLOAT"
+    FLOAT_TYPE_HAS_NAN = "FLOAT_TYPE_HAS_NAN"
+    FLOAT_TYPE_HAS_INF = "FLOAT_TYPE_HAS_INF"
+    BOOL_TYPE_UNEXPECTED_STRING = "BOOL_TYPE_UNEXPECTED_STRING"
+    BOOL_TYPE_UNEXPECTED_INT = "BOOL_TYPE_UNEXPECTED_INT"
+    BOOL_TYPE_UNEXPECTED_FLOAT = "BOOL_TYPE_UNEXPECTED_FLOAT"
+    # Distinct values
+    FEATURE_TYPE_HIGH_UNIQUE = "FEATURE_TYPE_HIGH_UNIQUE"
+    FEATURE_TYPE_LOW_UNIQUE = "FEATURE_TYPE_LOW_UNIQUE"
+    # Dataset size
+    DATASET_LOW_NUM_EXAMPLES = "DATASET_LOW_NUM_EXAMPLES"
+    DATASET_HIGH_NUM_EXAMPLES = "DATASET_HIGH_NUM_EXAMPLES"
+    COMPARATOR_LOW_NUM_EXAMPLES = "COMPARATOR_LOW_NUM_EXAMPLES"
+    COMPARATOR_HIGH_NUM_EXAMPLES = "COMPARATOR_HIGH_NUM_EXAMPLES"
+    # Drift and skew distances
+    COMPARATOR_L_INFTY_HIGH = "COMPARATOR_L_INFTY_HIGH"
+    COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH = "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH"
+    COMPARATOR_PSI_HIGH = "COMPARATOR_PSI_HIGH"
+    COMPARATOR_KS_HIGH = "COMPARATOR_KS_HIGH"
+    COMPARATOR_WASSERSTEIN_HIGH = "COMPARATOR_WASSERSTEIN_HIGH"
+    # A comparison the profiles cannot support
+    STATS_NOT_AVAILABLE = "STATS_NOT_AVAILABLE"
+
+
+_W = Severity.WARNING
+_E = Severity.ERROR
+
+#: The severity of each code unless the schema overrides it. Distance codes are errors: their
+#: thresholds are effect sizes measured on real data (see ``datacheck.schema._defaults``).
+#: Missing statistics and high cardinality are warnings: they say "could not check" or "look".
+DEFAULT_SEVERITY: dict[AnomalyCode, Severity] = {
+    code: _E for code in AnomalyCode
+} | {
+    AnomalyCode.STATS_NOT_AVAILABLE: _W,
+    AnomalyCode.FEATURE_TYPE_HIGH_UNIQUE: _W,
+    AnomalyCode.FEATURE_TYPE_LOW_UNIQUE: _W,
+}

@@ -1,0 +1,245 @@
+"""Distances between two distributions of one feature, as effect sizes (never p-values).
+
+Numeric features are compared through their KLL quantile sketches:
+
+- **Jensen-Shannon divergence** over *quantile* bins of the baseline: the bin edges are the
+  baseline's quantiles at ranks 1/B, 2/B, ... (B = :data:`QUANTILE_BINS`), and the masses of both
+  sides in those bins come from each sketch's CDF. Equal-width bins (TFDV's approximation) put
+  almost all mass of a long-tailed column into one or two bins and turn sampling noise into
+  large divergences; quantile bins hold equal baseline mass each. Log base 2, so JSD is in [0, 1].
+- **PSI** (population stability index) over the same bins, natural log, with both masses
+  floored at :data:`PSI_EPSILON` so that an empty bin gives a large, finite value.
+- **KS statistic**: the largest difference of the two CDFs, evaluated at the quantiles of both
+  sketches (from either side of each point), in [0, 1].
+- **Normalized Wasserstein-1**: the mean absolute difference of the two quantile functions over
+  :data:`WASSERSTEIN_GRID` evenly spaced ranks, divided by the baseline's interquartile range
+  (or, when that is zero, its full range; when that is zero too, by 1). A value of 0.5 means
+  "the distribution moved by half an IQR on average".
+- **L-infinity** over the same quantile-bin masses (the largest change of one bin's mass).
+
+Categorical features are compared through value counts (exact when the profile has them, else
+top-k with everything else lumped into an "other" bin): L-infinity over the frequencies,
+Jensen-Shannon (base 2) and PSI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "CATEGORICAL_DISTANCES",
+    "NUMERIC_DISTANCES",
+    "PSI_EPSILON",
+    "QUANTILE_BINS",
+    "WASSERSTEIN_GRID",
+    "CategoricalCounts",
+    "QuantileSketch",
+    "aligned_frequencies",
+    "jensen_shannon",
+    "ks_statistic",
+    "l_infinity",
+    "numeric_jensen_shannon",
+    "numeric_l_infinity",
+    "numeric_psi",
+    "psi",
+    "quantile_bin_masses",
+    "wasserstein_normalized",
+]
+
+#: number of baseline-quantile bins for numeric JSD, PSI and L-infinity (deciles, as PSI
+#: practice uses)
+QUANTILE_BINS = 10
+#: floor of a bin's mass in PSI, so that an empty bin gives a large but finite term
+PSI_EPSILON = 1e-4
+#: ranks at which the quantile functions are compared for the Wasserstein distance
+WASSERSTEIN_GRID = 200
+
+Floats = npt.NDArray[np.float64]
+
+
+class QuantileSketch(Protocol):
+    """What the numeric distances need of a quantile sketch (DataSketches' KLL has it)."""
+
+    @property
+    def n(self) -> int: ...
+
+    def is_empty(self) -> bool: ...
+
+    def get_quantiles(self, ranks: Sequence[float], inclusive: bool = False) -> list[float]: ...
+
+    def get_pmf(self, split_points: Sequence[float], inclusive: bool = False) -> list[float]: ...
+
+    def get_cdf(self, split_points: Sequence[float], inclusive: bool = False) -> list[float]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CategoricalCounts:
+    """Value counts of a categorical feature, exact or the top values only."""
+
+    #: value -> count (weighted counts allowed)
+    counts: Mapping[str, float] = field(default_factory=dict)
+    #: the number of values of the feature, including those not in ``counts``
+    total: float
+    #: whether ``counts`` lists every value (a value not listed has count 0)
+    exact: bool
+
+
+def quantile_bin_masses(
+    baseline: QuantileSketch, current: QuantileSketch, bins: int = QUANTILE_BINS
+) -> tuple[Floats, Floats]:
+    """The masses of both sides in the baseline's quantile bins (each sums to 1).
+
+    Edges are the distinct baseline quantiles at ranks 1/bins ... (bins-1)/bins; a column with
+    few distinct values gets fewer bins, one per distinct edge.
+    """
+    ranks = np.linspace(0.0, 1.0, bins + 1)[1:-1]
+    edges = np.unique(np.asarray(baseline.get_quantiles(ranks.tolist()), dtype=np.float64))
+    edges = edges[np.isfinite(edges)]
+    p = np.asarray(baseline.get_pmf(edges.tolist()), dtype=np.float64)
+    q = np.asarray(current.get_pmf(edges.tolist()), dtype=np.float64)
+    return p / p.sum(), q / q.sum()
+
+
+def jensen_shannon(p: Floats, q: Floats) -> float:
+    """Jensen-Shannon divergence of two aligned distributions, log base 2, in [0, 1]."""
+    m = 0.5 * (p + q)
+    return float(np.clip(0.5 * (_kl(p, m) + _kl(q, m)), 0.0, 1.0))
+
+
+def _kl(p: Floats, m: Floats) -> float:
+    # 0 * log(0 / m) is 0 by convention; m > 0 wherever p > 0.
+    nz = p > 0
+    return float(np.sum(p[nz] * np.log2(p[nz] / m[nz])))
+
+
+def psi(p: Floats, q: Floats) -> float:
+    """Population stability index of ``q`` against ``p`` (natural log), >= 0."""
+    pe = np.maximum(p, PSI_EPSILON)
+    qe = np.maximum(q, PSI_EPSILON)
+    return float(max(np.sum((qe - pe) * np.log(qe / pe)), 0.0))
+
+
+def l_infinity(p: Floats, q: Floats) -> float:
+    """The largest absolute difference of two aligned distributions, in [0, 1]."""
+    return float(np.max(np.abs(p - q))) if p.size else 0.0
+
+
+def numeric_jensen_shannon(baseline: QuantileSketch, current: QuantileSketch) -> float:
+    """JSD over the baseline's quantile bins (see the module docstring)."""
+    return jensen_shannon(*quantile_bin_masses(baseline, current))
+
+
+def numeric_psi(baseline: QuantileSketch, current: QuantileSketch) -> float:
+    """PSI over the baseline's quantile bins."""
+    return psi(*quantile_bin_masses(baseline, current))
+
+
+def numeric_l_infinity(baseline: QuantileSketch, current: QuantileSketch) -> float:
+    """L-infinity over the baseline's quantile-bin masses."""
+    return l_infinity(*quantile_bin_masses(baseline, current))
+
+
+def _support(baseline: QuantileSketch, current: QuantileSketch) -> Floats:
+    ranks = np.linspace(0.0, 1.0, 201).tolist()
+    points = np.concatenate(
+        [np.asarray(s.get_quantiles(ranks), dtype=np.float64) for s in (baseline, current)]
+    )
+    points = np.unique(points)
+    return points[np.isfinite(points)]
+
+
+def ks_statistic(baseline: QuantileSketch, current: QuantileSketch) -> float:
+    """The Kolmogorov-Smirnov statistic: the largest gap between the two CDFs, in [0, 1]."""
+    points = _support(baseline, current).tolist()
+    if not points:
+        return 0.0
+    gaps = [
+        np.abs(
+            np.asarray(baseline.get_cdf(points, inclusive=inc)[:-1])
+            - np.asarray(current.get_cdf(points, inclusive=inc)[:-1])
+        )
+        for inc in (False, True)
+    ]
+    return float(min(max(g.max() for g in gaps), 1.0))
+
+
+def wasserstein_normalized(baseline: QuantileSketch, current: QuantileSketch) -> float:
+    """Wasserstein-1 distance divided by the baseline's IQR (else range, else 1); >= 0."""
+    ranks = ((np.arange(WASSERSTEIN_GRID) + 0.5) / WASSERSTEIN_GRID).tolist()
+    qb = np.asarray(baseline.get_quantiles(ranks), dtype=np.float64)
+    qc = np.asarray(current.get_quantiles(ranks), dtype=np.float64)
+    finite = np.isfinite(qb) & np.isfinite(qc)
+    if not finite.any():
+        return 0.0
+    distance = float(np.mean(np.abs(qb[finite] - qc[finite])))
+    q25, q75, q0, q1 = baseline.get_quantiles([0.25, 0.75, 0.0, 1.0])
+    scale = q75 - q25
+    if not (np.isfinite(scale) and scale > 0):
+        scale = q1 - q0
+    if not (np.isfinite(scale) and scale > 0):
+        scale = 1.0
+    return distance / float(scale)
+
+
+def aligned_frequencies(
+    baseline: CategoricalCounts, current: CategoricalCounts
+) -> tuple[list[str], Floats, Floats]:
+    """Labels and aligned frequencies of both sides, with an "other" bin where needed.
+
+    A value gets its own bin when its count is known on both sides: listed there, or that
+    side's counts are exact (so an unlisted value has count 0). Everything else on each side
+    (values beyond its top-k) goes to one trailing "other" bin, which is left out when it is
+    empty on both sides. Frequencies are shares of each side's total.
+    """
+    b_keys, c_keys = set(baseline.counts), set(current.counts)
+    keys = sorted(
+        k
+        for k in b_keys | c_keys
+        if (k in b_keys or baseline.exact) and (k in c_keys or current.exact)
+    )
+    p = np.array([baseline.counts.get(k, 0.0) for k in keys], dtype=np.float64)
+    q = np.array([current.counts.get(k, 0.0) for k in keys], dtype=np.float64)
+    p_other = max(baseline.total - p.sum(), 0.0)
+    q_other = max(current.total - q.sum(), 0.0)
+    if p_other > 0 or q_other > 0:
+        keys.append("<other>")
+        p = np.append(p, p_other)
+        q = np.append(q, q_other)
+    p_total, q_total = p.sum(), q.sum()
+    return (
+        keys,
+        p / p_total if p_total > 0 else p,
+        q / q_total if q_total > 0 else q,
+    )
+
+
+def _categorical(
+    fn: Callable[[Floats, Floats], float],
+) -> Callable[[CategoricalCounts, CategoricalCounts], float]:
+    def distance(baseline: CategoricalCounts, current: CategoricalCounts) -> float:
+        _, p, q = aligned_frequencies(baseline, current)
+        return fn(p, q)
+
+    return distance
+
+
+#: comparator method name -> distance between two quantile sketches
+NUMERIC_DISTANCES: dict[str, Callable[[QuantileSketch, QuantileSketch], float]] = {
+    "jensen_shannon": numeric_jensen_shannon,
+    "psi": numeric_psi,
+    "ks": ks_statistic,
+    "wasserstein": wasserstein_normalized,
+    "l_infinity": numeric_l_infinity,
+}
+
+#: comparator method name -> distance between two sets of value counts
+CATEGORICAL_DISTANCES: dict[str, Callable[[CategoricalCounts, CategoricalCounts], float]] = {
+    "l_infinity": _categorical(l_infinity),
+    "jensen_shannon": _categorical(jensen_shannon),
+    "psi": _categorical(psi),
+}

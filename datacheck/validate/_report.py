@@ -1,0 +1,246 @@
+"""The validation report: anomalies, drift and skew measurements, a summary and a verdict.
+
+Every part is a frozen value. :meth:`ValidationReport.to_dict` gives the JSON document checked
+by ``schemas/report.v1.json``; :meth:`ValidationReport.from_dict` reads it back (and checks it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from datacheck.errors import InputError
+from datacheck.validate._codes import AnomalyCode, Severity
+
+__all__ = [
+    "REPORT_FORMAT_VERSION",
+    "Anomaly",
+    "DriftMeasurement",
+    "MeasurementKind",
+    "ReportSummary",
+    "ValidationReport",
+]
+
+#: The shape of the report document this release writes (``schemas/report.v1.json``).
+REPORT_FORMAT_VERSION = 1
+
+
+class MeasurementKind(StrEnum):
+    """What a distance compares: this data with a baseline (drift) or with serving data (skew)."""
+
+    DRIFT = "drift"
+    SKEW = "skew"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Anomaly:
+    """One problem found in the data.
+
+    ``measured`` and ``expected`` are JSON values (numbers, strings, lists, small objects); a
+    non-finite float is written to JSON as the string ``"inf"``, ``"-inf"`` or ``"nan"``.
+    """
+
+    code: AnomalyCode
+    severity: Severity
+    #: the feature path, or None for a dataset-level anomaly (row counts)
+    path: str | None
+    #: one sentence a person understands, naming the feature and what was expected
+    message: str
+    measured: Any = None
+    expected: Any = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DriftMeasurement:
+    """One distance between this data's distribution of a feature and a reference one."""
+
+    #: the feature path, or None for the dataset's row-count ratio
+    path: str | None
+    kind: MeasurementKind
+    #: a comparator method name (``jensen_shannon``, ``psi``, ...) or ``row_count_ratio``
+    method: str
+    distance: float
+    #: the limit the distance is held to, or None where the schema sets none
+    threshold: float | None
+    #: whether the distance is over its threshold
+    exceeded: bool
+    #: whether the schema's comparator uses this method, so that exceeding it is an anomaly;
+    #: the other methods are measured for information
+    enforced: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportSummary:
+    """Counts that describe what was validated."""
+
+    row_count: int
+    baseline_row_count: int | None = None
+    serving_row_count: int | None = None
+    features_checked: int = 0
+    environment: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValidationReport:
+    """The outcome of a validation: anomalies (stable codes) and every measured distance."""
+
+    anomalies: tuple[Anomaly, ...] = ()
+    measurements: tuple[DriftMeasurement, ...] = ()
+    summary: ReportSummary = field(default_factory=lambda: ReportSummary(row_count=0))
+    format_version: int = REPORT_FORMAT_VERSION
+
+    @property
+    def errors(self) -> tuple[Anomaly, ...]:
+        """The error-level anomalies."""
+        return tuple(a for a in self.anomalies if a.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Anomaly, ...]:
+        """The warning-level anomalies."""
+        return tuple(a for a in self.anomalies if a.severity is Severity.WARNING)
+
+    @property
+    def verdict(self) -> str:
+        """``"fail"`` when any anomaly is an error, else ``"pass"``."""
+        return "fail" if self.errors else "pass"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of this report (checked by ``schemas/report.v1.json``)."""
+        s = self.summary
+        return {
+            "format_version": self.format_version,
+            "verdict": self.verdict,
+            "summary": {
+                "row_count": s.row_count,
+                "baseline_row_count": s.baseline_row_count,
+                "serving_row_count": s.serving_row_count,
+                "features_checked": s.features_checked,
+                "environment": s.environment,
+                "error_count": len(self.errors),
+                "warning_count": len(self.warnings),
+            },
+            "anomalies": [
+                {
+                    "code": str(a.code),
+                    "severity": str(a.severity),
+                    "path": a.path,
+                    "message": a.message,
+                    "measured": _json_safe(a.measured),
+                    "expected": _json_safe(a.expected),
+                }
+                for a in self.anomalies
+            ],
+            "measurements": [
+                {
+                    "path": m.path,
+                    "kind": str(m.kind),
+                    "method": m.method,
+                    "distance": _json_safe(m.distance),
+                    "threshold": m.threshold,
+                    "exceeded": m.exceeded,
+                    "enforced": m.enforced,
+                }
+                for m in self.measurements
+            ],
+        }
+
+    def to_json(self) -> str:
+        """The report document as indented JSON text."""
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, document: Any, *, source: str = "<report>") -> ValidationReport:
+        """Read a report document back.
+
+        Raises:
+            InputError: the document fails ``schemas/report.v1.json``; the message names
+                ``source`` and the JSON pointer of the problem.
+        """
+        error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
+        if error is not None:
+            pointer = "".join(f"/{p}" for p in error.absolute_path) or "/"
+            raise InputError(
+                f"{source}: not a datacheck report at {pointer}: {error.message}; "
+                "write it with `datacheck validate --format json`"
+            )
+        s = document["summary"]
+        return cls(
+            anomalies=tuple(
+                Anomaly(
+                    code=AnomalyCode(a["code"]),
+                    severity=Severity(a["severity"]),
+                    path=a["path"],
+                    message=a["message"],
+                    measured=_from_json_safe(a["measured"]),
+                    expected=_from_json_safe(a["expected"]),
+                )
+                for a in document["anomalies"]
+            ),
+            measurements=tuple(
+                DriftMeasurement(
+                    path=m["path"],
+                    kind=MeasurementKind(m["kind"]),
+                    method=m["method"],
+                    distance=float(m["distance"]),
+                    threshold=m["threshold"],
+                    exceeded=m["exceeded"],
+                    enforced=m["enforced"],
+                )
+                for m in document["measurements"]
+            ),
+            summary=ReportSummary(
+                row_count=s["row_count"],
+                baseline_row_count=s["baseline_row_count"],
+                serving_row_count=s["serving_row_count"],
+                features_checked=s["features_checked"],
+                environment=s["environment"],
+            ),
+            format_version=document["format_version"],
+        )
+
+
+_NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+def _json_safe(value: Any) -> Any:
+    # JSON has no NaN or infinity; strict parsers reject them, so they travel as strings.
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _from_json_safe(value: Any) -> Any:
+    if isinstance(value, str) and value in _NON_FINITE:
+        return _NON_FINITE[value]
+    if isinstance(value, dict):
+        return {k: _from_json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_json_safe(v) for v in value]
+    return value
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    here = Path(__file__).resolve().parent.parent
+    # Installed wheels carry the schemas inside the package; a checkout has them at the root.
+    for candidate in (here / "_schemas", here.parent / "schemas"):
+        path = candidate / "report.v1.json"
+        if path.is_file():
+            document = json.loads(path.read_text(encoding="utf-8"))
+            cls = jsonschema.validators.validator_for(document)
+            cls.check_schema(document)
+            validator: jsonschema.protocols.Validator = cls(document)
+            return validator
+    raise FileNotFoundError("report.v1.json is missing from the datacheck installation")
+
