@@ -150,7 +150,8 @@ def _support(baseline: QuantileSketch, current: QuantileSketch) -> Floats:
         [np.asarray(s.get_quantiles(ranks), dtype=np.float64) for s in (baseline, current)]
     )
     points = np.unique(points)
-    return points[np.isfinite(points)]
+    finite: Floats = points[np.isfinite(points)]
+    return finite
 
 
 def ks_statistic(baseline: QuantileSketch, current: QuantileSketch) -> float:
