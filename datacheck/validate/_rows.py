@@ -1,0 +1,285 @@
+"""Row-level validation: every row checked against the schema, split into valid and quarantined.
+
+Checks run on whole columns with ``pyarrow.compute`` and numpy: type (a value that cannot be
+read as the schema's type), required value present, domain (string values, int and float
+ranges, NaN and infinities), and values per row of list features. A list feature's per-value
+failures are folded onto their rows with the list parent indices, never by a Python loop.
+
+A quarantined row keeps all its original columns and gains :data:`REASONS_COLUMN`, a
+``list<struct<code: string, feature: string>>`` with one entry per failed check. That type
+round-trips through Parquet and JSON Lines. Valid rows plus quarantined rows are always the
+input rows: nothing is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from datacheck._types import FeatureType, feature_type_of, is_list_type
+from datacheck.errors import OptionError
+from datacheck.schema import Feature, FloatDomain, IntDomain, Schema, StringDomain
+from datacheck.validate._codes import AnomalyCode
+from datacheck.validate._environments import check_environment
+
+__all__ = ["REASONS_COLUMN", "REASONS_TYPE", "CheckedBatch", "validate_batches"]
+
+#: the column a quarantined row gains: why it failed
+REASONS_COLUMN = "datacheck_reasons"
+#: its Arrow type: one (code, feature) entry per failed check
+REASONS_TYPE = pa.list_(pa.struct([("code", pa.string()), ("feature", pa.string())]))
+
+Mask = npt.NDArray[np.bool_]
+
+_INT_TEXT = r"^\s*[+-]?\d+\s*$"
+_FLOAT_TEXT = (
+    r"(?i)^\s*[+-]?(\d+\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?|inf|infinity|nan)\s*$"
+)
+_NUMERIC = frozenset({FeatureType.INT, FeatureType.FLOAT, FeatureType.DECIMAL})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckedBatch:
+    """One input batch, split: the rows that pass every check, and the others with reasons."""
+
+    #: rows that passed, with the input's columns
+    valid: pa.RecordBatch
+    #: rows that failed, with the input's columns plus :data:`REASONS_COLUMN`
+    quarantined: pa.RecordBatch
+
+
+class _Failures:
+    """The failed checks of one batch: a row mask per (code, feature)."""
+
+    def __init__(self, num_rows: int) -> None:
+        self.num_rows = num_rows
+        self.codes: list[str] = []
+        self.features: list[str] = []
+        self.masks: list[Mask] = []
+
+    def add(self, code: AnomalyCode, feature: str, mask: Mask) -> None:
+        if mask.any():
+            self.codes.append(str(code))
+            self.features.append(feature)
+            self.masks.append(mask)
+
+    def any_row(self) -> Mask:
+        out = np.zeros(self.num_rows, dtype=np.bool_)
+        for m in self.masks:
+            out |= m
+        return out
+
+    def reasons(self, rows: Mask) -> pa.Array:
+        """The reasons column for the rows selected by ``rows``."""
+        if not self.masks:
+            return pa.array([], type=REASONS_TYPE)
+        table = np.stack(self.masks, axis=1)[rows]  # quarantined rows x checks
+        row_idx, check_idx = np.nonzero(table)  # row-major, so grouped by row
+        offsets = np.zeros(table.shape[0] + 1, dtype=np.int32)
+        np.cumsum(np.bincount(row_idx, minlength=table.shape[0]), out=offsets[1:])
+        take = pa.array(check_idx, type=pa.int32())
+        entries = pa.StructArray.from_arrays(
+            [pa.array(self.codes).take(take), pa.array(self.features).take(take)],
+            fields=list(REASONS_TYPE.value_type),
+        )
+        return pa.ListArray.from_arrays(pa.array(offsets), entries, type=REASONS_TYPE)
+
+
+def _mask(values: pa.Array | pa.ChunkedArray) -> Mask:
+    arr = pc.fill_null(values, False)
+    out: Mask = np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.bool_)
+    return out
+
+
+def _resolve(batch: pa.RecordBatch, path: str) -> pa.Array | None:
+    """The column at a feature path: a top-level column, or a dotted path into structs."""
+    names = batch.schema.names
+    if path in names:
+        return batch.column(path)
+    parts = path.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        head = ".".join(parts[:split])
+        if head in names:
+            column: pa.Array = batch.column(head)
+            for part in parts[split:]:
+                if not pa.types.is_struct(column.type) or column.type.get_field_index(part) < 0:
+                    return None
+                # A struct field is missing where its parent is: fold the parent's nulls in.
+                column = pc.struct_field(column, [part])
+                column = pc.if_else(pc.is_valid(column), column, pa.nulls(1, column.type)[0])
+            return column
+    return None
+
+
+def _flatten(column: pa.Array) -> tuple[pa.Array, npt.NDArray[np.int64] | None, pa.Array | None]:
+    """Values, the row of each value (None when not a list) and the outer list lengths."""
+    if not is_list_type(column.type):
+        return column, None, None
+    lengths = pc.list_value_length(column)
+    parents = np.arange(len(column), dtype=np.int64)
+    values = column
+    while is_list_type(values.type):
+        inner = np.asarray(pc.list_parent_indices(values).to_numpy(), dtype=np.int64)
+        parents = parents[inner]
+        values = pc.list_flatten(values)
+    return values, parents, lengths
+
+
+def _to_rows(value_mask: Mask, parents: npt.NDArray[np.int64] | None, num_rows: int) -> Mask:
+    if parents is None:
+        return value_mask
+    return np.bincount(parents[value_mask], minlength=num_rows) > 0
+
+
+def _coerce(
+    values: pa.Array, expected: FeatureType
+) -> tuple[pa.Array | None, Mask, AnomalyCode]:
+    """The values read as the expected type (None if impossible) and the mask of unreadable ones.
+
+    Numbers may arrive as text (a CSV column with one bad cell is read as text), ints as floats
+    and the other way round, and anything may be compared as text against a string domain.
+    """
+    actual = feature_type_of(values.type)
+    present = _mask(pc.is_valid(values))
+    nothing = np.zeros(len(values), dtype=np.bool_)
+    wrong = AnomalyCode.UNEXPECTED_DATA_TYPE
+    if actual == expected or actual is FeatureType.NULL:
+        return values, nothing, wrong
+    if expected in (FeatureType.STRING, FeatureType.BYTES) and actual is not None:
+        target = pa.string() if expected is FeatureType.STRING else pa.binary()
+        try:
+            return pc.cast(values, target), nothing, wrong
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None, present, wrong
+    if expected in _NUMERIC and actual is FeatureType.STRING:
+        pattern = _INT_TEXT if expected is FeatureType.INT else _FLOAT_TEXT
+        ok = pc.match_substring_regex(values, pattern)
+        text = pc.utf8_trim_whitespace(pc.if_else(ok, values, pa.scalar(None, values.type)))
+        target = pa.int64() if expected is FeatureType.INT else pa.float64()
+        return pc.cast(text, target), present & ~_mask(ok), wrong
+    if expected is FeatureType.INT and actual in (FeatureType.FLOAT, FeatureType.DECIMAL):
+        as_float = pc.cast(values, pa.float64())
+        integral = pc.and_(pc.is_finite(as_float), pc.equal(pc.floor(as_float), as_float))
+        bad = present & ~_mask(integral)
+        kept = pc.if_else(integral, as_float, pa.scalar(None, pa.float64()))
+        return pc.cast(kept, pa.int64()), bad, wrong
+    if expected in (FeatureType.FLOAT, FeatureType.DECIMAL) and actual in _NUMERIC:
+        return pc.cast(values, pa.float64()), nothing, wrong
+    if expected is FeatureType.BOOL and actual in (
+        FeatureType.STRING,
+        FeatureType.INT,
+        FeatureType.FLOAT,
+    ):
+        if actual is FeatureType.STRING:
+            lowered = pc.utf8_lower(pc.utf8_trim_whitespace(values))
+            ok = pc.is_in(lowered, pa.array(["true", "false", "1", "0"]))
+            code = AnomalyCode.BOOL_TYPE_UNEXPECTED_STRING
+            truth = pc.is_in(lowered, pa.array(["true", "1"]))
+        else:
+            ok = pc.is_in(pc.cast(values, pa.float64()), pa.array([0.0, 1.0]))
+            code = (
+                AnomalyCode.BOOL_TYPE_UNEXPECTED_INT
+                if actual is FeatureType.INT
+                else AnomalyCode.BOOL_TYPE_UNEXPECTED_FLOAT
+            )
+            truth = pc.equal(pc.cast(values, pa.float64()), 1.0)
+        kept = pc.if_else(ok, truth, pa.scalar(None, pa.bool_()))
+        return kept, present & ~_mask(ok), code
+    return None, present, wrong
+
+
+def _check_domain(f: Feature, values: pa.Array) -> Iterator[tuple[AnomalyCode, pa.Array]]:
+    """(code, per-value failure) for each domain check of ``f`` on already coerced values."""
+    d = f.domain
+    if isinstance(d, StringDomain):
+        allowed = pa.array(d.values, type=values.type)
+        # is_in says False for a null; a missing value is the presence check's business.
+        outside = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, allowed)))
+        yield AnomalyCode.ENUM_TYPE_UNEXPECTED_STRING_VALUES, outside
+    elif isinstance(d, IntDomain):
+        if d.min is not None:
+            yield AnomalyCode.INT_TYPE_SMALL_INT, pc.less(values, d.min)
+        if d.max is not None:
+            yield AnomalyCode.INT_TYPE_BIG_INT, pc.greater(values, d.max)
+    elif isinstance(d, FloatDomain):
+        if d.min is not None:
+            yield AnomalyCode.FLOAT_TYPE_SMALL_FLOAT, pc.less(values, d.min)
+        if d.max is not None:
+            yield AnomalyCode.FLOAT_TYPE_BIG_FLOAT, pc.greater(values, d.max)
+        if pa.types.is_floating(values.type):
+            if d.disallow_nan:
+                yield AnomalyCode.FLOAT_TYPE_HAS_NAN, pc.is_nan(values)
+            if d.disallow_inf:
+                yield AnomalyCode.FLOAT_TYPE_HAS_INF, pc.is_inf(values)
+
+
+def _check_feature(f: Feature, batch: pa.RecordBatch, failures: _Failures) -> None:
+    n = batch.num_rows
+    column = _resolve(batch, f.name)
+    if column is None:
+        if f.presence.required:
+            failures.add(AnomalyCode.SCHEMA_MISSING_COLUMN, f.name, np.ones(n, dtype=np.bool_))
+        return
+    if f.presence.required:
+        failures.add(AnomalyCode.FEATURE_TYPE_NOT_PRESENT, f.name, _mask(pc.is_null(column)))
+    values, parents, lengths = _flatten(column)
+    coerced, unreadable, code = _coerce(values, f.type)
+    failures.add(code, f.name, _to_rows(unreadable, parents, n))
+    if f.value_count is not None:
+        counts = lengths if lengths is not None else pc.if_else(pc.is_valid(column), 1, None)
+        if f.value_count.min is not None:
+            low = _mask(pc.less(counts, f.value_count.min))
+            failures.add(AnomalyCode.FEATURE_TYPE_LOW_NUMBER_VALUES, f.name, low)
+        if f.value_count.max is not None:
+            high = _mask(pc.greater(counts, f.value_count.max))
+            failures.add(AnomalyCode.FEATURE_TYPE_HIGH_NUMBER_VALUES, f.name, high)
+    if coerced is None or f.domain is None:
+        return
+    for domain_code, failed in _check_domain(f, coerced):
+        failures.add(domain_code, f.name, _to_rows(_mask(failed), parents, n))
+
+
+def validate_batches(
+    batches: Iterable[pa.RecordBatch], schema: Schema, *, environment: str | None = None
+) -> Iterator[CheckedBatch]:
+    """Check every row of every batch against the schema.
+
+    Checks the active features expected in ``environment``: type, required value present,
+    domain, range, values per row. Columns the schema does not know are carried along
+    unchecked (dataset-level validation reports them as SCHEMA_NEW_COLUMN).
+
+    Args:
+        batches: record batches, e.g. from :func:`datacheck.io.read_batches`.
+        schema: the schema to check against.
+        environment: check only the features expected in this environment.
+
+    Yields:
+        One :class:`CheckedBatch` per input batch; its valid and quarantined rows together are
+        the batch's rows.
+
+    Raises:
+        OptionError: the input already has a column named :data:`REASONS_COLUMN` (say, a
+            quarantine file validated again), or the environment is not in the schema.
+    """
+    check_environment(schema, environment)
+    features = schema.features_in(environment)
+    for batch in batches:
+        if REASONS_COLUMN in batch.schema.names:
+            raise OptionError(
+                f"the input already has a column {REASONS_COLUMN!r} (a quarantine file?); "
+                "drop or rename it before validating"
+            )
+        failures = _Failures(batch.num_rows)
+        for f in features:
+            _check_feature(f, batch, failures)
+        bad = failures.any_row()
+        good = pa.array(~bad)
+        quarantined = batch.filter(pa.array(bad)).append_column(
+            pa.field(REASONS_COLUMN, REASONS_TYPE), failures.reasons(bad)
+        )
+        yield CheckedBatch(valid=batch.filter(good), quarantined=quarantined)
