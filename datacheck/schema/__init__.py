@@ -1,11 +1,20 @@
 """Schemas: the model, its JSON document, inference from profiles, the versioned store, diffs.
 
 A :class:`Schema` is a frozen value. :func:`load_schema` and :func:`save_schema` read and write
-its JSON document (checked by ``schemas/schema.v1.json``).
+its JSON document (checked by ``schemas/schema.v1.json``). :class:`SchemaStore` keeps every
+version of named schemas; :func:`diff_schemas` and :func:`check_compatible` compare two.
 """
 
 from __future__ import annotations
 
+from datacheck.schema._diff import (
+    ChangeKind,
+    CompatibilityMode,
+    CompatibilityResult,
+    SchemaChange,
+    check_compatible,
+    diff_schemas,
+)
 from datacheck.schema._model import (
     FORMAT_VERSION,
     SEVERITY_LEVELS,
@@ -26,13 +35,17 @@ from datacheck.schema._model import (
     ValueCount,
 )
 from datacheck.schema._serde import load_schema, save_schema
+from datacheck.schema._store import SchemaStore, SchemaVersion, parse_schema_ref
 
 __all__ = [
     "FORMAT_VERSION",
     "SEVERITY_LEVELS",
     "BoolDomain",
+    "ChangeKind",
     "Comparator",
     "ComparatorMethod",
+    "CompatibilityMode",
+    "CompatibilityResult",
     "DatasetConstraints",
     "DistributionConstraints",
     "Domain",
@@ -42,9 +55,15 @@ __all__ = [
     "Lifecycle",
     "Presence",
     "Schema",
+    "SchemaChange",
+    "SchemaStore",
+    "SchemaVersion",
     "StringDomain",
     "UniqueConstraints",
     "ValueCount",
+    "check_compatible",
+    "diff_schemas",
     "load_schema",
+    "parse_schema_ref",
     "save_schema",
 ]
