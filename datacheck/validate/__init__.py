@@ -14,6 +14,7 @@ from datacheck.validate._distances import (
     CategoricalCounts,
     QuantileSketch,
 )
+from datacheck.validate._environments import schema_environments
 from datacheck.validate._report import (
     REPORT_FORMAT_VERSION,
     Anomaly,
@@ -22,19 +23,28 @@ from datacheck.validate._report import (
     ReportSummary,
     ValidationReport,
 )
+from datacheck.validate._rows import REASONS_COLUMN, REASONS_TYPE, CheckedBatch, validate_batches
+from datacheck.validate._statistics import ValidationOptions, validate_statistics
 
 __all__ = [
     "CATEGORICAL_DISTANCES",
     "DEFAULT_SEVERITY",
     "NUMERIC_DISTANCES",
+    "REASONS_COLUMN",
+    "REASONS_TYPE",
     "REPORT_FORMAT_VERSION",
     "Anomaly",
     "AnomalyCode",
     "CategoricalCounts",
+    "CheckedBatch",
     "DriftMeasurement",
     "MeasurementKind",
     "QuantileSketch",
     "ReportSummary",
     "Severity",
+    "ValidationOptions",
     "ValidationReport",
+    "schema_environments",
+    "validate_batches",
+    "validate_statistics",
 ]

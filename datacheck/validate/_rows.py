@@ -141,8 +141,9 @@ def _coerce(
 ) -> tuple[pa.Array | None, Mask, AnomalyCode]:
     """The values read as the expected type (None if impossible) and the mask of unreadable ones.
 
-    Numbers may arrive as text (a CSV column with one bad cell is read as text), ints as floats
-    and the other way round, and anything may be compared as text against a string domain.
+    Numbers may arrive as text (a CSV column with one bad cell is read as text: the readable
+    cells pass, the others fail), ints as floats and the other way round, booleans as text or
+    0/1. Any other type change fails every present value, as validate_statistics reports it.
     """
     actual = feature_type_of(values.type)
     present = _mask(pc.is_valid(values))
@@ -150,12 +151,8 @@ def _coerce(
     wrong = AnomalyCode.UNEXPECTED_DATA_TYPE
     if actual == expected or actual is FeatureType.NULL:
         return values, nothing, wrong
-    if expected in (FeatureType.STRING, FeatureType.BYTES) and actual is not None:
-        target = pa.string() if expected is FeatureType.STRING else pa.binary()
-        try:
-            return pc.cast(values, target), nothing, wrong
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return None, present, wrong
+    if expected is FeatureType.BYTES and actual is FeatureType.STRING:
+        return pc.cast(values, pa.binary()), nothing, wrong
     if expected in _NUMERIC and actual is FeatureType.STRING:
         pattern = _INT_TEXT if expected is FeatureType.INT else _FLOAT_TEXT
         ok = pc.match_substring_regex(values, pattern)

@@ -1,0 +1,130 @@
+"""Drift and skew measurements of one feature: this data's statistics against a reference's.
+
+Numeric features (int, float, decimal, date, timestamp) are compared through their KLL
+sketches, categorical ones (string, bool) through value counts. Every applicable method is
+measured; the schema's comparator decides which one is *enforced* (an anomaly when over its
+threshold). The others are reported for information against :data:`REFERENCE_THRESHOLDS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from datasketches import kll_doubles_sketch
+
+from datacheck._types import FeatureType
+from datacheck.schema import Comparator
+from datacheck.stats import FeatureStatistics
+from datacheck.validate._distances import (
+    CATEGORICAL_DISTANCES,
+    NUMERIC_DISTANCES,
+    CategoricalCounts,
+)
+
+__all__ = [
+    "REFERENCE_THRESHOLDS",
+    "Comparison",
+    "compare_feature",
+    "feature_kind",
+    "threshold_for",
+]
+
+T = TypeVar("T")
+
+#: feature kind -> method -> the threshold an unenforced measurement is shown against. The
+#: values are effect sizes measured on real, undrifted data (bench/RESULTS.md, Validation):
+#: comfortably above what consecutive spans of real data show, well below a real shift.
+REFERENCE_THRESHOLDS: dict[str, dict[str, float]] = {
+    "numeric": {
+        "jensen_shannon": 0.1, "psi": 0.25, "ks": 0.2, "wasserstein": 0.5, "l_infinity": 0.1
+    },
+    "categorical": {"l_infinity": 0.1, "jensen_shannon": 0.1, "psi": 0.25},
+}
+
+_NUMERIC_TYPES = frozenset(
+    {FeatureType.INT, FeatureType.FLOAT, FeatureType.DECIMAL, FeatureType.DATE,
+     FeatureType.TIMESTAMP}
+)
+_CATEGORICAL_TYPES = frozenset({FeatureType.STRING, FeatureType.BOOL})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comparison:
+    """The outcome of comparing one feature: distances by method, or why there are none."""
+
+    #: "numeric" or "categorical"
+    kind: str
+    #: method -> distance, for every method that applies to the kind
+    distances: dict[str, float]
+    #: why nothing could be measured (statistics missing on one side); None when measured
+    unavailable: str | None = None
+
+
+def feature_kind(feature_type: FeatureType) -> str | None:
+    """"numeric", "categorical", or None for a type no distance applies to (bytes, null)."""
+    if feature_type in _NUMERIC_TYPES:
+        return "numeric"
+    if feature_type in _CATEGORICAL_TYPES:
+        return "categorical"
+    return None
+
+
+def _sketch(stats: FeatureStatistics) -> kll_doubles_sketch | None:
+    if stats.numeric is None:
+        return None
+    sketch = kll_doubles_sketch.deserialize(stats.numeric.kll_sketch)
+    return None if sketch.is_empty() else sketch
+
+
+def _counts(stats: FeatureStatistics) -> CategoricalCounts | None:
+    if stats.bool is not None:
+        b = stats.bool
+        return CategoricalCounts(
+            counts={"true": b.num_true, "false": b.num_false},
+            total=b.num_true + b.num_false,
+            exact=True,
+        )
+    s = stats.string
+    if s is None or s.num_values == 0:
+        return None
+    if s.value_counts is not None:
+        return CategoricalCounts(counts=dict(s.value_counts), total=s.num_values, exact=True)
+    return CategoricalCounts(
+        counts={t.value: t.count for t in s.top_values},
+        total=s.num_values,
+        exact=s.top_values_exact,
+    )
+
+
+def compare_feature(
+    current: FeatureStatistics, reference: FeatureStatistics | None, kind: str
+) -> Comparison:
+    """Every distance of ``kind`` between the reference's statistics and the current ones."""
+    if reference is None:
+        return Comparison(kind=kind, distances={}, unavailable="the reference has no such feature")
+    if kind == "numeric":
+        a, b = _sketch(reference), _sketch(current)
+        if a is None or b is None:
+            side = "reference" if a is None else "current data"
+            return Comparison(kind=kind, distances={}, unavailable=f"the {side} has no values")
+        return Comparison(kind=kind, distances=_measure(NUMERIC_DISTANCES, a, b))
+    ca, cb = _counts(reference), _counts(current)
+    if ca is None or cb is None:
+        side = "reference" if ca is None else "current data"
+        return Comparison(kind=kind, distances={}, unavailable=f"the {side} has no value counts")
+    return Comparison(kind=kind, distances=_measure(CATEGORICAL_DISTANCES, ca, cb))
+
+
+def _measure(table: dict[str, Callable[[T, T], float]], a: T, b: T) -> dict[str, float]:
+    return {method: fn(a, b) for method, fn in table.items()}
+
+
+def threshold_for(
+    kind: str, method: str, comparator: Comparator | None
+) -> tuple[float | None, bool]:
+    """The threshold of a method's measurement and whether it is enforced."""
+    if comparator is not None and str(comparator.method) == method:
+        return comparator.threshold, True
+    return REFERENCE_THRESHOLDS.get(kind, {}).get(method), False

@@ -1,0 +1,504 @@
+"""validate_statistics: a profile checked against a schema, with drift and skew measured.
+
+The checks read only the profile (never the rows), so they take milliseconds whatever the
+data size. Each problem becomes an :class:`Anomaly` with a stable code; a comparison the
+profile cannot support becomes STATS_NOT_AVAILABLE, never a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from datacheck._types import FeatureType
+from datacheck.errors import InputError, ProfileFormatError
+from datacheck.schema import Feature, FloatDomain, IntDomain, Schema, StringDomain
+from datacheck.stats import FORMAT_VERSION as PROFILE_FORMAT_VERSION
+from datacheck.stats import DatasetProfile, FeatureStatistics
+from datacheck.validate._codes import DEFAULT_SEVERITY, AnomalyCode, Severity
+from datacheck.validate._comparators import compare_feature, feature_kind, threshold_for
+from datacheck.validate._environments import check_environment
+from datacheck.validate._report import (
+    Anomaly,
+    DriftMeasurement,
+    MeasurementKind,
+    ReportSummary,
+    ValidationReport,
+)
+
+__all__ = ["ValidationOptions", "validate_statistics"]
+
+C = AnomalyCode
+
+#: distance method -> the code raised when the enforced comparator exceeds its threshold
+_DISTANCE_CODES: dict[str, AnomalyCode] = {
+    "l_infinity": C.COMPARATOR_L_INFTY_HIGH,
+    "jensen_shannon": C.COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH,
+    "psi": C.COMPARATOR_PSI_HIGH,
+    "ks": C.COMPARATOR_KS_HIGH,
+    "wasserstein": C.COMPARATOR_WASSERSTEIN_HIGH,
+}
+
+#: (expected, actual) type pairs that are not a type change: ints widen to floats and decimals
+_COMPATIBLE_TYPES = frozenset(
+    {
+        (FeatureType.FLOAT, FeatureType.INT),
+        (FeatureType.DECIMAL, FeatureType.INT),
+        (FeatureType.FLOAT, FeatureType.DECIMAL),
+        (FeatureType.DECIMAL, FeatureType.FLOAT),
+        (FeatureType.BYTES, FeatureType.STRING),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValidationOptions:
+    """Options of :func:`validate_statistics`."""
+
+    #: most unexpected string values an anomaly lists
+    max_examples: int = 10
+    #: also measure (for information) the methods the schema's comparator does not use
+    measure_all_methods: bool = True
+
+
+@dataclass(slots=True)
+class _Run:
+    """The anomalies and measurements of one validation, in the order found."""
+
+    schema: Schema
+    anomalies: list[Anomaly]
+    measurements: list[DriftMeasurement]
+
+    def flag(
+        self,
+        code: AnomalyCode,
+        path: str | None,
+        message: str,
+        *,
+        measured: Any = None,
+        expected: Any = None,
+    ) -> None:
+        override = self.schema.severity_override(str(code), path)
+        severity = Severity(override) if override is not None else DEFAULT_SEVERITY[code]
+        self.anomalies.append(
+            Anomaly(
+                code=code,
+                severity=severity,
+                path=path,
+                message=message,
+                measured=measured,
+                expected=expected,
+            )
+        )
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.4g}%"
+
+
+def _check_request(
+    profile: DatasetProfile,
+    schema: Schema,
+    references: dict[str, DatasetProfile | None],
+    environment: str | None,
+) -> None:
+    check_environment(schema, environment)
+    known = set(schema.feature_names)
+    observed = set(profile.features) | {s.path for s in profile.skipped}
+    if known and observed and not known & observed:
+        raise InputError(
+            f"the data's columns ({', '.join(sorted(observed)[:5])}, ...) share no name with "
+            f"the schema's features ({', '.join(sorted(known)[:5])}, ...); "
+            "check that --schema is the schema of this data"
+        )
+    for label, other in (("profile", profile), *references.items()):
+        if other is not None and other.format_version != PROFILE_FORMAT_VERSION:
+            raise ProfileFormatError(
+                f"the {label} profile has format_version {other.format_version}, this release "
+                f"reads {PROFILE_FORMAT_VERSION}; regenerate it with `datacheck stats`"
+            )
+
+
+def _check_dataset(run: _Run, profile: DatasetProfile, baseline: DatasetProfile | None) -> None:
+    d = run.schema.dataset
+    n = profile.num_rows
+    if d.min_row_count is not None and n < d.min_row_count:
+        run.flag(
+            C.DATASET_LOW_NUM_EXAMPLES, None,
+            f"the dataset has {n} rows, fewer than the {d.min_row_count} expected",
+            measured=n, expected={"min": d.min_row_count},
+        )
+    if d.max_row_count is not None and n > d.max_row_count:
+        run.flag(
+            C.DATASET_HIGH_NUM_EXAMPLES, None,
+            f"the dataset has {n} rows, more than the {d.max_row_count} expected",
+            measured=n, expected={"max": d.max_row_count},
+        )
+    if baseline is None or baseline.num_rows == 0:
+        return
+    ratio = n / baseline.num_rows
+    low = d.min_row_count_ratio is not None and ratio < d.min_row_count_ratio
+    high = d.max_row_count_ratio is not None and ratio > d.max_row_count_ratio
+    run.measurements.append(
+        DriftMeasurement(
+            path=None, kind=MeasurementKind.DRIFT, method="row_count_ratio", distance=ratio,
+            threshold=d.max_row_count_ratio if not low else d.min_row_count_ratio,
+            exceeded=low or high,
+            enforced=d.min_row_count_ratio is not None or d.max_row_count_ratio is not None,
+        )
+    )
+    bounds = {"min": d.min_row_count_ratio, "max": d.max_row_count_ratio}
+    if low:
+        run.flag(
+            C.COMPARATOR_LOW_NUM_EXAMPLES, None,
+            f"the dataset has {ratio:.3g}x the baseline's {baseline.num_rows} rows, "
+            f"below the allowed ratio {d.min_row_count_ratio}",
+            measured=ratio, expected=bounds,
+        )
+    if high:
+        run.flag(
+            C.COMPARATOR_HIGH_NUM_EXAMPLES, None,
+            f"the dataset has {ratio:.3g}x the baseline's {baseline.num_rows} rows, "
+            f"above the allowed ratio {d.max_row_count_ratio}",
+            measured=ratio, expected=bounds,
+        )
+
+
+def _check_columns(run: _Run, profile: DatasetProfile, active: tuple[Feature, ...]) -> None:
+    known = set(run.schema.feature_names)
+    for path, stats in profile.features.items():
+        if path not in known:
+            run.flag(
+                C.SCHEMA_NEW_COLUMN, path,
+                f"column {path!r} ({stats.type}) is not in the schema; add it to the schema "
+                "or drop it from the data",
+                measured=str(stats.type),
+            )
+    for skipped in profile.skipped:
+        if skipped.path in known:
+            run.flag(
+                C.UNEXPECTED_DATA_TYPE, skipped.path,
+                f"feature {skipped.path!r} arrived as {skipped.arrow_type}, which cannot be "
+                f"profiled ({skipped.reason})",
+                measured=skipped.arrow_type,
+            )
+        else:
+            run.flag(
+                C.SCHEMA_NEW_COLUMN, skipped.path,
+                f"column {skipped.path!r} ({skipped.arrow_type}) is not in the schema",
+                measured=skipped.arrow_type,
+            )
+    skipped_paths = {s.path for s in profile.skipped}
+    for f in active:
+        required = f.presence.min_fraction > 0 or f.presence.min_count > 0
+        if f.name not in profile.features and f.name not in skipped_paths and required:
+            run.flag(
+                C.SCHEMA_MISSING_COLUMN, f.name,
+                f"column {f.name!r} is missing from the data, but the schema requires it "
+                f"in {_pct(f.presence.min_fraction)} of rows",
+                measured=None, expected={"min_fraction": f.presence.min_fraction},
+            )
+
+
+def _type_ok(run: _Run, f: Feature, s: FeatureStatistics) -> bool:
+    actual = s.type
+    if actual == f.type or actual is FeatureType.NULL or (f.type, actual) in _COMPATIBLE_TYPES:
+        return True
+    why = (
+        " (its values mix numbers and text, so it was read as text)" if s.mixed_types else ""
+    )
+    run.flag(
+        C.UNEXPECTED_DATA_TYPE, f.name,
+        f"feature {f.name!r} should be {f.type} but arrived as {actual} ({s.arrow_type}){why}",
+        measured=str(actual), expected=str(f.type),
+    )
+    return False
+
+
+def _check_presence(run: _Run, f: Feature, s: FeatureStatistics, num_rows: int) -> None:
+    p = f.presence
+    expected = {"min_fraction": p.min_fraction, "min_count": p.min_count}
+    if num_rows > 0 and s.num_present == 0 and (p.min_fraction > 0 or p.min_count > 0):
+        run.flag(
+            C.FEATURE_TYPE_NOT_PRESENT, f.name,
+            f"feature {f.name!r} has no value in any of the {num_rows} rows",
+            measured=0, expected=expected,
+        )
+        return
+    if num_rows > 0 and s.presence < p.min_fraction:
+        run.flag(
+            C.FEATURE_TYPE_LOW_FRACTION_PRESENT, f.name,
+            f"feature {f.name!r} is present in {_pct(s.presence)} of rows, "
+            f"expected at least {_pct(p.min_fraction)}",
+            measured=s.presence, expected=expected,
+        )
+    if s.num_present < p.min_count:
+        run.flag(
+            C.FEATURE_TYPE_LOW_NUMBER_PRESENT, f.name,
+            f"feature {f.name!r} is present in {s.num_present} rows, "
+            f"expected at least {p.min_count}",
+            measured=s.num_present, expected=expected,
+        )
+
+
+def _check_value_count(run: _Run, f: Feature, s: FeatureStatistics) -> None:
+    vc, stats = f.value_count, s.value_counts
+    if vc is None or (vc.min is None and vc.max is None):
+        return
+    if stats is None:
+        # Not a list column: each present row holds exactly one value.
+        low_seen = high_seen = 1 if s.num_present else None
+    else:
+        low_seen, high_seen = stats.min, stats.max
+    if low_seen is None or high_seen is None:
+        return
+    expected = {"min": vc.min, "max": vc.max}
+    if vc.min is not None and low_seen < vc.min:
+        run.flag(
+            C.FEATURE_TYPE_LOW_NUMBER_VALUES, f.name,
+            f"feature {f.name!r} has rows with {low_seen} values, expected at least {vc.min}",
+            measured={"min": low_seen, "max": high_seen}, expected=expected,
+        )
+    if vc.max is not None and high_seen > vc.max:
+        run.flag(
+            C.FEATURE_TYPE_HIGH_NUMBER_VALUES, f.name,
+            f"feature {f.name!r} has rows with {high_seen} values, expected at most {vc.max}",
+            measured={"min": low_seen, "max": high_seen}, expected=expected,
+        )
+
+
+def _check_strings(
+    run: _Run, f: Feature, s: FeatureStatistics, domain: StringDomain, options: ValidationOptions
+) -> None:
+    st = s.string
+    if st is None or st.num_values == 0:
+        return
+    allowed = set(domain.values)
+    min_mass = f.distribution.min_domain_mass if f.distribution is not None else 1.0
+    exact = st.value_counts is not None
+    counts: dict[str, float] = (
+        dict(st.value_counts) if st.value_counts is not None
+        else {t.value: t.count for t in st.top_values}
+    )
+    unexpected = {v: c for v, c in counts.items() if v not in allowed}
+    share = sum(unexpected.values()) / st.num_values
+    # Beyond the top values nothing is known exactly, but a distinct count above the domain's
+    # size proves that unexpected values exist.
+    hidden = not exact and st.distinct_lower_bound > len(allowed)
+    if share <= 1.0 - min_mass and not (hidden and not unexpected):
+        return
+    ranked = sorted(unexpected.items(), key=lambda kv: (-kv[1], kv[0]))[: options.max_examples]
+    shown = ", ".join(repr(v) for v, _ in ranked) or "(values beyond the top values)"
+    bound = "" if exact else " at least"
+    run.flag(
+        C.ENUM_TYPE_UNEXPECTED_STRING_VALUES, f.name,
+        f"feature {f.name!r} has values outside its domain ({shown}) in{bound} "
+        f"{_pct(share)} of its values; allowed: {_pct(1.0 - min_mass)}",
+        measured={"values": [v for v, _ in ranked], "share": share, "exact": exact},
+        expected={"min_domain_mass": min_mass, "domain_size": len(allowed)},
+    )
+
+
+def _check_numbers(run: _Run, f: Feature, s: FeatureStatistics) -> None:
+    n, d = s.numeric, f.domain
+    if n is None or n.num_values == 0 or not isinstance(d, IntDomain | FloatDomain):
+        return
+    is_int = isinstance(d, IntDomain)
+    small = C.INT_TYPE_SMALL_INT if is_int else C.FLOAT_TYPE_SMALL_FLOAT
+    big = C.INT_TYPE_BIG_INT if is_int else C.FLOAT_TYPE_BIG_FLOAT
+    expected = {"min": d.min, "max": d.max}
+    if d.min is not None and n.min is not None and n.min < d.min:
+        run.flag(
+            small, f.name,
+            f"feature {f.name!r} has values down to {n.min:g}, below the minimum {d.min:g}",
+            measured={"min": n.min, "max": n.max}, expected=expected,
+        )
+    if d.max is not None and n.max is not None and n.max > d.max:
+        run.flag(
+            big, f.name,
+            f"feature {f.name!r} has values up to {n.max:g}, above the maximum {d.max:g}",
+            measured={"min": n.min, "max": n.max}, expected=expected,
+        )
+    if isinstance(d, FloatDomain):
+        if d.disallow_nan and n.num_nan:
+            run.flag(
+                C.FLOAT_TYPE_HAS_NAN, f.name,
+                f"feature {f.name!r} has {n.num_nan} NaN values; the schema allows none",
+                measured=n.num_nan, expected=0,
+            )
+        infinities = n.num_pos_inf + n.num_neg_inf
+        if d.disallow_inf and infinities:
+            run.flag(
+                C.FLOAT_TYPE_HAS_INF, f.name,
+                f"feature {f.name!r} has {infinities} infinite values; the schema allows none",
+                measured=infinities, expected=0,
+            )
+
+
+def _check_unique(run: _Run, f: Feature, s: FeatureStatistics) -> None:
+    u = f.unique
+    if u is None or (u.min is None and u.max is None):
+        return
+    st = s.string
+    if st is None:
+        run.flag(
+            C.STATS_NOT_AVAILABLE, f.name,
+            f"feature {f.name!r} has distinct-count bounds, but its profile counts distinct "
+            f"values only for strings ({s.type})",
+            expected={"min": u.min, "max": u.max},
+        )
+        return
+    expected = {"min": u.min, "max": u.max}
+    # Judge with the sketch's confidence bounds: flag only what the bounds prove.
+    if u.min is not None and st.distinct_upper_bound < u.min:
+        run.flag(
+            C.FEATURE_TYPE_LOW_UNIQUE, f.name,
+            f"feature {f.name!r} has {st.distinct:g} distinct values, expected at least {u.min}",
+            measured=st.distinct, expected=expected,
+        )
+    if u.max is not None and st.distinct_lower_bound > u.max:
+        run.flag(
+            C.FEATURE_TYPE_HIGH_UNIQUE, f.name,
+            f"feature {f.name!r} has {st.distinct:g} distinct values, expected at most {u.max}",
+            measured=st.distinct, expected=expected,
+        )
+
+
+def _compare(
+    run: _Run,
+    f: Feature,
+    s: FeatureStatistics,
+    reference: DatasetProfile,
+    kind: MeasurementKind,
+    options: ValidationOptions,
+) -> None:
+    comparator = f.drift_comparator if kind is MeasurementKind.DRIFT else f.skew_comparator
+    if comparator is None and not options.measure_all_methods:
+        return
+    family = feature_kind(f.type)
+    if family is None:
+        if comparator is not None:
+            run.flag(
+                C.STATS_NOT_AVAILABLE, f.name,
+                f"feature {f.name!r} has a {kind} comparator, but no distance applies to "
+                f"{f.type} features",
+            )
+        return
+    ref = reference.features.get(f.name)
+    outcome = compare_feature(s, ref, family)
+    against = "baseline" if kind is MeasurementKind.DRIFT else "serving data"
+    if outcome.unavailable is not None:
+        if comparator is not None:
+            run.flag(
+                C.STATS_NOT_AVAILABLE, f.name,
+                f"feature {f.name!r}: no {kind} measured against the {against}: "
+                f"{outcome.unavailable.replace('reference', against)}",
+                expected={"method": str(comparator.method), "threshold": comparator.threshold},
+            )
+        return
+    if comparator is not None and str(comparator.method) not in outcome.distances:
+        run.flag(
+            C.STATS_NOT_AVAILABLE, f.name,
+            f"feature {f.name!r}: the {comparator.method} comparator does not apply to "
+            f"{family} features; use one of {', '.join(outcome.distances)}",
+            expected={"method": str(comparator.method), "threshold": comparator.threshold},
+        )
+    for method, distance in outcome.distances.items():
+        threshold, enforced = threshold_for(family, method, comparator)
+        if not enforced and not options.measure_all_methods:
+            continue
+        exceeded = threshold is not None and distance > threshold
+        run.measurements.append(
+            DriftMeasurement(
+                path=f.name, kind=kind, method=method, distance=distance,
+                threshold=threshold, exceeded=exceeded, enforced=enforced,
+            )
+        )
+        if enforced and exceeded:
+            run.flag(
+                _DISTANCE_CODES[method], f.name,
+                f"feature {f.name!r} {kind}s from the {against}: {method} = {distance:.4g}, "
+                f"over the threshold {threshold:g}",
+                measured=distance, expected={"method": method, "threshold": threshold},
+            )
+
+
+def _check_feature(
+    run: _Run,
+    f: Feature,
+    s: FeatureStatistics,
+    profile: DatasetProfile,
+    references: Iterator[tuple[MeasurementKind, DatasetProfile]],
+    options: ValidationOptions,
+) -> None:
+    if not _type_ok(run, f, s):
+        return
+    _check_presence(run, f, s, profile.num_rows)
+    _check_value_count(run, f, s)
+    if isinstance(f.domain, StringDomain):
+        _check_strings(run, f, s, f.domain, options)
+    else:
+        _check_numbers(run, f, s)
+    _check_unique(run, f, s)
+    for kind, reference in references:
+        _compare(run, f, s, reference, kind, options)
+
+
+def validate_statistics(
+    profile: DatasetProfile,
+    schema: Schema,
+    *,
+    baseline: DatasetProfile | None = None,
+    serving: DatasetProfile | None = None,
+    environment: str | None = None,
+    options: ValidationOptions | None = None,
+) -> ValidationReport:
+    """Check a profile against a schema, and measure drift and skew.
+
+    Deprecated features, and features not expected in ``environment``, are not checked.
+
+    Args:
+        profile: the statistics of the data to validate.
+        schema: what the data must look like.
+        baseline: the profile of an earlier span; each feature's distribution is compared with
+            it (drift, with the schema's drift comparators) and the row-count ratio checked.
+        serving: the profile of serving data; compared likewise (skew comparators).
+        environment: validate as in this environment (e.g. ``SERVING``); it must be one the
+            schema names.
+        options: see :class:`ValidationOptions`.
+
+    Returns:
+        The report: anomalies, every measured distance, a summary and a verdict.
+
+    Raises:
+        InputError: the data and the schema share no column name (the wrong schema).
+        ProfileFormatError: a profile of a format version this release does not read.
+        OptionError: ``environment`` is not defined by the schema.
+    """
+    options = options or ValidationOptions()
+    _check_request(profile, schema, {"baseline": baseline, "serving": serving}, environment)
+    run = _Run(schema=schema, anomalies=[], measurements=[])
+    _check_dataset(run, profile, baseline)
+    active = schema.features_in(environment)
+    _check_columns(run, profile, active)
+    refs = [
+        (kind, ref)
+        for kind, ref in ((MeasurementKind.DRIFT, baseline), (MeasurementKind.SKEW, serving))
+        if ref is not None
+    ]
+    for f in active:
+        s = profile.features.get(f.name)
+        if s is not None:
+            _check_feature(run, f, s, profile, iter(refs), options)
+    return ValidationReport(
+        anomalies=tuple(run.anomalies),
+        measurements=tuple(run.measurements),
+        summary=ReportSummary(
+            row_count=profile.num_rows,
+            baseline_row_count=None if baseline is None else baseline.num_rows,
+            serving_row_count=None if serving is None else serving.num_rows,
+            features_checked=len(active),
+            environment=environment,
+        ),
+    )
