@@ -12,6 +12,7 @@ from datacheck.errors import (
     SchemaFormatError,
     StoreError,
 )
+from datacheck.io import read_batches
 from datacheck.schema import Feature, Schema, load_schema, save_schema
 from datacheck.stats import (
     DatasetProfile,
@@ -38,6 +39,7 @@ __all__ = [
     "StatsOptions",
     "StoreError",
     "__version__",
+    "read_batches",
     "load_profile",
     "load_schema",
     "save_profile",
