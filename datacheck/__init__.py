@@ -39,9 +39,9 @@ __all__ = [
     "StatsOptions",
     "StoreError",
     "__version__",
-    "read_batches",
     "load_profile",
     "load_schema",
+    "read_batches",
     "save_profile",
     "save_schema",
 ]
