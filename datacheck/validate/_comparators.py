@@ -16,6 +16,7 @@ from datasketches import kll_doubles_sketch
 
 from datacheck._types import FeatureType
 from datacheck.schema import Comparator
+from datacheck.schema._defaults import CATEGORICAL_DRIFT, NUMERIC_DRIFT
 from datacheck.stats import FeatureStatistics
 from datacheck.validate._distances import (
     CATEGORICAL_DISTANCES,
@@ -33,14 +34,23 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: feature kind -> method -> the threshold an unenforced measurement is shown against. The
-#: values are effect sizes measured on real, undrifted data (bench/RESULTS.md, Validation):
-#: comfortably above what consecutive spans of real data show, well below a real shift.
+#: feature kind -> method -> the threshold an unenforced measurement is shown against. Effect
+#: sizes measured on real, undrifted data (bench/RESULTS.md, section Validation): above what
+#: consecutive years of real data show, below a real shift. The enforced defaults are the
+#: schema's (``datacheck.schema._defaults``), repeated here for the methods they use.
 REFERENCE_THRESHOLDS: dict[str, dict[str, float]] = {
     "numeric": {
-        "jensen_shannon": 0.1, "psi": 0.25, "ks": 0.2, "wasserstein": 0.5, "l_infinity": 0.1
+        "jensen_shannon": NUMERIC_DRIFT.threshold,
+        "psi": 0.25,
+        "ks": 0.2,
+        "wasserstein": 0.4,
+        "l_infinity": 0.1,
     },
-    "categorical": {"l_infinity": 0.1, "jensen_shannon": 0.1, "psi": 0.25},
+    "categorical": {
+        "l_infinity": CATEGORICAL_DRIFT.threshold,
+        "jensen_shannon": 0.05,
+        "psi": 0.25,
+    },
 }
 
 _NUMERIC_TYPES = frozenset(
