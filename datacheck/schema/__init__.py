@@ -3,6 +3,8 @@
 A :class:`Schema` is a frozen value. :func:`load_schema` and :func:`save_schema` read and write
 its JSON document (checked by ``schemas/schema.v1.json``). :class:`SchemaStore` keeps every
 version of named schemas; :func:`diff_schemas` and :func:`check_compatible` compare two.
+:func:`infer_schema` proposes a schema from a profile; :func:`update_schema` relaxes one to
+accept new data.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datacheck.schema._diff import (
     check_compatible,
     diff_schemas,
 )
+from datacheck.schema._infer import InferOptions, infer_schema
 from datacheck.schema._model import (
     FORMAT_VERSION,
     SEVERITY_LEVELS,
@@ -36,6 +39,7 @@ from datacheck.schema._model import (
 )
 from datacheck.schema._serde import load_schema, save_schema
 from datacheck.schema._store import SchemaStore, SchemaVersion, parse_schema_ref
+from datacheck.schema._update import update_schema
 
 __all__ = [
     "FORMAT_VERSION",
@@ -51,6 +55,7 @@ __all__ = [
     "Domain",
     "Feature",
     "FloatDomain",
+    "InferOptions",
     "IntDomain",
     "Lifecycle",
     "Presence",
@@ -63,7 +68,9 @@ __all__ = [
     "ValueCount",
     "check_compatible",
     "diff_schemas",
+    "infer_schema",
     "load_schema",
     "parse_schema_ref",
     "save_schema",
+    "update_schema",
 ]

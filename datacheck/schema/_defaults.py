@@ -1,0 +1,50 @@
+"""Default drift and skew comparators that inference puts on every feature.
+
+The thresholds are effect sizes (see ``datacheck.validate``'s distances) chosen not to fire on
+two samples of the same distribution; the validation engineer measures them on real data and
+owns these constants.
+"""
+
+from __future__ import annotations
+
+from datacheck._types import FeatureType
+from datacheck.schema._model import Comparator, ComparatorMethod
+
+__all__ = [
+    "CATEGORICAL_DRIFT",
+    "CATEGORICAL_SKEW",
+    "NUMERIC_DRIFT",
+    "NUMERIC_SKEW",
+    "default_comparators",
+]
+
+#: numeric features: Jensen-Shannon divergence over the baseline's quantile bins
+NUMERIC_DRIFT = Comparator(method=ComparatorMethod.JENSEN_SHANNON, threshold=0.05)
+NUMERIC_SKEW = Comparator(method=ComparatorMethod.JENSEN_SHANNON, threshold=0.05)
+#: string and bool features: L-infinity over value frequencies
+CATEGORICAL_DRIFT = Comparator(method=ComparatorMethod.L_INFINITY, threshold=0.1)
+CATEGORICAL_SKEW = Comparator(method=ComparatorMethod.L_INFINITY, threshold=0.1)
+
+_NUMERIC = frozenset(
+    {
+        FeatureType.INT,
+        FeatureType.FLOAT,
+        FeatureType.DECIMAL,
+        FeatureType.DATE,
+        FeatureType.TIMESTAMP,
+    }
+)
+_CATEGORICAL = frozenset({FeatureType.STRING, FeatureType.BOOL})
+
+
+def default_comparators(ftype: FeatureType) -> tuple[Comparator | None, Comparator | None]:
+    """The (drift, skew) comparators for a feature of type ``ftype``.
+
+    Bytes and all-missing (null) features get none: their profiles hold no value distribution
+    to compare.
+    """
+    if ftype in _NUMERIC:
+        return NUMERIC_DRIFT, NUMERIC_SKEW
+    if ftype in _CATEGORICAL:
+        return CATEGORICAL_DRIFT, CATEGORICAL_SKEW
+    return None, None
