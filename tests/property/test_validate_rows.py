@@ -1,0 +1,51 @@
+"""Law of row-level validation: valid rows + quarantined rows = input rows, none lost."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from hypothesis import given
+from hypothesis import strategies as st
+
+from datacheck._types import FeatureType as T
+from datacheck.schema import Feature, FloatDomain, IntDomain, Presence, Schema, StringDomain
+from datacheck.validate import REASONS_COLUMN, validate_batches
+
+SCHEMA = Schema(
+    features=(
+        Feature(name="i", type=T.INT, presence=Presence(min_fraction=1.0),
+                domain=IntDomain(min=0, max=50)),
+        Feature(name="f", type=T.FLOAT, domain=FloatDomain(max=1.0, disallow_nan=True)),
+        Feature(name="s", type=T.STRING, domain=StringDomain(values=("a", "b"))),
+    )
+)
+
+rows = st.lists(
+    st.tuples(
+        st.none() | st.integers(-10, 60),
+        st.none() | st.floats(allow_infinity=True),
+        st.none() | st.sampled_from(["a", "b", "c"]),
+    ),
+    max_size=60,
+)
+
+
+@given(st.lists(rows, min_size=1, max_size=4))
+def test_valid_plus_quarantined_is_the_input(chunks: list[list[tuple[object, ...]]]) -> None:
+    batches = [
+        pa.record_batch(
+            {
+                "i": pa.array([r[0] for r in chunk], pa.int64()),
+                "f": pa.array([r[1] for r in chunk], pa.float64()),
+                "s": pa.array([r[2] for r in chunk], pa.string()),
+            }
+        )
+        for chunk in chunks
+    ]
+    results = list(validate_batches(batches, SCHEMA))
+    for batch, result in zip(batches, results, strict=True):
+        assert result.valid.num_rows + result.quarantined.num_rows == batch.num_rows
+        kept = result.valid.to_pylist() + result.quarantined.drop_columns(
+            [REASONS_COLUMN]
+        ).to_pylist()
+        assert sorted(map(repr, kept)) == sorted(map(repr, batch.to_pylist()))
+        assert all(len(r) > 0 for r in result.quarantined.column(REASONS_COLUMN).to_pylist())
