@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
@@ -19,6 +18,7 @@ import jsonschema
 
 from datacheck._types import FeatureType
 from datacheck.errors import InputError, InputNotFoundError, SchemaFormatError
+from datacheck.io import write_bytes_atomic
 from datacheck.schema._check import schema_problems
 from datacheck.schema._model import (
     FORMAT_VERSION,
@@ -345,18 +345,4 @@ def save_schema(schema: Schema, path: str | os.PathLike[str]) -> None:
     if problems:
         pointer, message = problems[0]
         raise SchemaFormatError(f"{p}: {pointer}: {message}")
-    write_text_atomic(p, schema_to_json(schema))
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(p, schema_to_json(schema).encode("utf-8"))

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from datacheck.errors import SchemaFormatError, StoreError
+from datacheck.io import write_bytes_atomic
 from datacheck.schema._check import schema_problems
 from datacheck.schema._diff import (
     CompatibilityMode,
@@ -34,7 +35,7 @@ from datacheck.schema._diff import (
     diff_schemas,
 )
 from datacheck.schema._model import Schema
-from datacheck.schema._serde import load_schema, schema_to_dict, schema_to_json, write_text_atomic
+from datacheck.schema._serde import load_schema, schema_to_dict, schema_to_json
 
 __all__ = ["SchemaStore", "SchemaVersion", "parse_schema_ref"]
 
@@ -276,10 +277,9 @@ class SchemaStore:
                 parent=parent,
                 content_hash=content_hash(stored),
             )
-            write_text_atomic(
-                folder / f"v{number}.meta.json", json.dumps(record.to_dict(), indent=2) + "\n"
-            )
-            write_text_atomic(folder / f"v{number}.json", text)
+            meta = json.dumps(record.to_dict(), indent=2) + "\n"
+            write_bytes_atomic(folder / f"v{number}.meta.json", meta.encode("utf-8"))
+            write_bytes_atomic(folder / f"v{number}.json", text.encode("utf-8"))
         except OSError as exc:
             raise StoreError(f"{folder}: cannot write version {number}: {exc.strerror}") from None
         finally:
