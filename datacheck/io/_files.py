@@ -208,8 +208,7 @@ def _plan_csv(
                 parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid_row),
                 convert_options=pcsv.ConvertOptions(
                     column_types=forced,
-                    include_columns=columns,
-                    include_missing_columns=columns is not None,
+                    include_columns=present,
                 ),
             )
         except pa.ArrowInvalid as error:
@@ -234,6 +233,12 @@ def _plan_csv(
                 raise translate(error) from None
             yield batch
 
+    # Columns the file lacks are left out here; the source fills them with nulls if another
+    # file has them, and read_batches reports a column no file has.
+    present: list[str] = []  # pyarrow reads every column when include_columns is empty
+    if columns is not None:
+        header = reader().schema.names
+        present = [c for c in columns if c in header]
     while True:
         stream = reader()
         schema = stream.schema
@@ -337,9 +342,7 @@ def _plan_jsonl_pandas(path: Path, columns: list[str] | None, batch_size: int) -
     # pyarrow's JSON reader refuses a column whose JSON type changes between rows; pandas reads
     # it as objects, which become text marked mixed (two streaming passes, like CSV).
     def chunks() -> Iterator[pa.RecordBatch]:
-        with pd.read_json(
-            path, lines=True, chunksize=batch_size, dtype=False, convert_dates=False
-        ) as reader:
+        with pd.read_json(path, lines=True, chunksize=batch_size, dtype=False) as reader:
             for frame in reader:
                 table = table_from_pandas(frame)
                 if columns is not None:
