@@ -18,6 +18,7 @@ from datacheck.schema._diff import (
     diff_schemas,
 )
 from datacheck.schema._infer import InferOptions, infer_schema
+from datacheck.schema._jsonschema import to_json_schema
 from datacheck.schema._model import (
     FORMAT_VERSION,
     SEVERITY_LEVELS,
@@ -72,5 +73,6 @@ __all__ = [
     "load_schema",
     "parse_schema_ref",
     "save_schema",
+    "to_json_schema",
     "update_schema",
 ]
