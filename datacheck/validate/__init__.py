@@ -2,7 +2,8 @@
 
 :func:`validate_statistics` checks a profile against a schema (and, with a baseline or serving
 profile, measures drift and skew); :func:`validate_batches` checks every row and splits the
-rows into valid and quarantined ones.
+rows into valid and quarantined ones; :func:`detect_feature_skew` joins training and serving
+examples on keys and counts per-feature mismatches.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from datacheck.validate._report import (
     ValidationReport,
 )
 from datacheck.validate._rows import REASONS_COLUMN, REASONS_TYPE, CheckedBatch, validate_batches
+from datacheck.validate._skew import FeatureSkew, SkewReport, detect_feature_skew
 from datacheck.validate._statistics import ValidationOptions, validate_statistics
 
 __all__ = [
@@ -38,12 +40,15 @@ __all__ = [
     "CategoricalCounts",
     "CheckedBatch",
     "DriftMeasurement",
+    "FeatureSkew",
     "MeasurementKind",
     "QuantileSketch",
     "ReportSummary",
     "Severity",
+    "SkewReport",
     "ValidationOptions",
     "ValidationReport",
+    "detect_feature_skew",
     "schema_environments",
     "validate_batches",
     "validate_statistics",
