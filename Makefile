@@ -34,8 +34,10 @@ typecheck: install  ## mypy --strict on the package
 bench: install  ## run the benchmarks; figures go to bench/RESULTS.md by hand
 	$(BIN)/python bench/bench_stats.py
 
-demo: install  ## profile the example dataset kept in the repo
-	@bash bench/../tests/data/demo.sh
+demo: install  ## profile the example dataset kept in the repo (tests/data/demo/cars.csv)
+	@mkdir -p out/demo
+	$(BIN)/datacheck stats tests/data/demo/cars.csv -o out/demo/profile.json
+	@echo "profile written to out/demo/profile.json"
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
