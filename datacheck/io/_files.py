@@ -43,9 +43,6 @@ _EXTENSIONS = {
     ".ndjson": "jsonl",
 }
 
-#: files up to this size keep the batches of the type-checking pass instead of a second parse
-_CACHE_BYTES = 32 * 1024 * 1024
-
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _CSV_CONVERSION = re.compile(
     r"In CSV column #(\d+): CSV conversion error to ([^:]+): invalid value '(.*)'", re.DOTALL
