@@ -340,6 +340,8 @@ class WeightedStringStatistics:
     top_values_exact: bool
     #: the total weight of every value, heaviest first, while the distinct count is under the cap
     value_counts: Mapping[str, float] | None
+    #: serialized frequent-items sketch of the values weighted in 1/1000ths, for merging
+    frequent_items_sketch: bytes = field(repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """As a JSON object."""
@@ -348,6 +350,7 @@ class WeightedStringStatistics:
             "top_values": [t.to_dict() for t in self.top_values],
             "top_values_exact": self.top_values_exact,
             "value_counts": _counts_to_dict(self.value_counts),
+            "frequent_items_sketch": _b64(self.frequent_items_sketch),
         }
 
     @classmethod
@@ -358,6 +361,7 @@ class WeightedStringStatistics:
             top_values=tuple(TopValue.from_dict(t) for t in d["top_values"]),
             top_values_exact=d["top_values_exact"],
             value_counts=_counts_from_dict(d["value_counts"]),
+            frequent_items_sketch=_unb64(d["frequent_items_sketch"]),
         )
 
 
@@ -391,6 +395,9 @@ class StringStatistics:
     hll_sketch: bytes = field(repr=False)
     #: serialized frequent-items sketch of the values, for merging
     frequent_items_sketch: bytes = field(repr=False)
+    #: the sketch was fed each batch's most frequent values only; this bounds how much of any
+    #: value's count was left out, and is already added to the top values' upper bounds
+    frequent_items_unfed: int = 0
     #: weighted statistics when the profile was made with a weight column
     weighted: WeightedStringStatistics | None = None
 
@@ -410,6 +417,7 @@ class StringStatistics:
             "mean_length": self.mean_length,
             "hll_sketch": _b64(self.hll_sketch),
             "frequent_items_sketch": _b64(self.frequent_items_sketch),
+            "frequent_items_unfed": self.frequent_items_unfed,
         }
         if self.weighted is not None:
             d["weighted"] = self.weighted.to_dict()
@@ -433,6 +441,7 @@ class StringStatistics:
             mean_length=d["mean_length"],
             hll_sketch=_unb64(d["hll_sketch"]),
             frequent_items_sketch=_unb64(d["frequent_items_sketch"]),
+            frequent_items_unfed=d.get("frequent_items_unfed", 0),
             weighted=None if weighted is None else WeightedStringStatistics.from_dict(weighted),
         )
 

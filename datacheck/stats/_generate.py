@@ -1,0 +1,356 @@
+"""The profile generator (a CombineFn over record batches) and ``generate_statistics``.
+
+:class:`ProfileGenerator` runs every feature's accumulator over each batch, the whole dataset
+and each slice alike. Within a batch, features are independent, so they run on a thread pool:
+Arrow kernels and most numpy loops release the GIL, which lets two cores share the work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from datacheck._types import FeatureType, is_list_type
+from datacheck.errors import InputError, OptionError
+from datacheck.stats._feature import Column, FeatureAccumulator, compatible, feature_columns
+from datacheck.stats._options import StatsOptions
+from datacheck.stats._profile import DatasetProfile, SkippedFeature
+
+__all__ = [
+    "ProfileAccumulator",
+    "ProfileGenerator",
+    "generate_statistics",
+    "iter_batches",
+]
+
+# Rough cost of a feature type per value, so that the thread pool starts the slow ones first.
+_COST = {FeatureType.STRING: 0, FeatureType.BYTES: 1}
+
+
+class ProfileAccumulator:
+    """Mutable, picklable state of a whole profile: rows, features, skipped columns, slices."""
+
+    __slots__ = ("features", "num_rows", "options", "skipped", "slices", "weighted_num_rows")
+
+    def __init__(self, options: StatsOptions) -> None:
+        self.options = options
+        self.num_rows = 0
+        self.weighted_num_rows: float | None = 0.0 if options.weight is not None else None
+        self.features: dict[str, FeatureAccumulator] = {}
+        self.skipped: dict[str, SkippedFeature] = {}
+        self.slices: dict[str, ProfileAccumulator] = {}
+
+    def _skip(self, path: str, arrow_type: str, reason: str) -> None:
+        self.features.pop(path, None)
+        self.skipped.setdefault(
+            path, SkippedFeature(path=path, arrow_type=arrow_type, reason=reason)
+        )
+
+    def feature_for(self, column: Column) -> FeatureAccumulator | None:
+        """The accumulator of ``column``'s feature, made or widened as needed; None if skipped."""
+        path = column.path
+        if path in self.skipped:
+            return None
+        if column.type is None:
+            self._skip(path, str(column.arrow_type), column.skip_reason or "not profiled")
+            return None
+        acc = self.features.get(path)
+        if acc is None:
+            acc = FeatureAccumulator(
+                self.options,
+                path=path,
+                feature_type=column.type,
+                arrow_type=str(column.arrow_type),
+                is_list=is_list_type(column.arrow_type),
+                weighted=self.options.weight is not None,
+            )
+            self.features[path] = acc
+            return acc
+        merged = compatible(acc.type, column.type)
+        if merged is None:
+            self._skip(
+                path,
+                f"{acc.arrow_type} | {column.arrow_type}",
+                f"type changed between batches, from {acc.type} to {column.type}",
+            )
+            return None
+        acc.retype(merged, str(column.arrow_type) if merged == column.type else acc.arrow_type)
+        return acc
+
+    def merge(self, other: ProfileAccumulator) -> None:
+        """Fold ``other`` into this accumulator (``other`` is not changed)."""
+        self.num_rows += other.num_rows
+        if self.weighted_num_rows is not None and other.weighted_num_rows is not None:
+            self.weighted_num_rows += other.weighted_num_rows
+        for path, skipped in other.skipped.items():
+            self._skip(path, skipped.arrow_type, skipped.reason)
+        for path, theirs in other.features.items():
+            if path in self.skipped:
+                continue
+            mine = self.features.get(path)
+            if mine is None:
+                mine = FeatureAccumulator(
+                    self.options,
+                    path=path,
+                    feature_type=theirs.type,
+                    arrow_type=theirs.arrow_type,
+                    is_list=theirs.is_list,
+                    weighted=theirs.weighted,
+                )
+                self.features[path] = mine
+            elif compatible(mine.type, theirs.type) is None:
+                self._skip(
+                    path,
+                    f"{mine.arrow_type} | {theirs.arrow_type}",
+                    f"type changed between batches, from {mine.type} to {theirs.type}",
+                )
+                continue
+            mine.merge(theirs)
+        for key, theirs_slice in other.slices.items():
+            mine_slice = self.slices.get(key)
+            if mine_slice is None:
+                mine_slice = self.slices[key] = ProfileAccumulator(self.options)
+            mine_slice.merge(theirs_slice)
+
+    def extract(self) -> DatasetProfile:
+        """The profile of everything added so far."""
+        return DatasetProfile(
+            num_rows=self.num_rows,
+            weighted_num_rows=self.weighted_num_rows,
+            options=self.options,
+            features={p: f.extract(self.num_rows) for p, f in self.features.items()},
+            skipped=tuple(self.skipped.values()),
+            slices={k: self.slices[k].extract() for k in sorted(self.slices)},
+        )
+
+    @classmethod
+    def from_output(cls, profile: DatasetProfile) -> ProfileAccumulator:
+        """The accumulator that :meth:`extract` turned into ``profile`` (for merging)."""
+        acc = cls(profile.options)
+        acc.num_rows = profile.num_rows
+        acc.weighted_num_rows = profile.weighted_num_rows
+        acc.features = {
+            p: FeatureAccumulator.from_output(f, profile.options)
+            for p, f in profile.features.items()
+        }
+        acc.skipped = {s.path: s for s in profile.skipped}
+        acc.slices = {k: cls.from_output(s) for k, s in profile.slices.items()}
+        return acc
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
+
+def _slice_key(names: tuple[str, ...], values: tuple[Any, ...]) -> str:
+    return ",".join(
+        f"{name}={json.dumps(value, default=str, ensure_ascii=False)}"
+        for name, value in zip(names, values, strict=True)
+    )
+
+
+def _split(
+    batch: pa.RecordBatch, slice_by: tuple[str, ...]
+) -> Iterator[tuple[str, pa.RecordBatch]]:
+    """The batch's rows grouped by the values of the slice columns, with each group's key."""
+    n = batch.num_rows
+    codes = np.zeros(n, dtype=np.int64)
+    for name in slice_by:
+        encoded = pc.dictionary_encode(batch.column(name))
+        width = len(encoded.dictionary) + 1  # one more code for null
+        idx = pc.fill_null(encoded.indices, width - 1).to_numpy(zero_copy_only=False)
+        # Re-densify after each column so that many slice columns cannot overflow int64.
+        _, codes = np.unique(codes * width + idx, return_inverse=True)
+    order = np.argsort(codes, kind="stable")
+    sizes = np.bincount(codes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    first_rows = pa.array(order[starts])
+    key_columns = [batch.column(name).take(first_rows).to_pylist() for name in slice_by]
+    ordered = batch.take(pa.array(order))
+    for g, (start, size) in enumerate(zip(starts.tolist(), sizes.tolist(), strict=True)):
+        key = _slice_key(slice_by, tuple(column[g] for column in key_columns))
+        yield key, ordered.slice(start, size)
+
+
+def _weights(batch: pa.RecordBatch, name: str) -> np.ndarray:
+    """The weight of each row (a missing weight counts as 0)."""
+    column = batch.column(name)
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    weights: np.ndarray = pc.fill_null(column.cast(pa.float64()), 0.0).to_numpy(
+        zero_copy_only=False
+    )
+    return weights
+
+
+class ProfileGenerator:
+    """The statistics of a dataset as a CombineFn over record batches (see StatsGenerator)."""
+
+    def __init__(self, options: StatsOptions | None = None) -> None:
+        self.options = options or StatsOptions()
+        #: the thread pool used within a batch; set by generate_statistics, never pickled
+        self.pool: Executor | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"options": self.options}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.options = state["options"]
+        self.pool = None
+
+    def create_accumulator(self) -> ProfileAccumulator:
+        """An empty profile accumulator."""
+        return ProfileAccumulator(self.options)
+
+    def _check_columns(self, batch: pa.RecordBatch) -> None:
+        names = batch.schema.names
+        options = self.options
+        wanted = [("--weight", options.weight)] if options.weight is not None else []
+        wanted += [("--slice-by", name) for name in options.slice_by]
+        for flag, name in wanted:
+            if name not in names:
+                raise OptionError(
+                    f"{flag} {name}: no such column; the columns are: {', '.join(names)}"
+                )
+        if options.weight is not None:
+            t = batch.schema.field(options.weight).type
+            if pa.types.is_dictionary(t):
+                t = t.value_type
+            if not (pa.types.is_integer(t) or pa.types.is_floating(t)
+                    or pa.types.is_decimal(t) or pa.types.is_boolean(t)):
+                raise OptionError(
+                    f"--weight {options.weight}: the column holds {t}, not numbers; "
+                    "choose a numeric column"
+                )
+
+    def add_input(
+        self, accumulator: ProfileAccumulator, batch: pa.RecordBatch
+    ) -> ProfileAccumulator:
+        """Add one record batch to the profile and to the profiles of its slices."""
+        self._check_columns(batch)
+        targets = [(accumulator, batch)]
+        if self.options.slice_by and batch.num_rows:
+            for key, rows in _split(batch, self.options.slice_by):
+                part = accumulator.slices.get(key)
+                if part is None:
+                    if len(accumulator.slices) >= self.options.max_slices:
+                        raise OptionError(
+                            f"--slice-by {','.join(self.options.slice_by)}: more than "
+                            f"{self.options.max_slices} slices; slice by columns with fewer "
+                            "distinct values, or raise max_slices"
+                        )
+                    part = accumulator.slices[key] = ProfileAccumulator(self.options)
+                targets.append((part, rows))
+        work: list[tuple[FeatureAccumulator, Column, np.ndarray | None]] = []
+        for acc, rows in targets:
+            weights = None if self.options.weight is None else _weights(rows, self.options.weight)
+            acc.num_rows += rows.num_rows
+            if weights is not None and acc.weighted_num_rows is not None:
+                acc.weighted_num_rows += float(weights.sum())
+            for column in feature_columns(rows):
+                feature = acc.feature_for(column)
+                if feature is not None:
+                    work.append((feature, column, weights))
+        work.sort(key=lambda item: _COST.get(item[0].type, 2))
+        if self.pool is None or len(work) < 2:
+            for feature, column, weights in work:
+                feature.add(column, weights)
+        else:
+            # list() waits for every task and re-raises the first failure.
+            list(self.pool.map(lambda item: item[0].add(item[1], item[2]), work))
+        return accumulator
+
+    def merge_accumulators(self, accumulators: Iterable[ProfileAccumulator]) -> ProfileAccumulator:
+        """Merge into the first accumulator (the only one changed) and return it."""
+        it = iter(accumulators)
+        first = next(it, None)
+        if first is None:
+            return self.create_accumulator()
+        for other in it:
+            first.merge(other)
+        return first
+
+    def compact(self, accumulator: ProfileAccumulator) -> ProfileAccumulator:
+        """Return the accumulator as is: its sketches already hold only their bounded state."""
+        return accumulator
+
+    def extract_output(self, accumulator: ProfileAccumulator) -> DatasetProfile:
+        """The profile of everything added to ``accumulator``."""
+        return accumulator.extract()
+
+
+def _source_name(source: object) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return str(os.fspath(source))
+    if isinstance(source, (list, tuple)) and source and isinstance(source[0], (str, os.PathLike)):
+        return ", ".join(os.fspath(s) for s in source)
+    return f"<{type(source).__name__}>"
+
+
+def iter_batches(source: object, batch_size: int) -> Iterator[pa.RecordBatch]:
+    """Record batches of any source: Arrow objects and iterables of batches directly, the rest
+    (files, globs, DataFrames, Arrow streams) through :func:`datacheck.io.read_batches`."""
+    if isinstance(source, pa.RecordBatch):
+        yield source
+    elif isinstance(source, pa.Table):
+        yield from source.to_batches(max_chunksize=batch_size)
+    elif (
+        isinstance(source, Iterable)
+        and not isinstance(source, (str, bytes, os.PathLike, list, tuple))
+        and not hasattr(source, "__arrow_c_stream__")
+        and not hasattr(source, "columns")
+    ) or (isinstance(source, (list, tuple)) and source and all(
+        isinstance(b, pa.RecordBatch) for b in source
+    )):
+        for batch in source:
+            if isinstance(batch, pa.Table):
+                yield from batch.to_batches(max_chunksize=batch_size)
+            else:
+                yield batch
+    else:
+        from datacheck.io import read_batches  # the reader is optional for Arrow-only callers
+
+        yield from read_batches(source, batch_size=batch_size)
+
+
+def generate_statistics(
+    source: object,
+    options: StatsOptions | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> DatasetProfile:
+    """Profile a dataset: every feature's statistics, plus one profile per slice.
+
+    Args:
+        source: anything :func:`datacheck.io.read_batches` reads (paths, globs, DataFrames,
+            Arrow tables and streams), or an iterable of ``pyarrow.RecordBatch``.
+        options: what to compute; defaults to :class:`StatsOptions()`.
+        progress: called with the number of rows of each batch once it is profiled.
+
+    Raises:
+        InputError: the source cannot be read, or holds no rows.
+        OptionError: the weight or a slice column is not in the data, or too many slices.
+    """
+    options = options or StatsOptions()
+    generator = ProfileGenerator(options)
+    accumulator = generator.create_accumulator()
+    threads = options.threads or os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        generator.pool = pool if threads > 1 else None
+        for batch in iter_batches(source, options.batch_size):
+            generator.add_input(accumulator, batch)
+            if progress is not None:
+                progress(batch.num_rows)
+    if accumulator.num_rows == 0:
+        raise InputError(f"{_source_name(source)}: no rows; profile a dataset with data")
+    return generator.extract_output(accumulator)

@@ -1,0 +1,308 @@
+"""Numeric statistics (ints, floats, decimals, dates, timestamps): moments, counts, KLL quantiles.
+
+Moments are merged with Chan et al.'s parallel formula, so any split of the data gives the same
+mean and standard deviation up to float rounding. Quantiles and both histograms come from a KLL
+sketch (DataSketches ``kll_doubles_sketch``, fed whole numpy arrays). Weighted quantiles come
+from a VarOpt sample (``var_opt_sketch``/``var_opt_union``): DataSketches' mergeable weighted
+sample of bounded size, since the Python binding's KLL takes no weights.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import datasketches as ds
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from datacheck.stats._options import QUANTILE_RANKS, StatsOptions
+from datacheck.stats._profile import (
+    Histogram,
+    HistogramBucket,
+    NumericStatistics,
+    WeightedNumericStatistics,
+)
+
+__all__ = ["NumericAccumulator", "kll_histograms", "numeric_values"]
+
+_SERDE = ds.PyDoublesSerDe()
+
+
+def numeric_values(values: pa.Array) -> tuple[np.ndarray, bool]:
+    """The non-null values as a numpy array, and whether they are integers (exact min/max).
+
+    Dates and timestamps become their underlying integers; decimals become float64.
+    """
+    if values.null_count:
+        values = pc.drop_null(values)
+    t = values.type
+    if pa.types.is_date32(t) or pa.types.is_time32(t):
+        return values.view(pa.int32()).to_numpy(zero_copy_only=False), True
+    if pa.types.is_date64(t) or pa.types.is_timestamp(t) or pa.types.is_time64(t):
+        return values.view(pa.int64()).to_numpy(zero_copy_only=False), True
+    if pa.types.is_duration(t):
+        return values.view(pa.int64()).to_numpy(zero_copy_only=False), True
+    if pa.types.is_decimal(t):
+        return values.cast(pa.float64()).to_numpy(zero_copy_only=False), False
+    if pa.types.is_integer(t):
+        return values.to_numpy(zero_copy_only=False), True
+    return values.cast(pa.float64()).to_numpy(zero_copy_only=False), False
+
+
+def _moments(x: np.ndarray, w: np.ndarray | None) -> tuple[float, float, float]:
+    """(weight or count, mean, sum of squared deviations) of ``x``."""
+    if w is None:
+        n = float(x.size)
+        if n == 0:
+            return 0.0, 0.0, 0.0
+        mean = float(x.mean())
+        d = x - mean
+        return n, mean, float(np.dot(d, d))
+    total = float(w.sum())
+    if total == 0:
+        return 0.0, 0.0, 0.0
+    mean = float(np.dot(w, x) / total)
+    d = x - mean
+    return total, mean, float(np.dot(w * d, d))
+
+
+def _chan(
+    a: tuple[float, float, float], b: tuple[float, float, float]
+) -> tuple[float, float, float]:
+    """Chan et al.'s merge of (count, mean, M2) pairs; weights work the same as counts."""
+    na, ma, m2a = a
+    nb, mb, m2b = b
+    if nb == 0:
+        return a
+    if na == 0:
+        return b
+    n = na + nb
+    delta = mb - ma
+    return n, ma + delta * nb / n, m2a + m2b + delta * delta * na * nb / n
+
+
+def _exact_ends(quantiles: Any, kll: Any) -> tuple[float, ...]:
+    """Quantiles with ranks 0 and 1 replaced by the sketch's exact min and max (the sorted view
+    of a compacted sketch may no longer hold them)."""
+    qs = [float(q) for q in quantiles]
+    qs[0], qs[-1] = float(kll.get_min_value()), float(kll.get_max_value())
+    return tuple(qs)
+
+
+def kll_histograms(
+    kll: Any, low: float, high: float, options: StatsOptions
+) -> tuple[Histogram, Histogram]:
+    """The equal-width histogram over [low, high] and the quantile histogram of a KLL sketch."""
+    n = float(kll.n)
+    if kll.is_empty():
+        empty = Histogram(kind="standard", buckets=())
+        return empty, Histogram(kind="quantiles", buckets=())
+    nb = options.num_histogram_buckets
+    if not (math.isfinite(low) and math.isfinite(high)) or low == high:
+        standard = Histogram(
+            kind="standard", buckets=(HistogramBucket(low=low, high=high, count=n),)
+        )
+    else:
+        edges = np.linspace(low, high, nb + 1)
+        # Masses of (-inf, e1), [e1, e2), ...; the last bucket also takes the maximum itself.
+        masses = kll.get_pmf(edges[1:-1].tolist())
+        standard = Histogram(
+            kind="standard",
+            buckets=tuple(
+                HistogramBucket(low=float(edges[i]), high=float(edges[i + 1]), count=m * n)
+                for i, m in enumerate(masses)
+            ),
+        )
+    nq = options.num_quantile_buckets
+    qs = _exact_ends(kll.get_quantiles([i / nq for i in range(nq + 1)]), kll)
+    quantiles = Histogram(
+        kind="quantiles",
+        buckets=tuple(
+            HistogramBucket(low=float(qs[i]), high=float(qs[i + 1]), count=n / nq)
+            for i in range(nq)
+        ),
+    )
+    return standard, quantiles
+
+
+def _weighted_quantiles(sample: Any, ranks: tuple[float, ...]) -> tuple[float, ...]:
+    """Quantiles of a VarOpt sample: the value where the cumulative weight reaches each rank."""
+    items = list(sample)
+    if not items:
+        return ()
+    values = np.array([v for v, _ in items], dtype=np.float64)
+    weights = np.array([w for _, w in items], dtype=np.float64)
+    order = np.argsort(values, kind="stable")
+    values, cum = values[order], np.cumsum(weights[order])
+    positions = np.searchsorted(cum, np.asarray(ranks) * cum[-1], side="left")
+    return tuple(float(values[min(int(p), values.size - 1)]) for p in positions)
+
+
+class NumericAccumulator:
+    """Mutable, picklable state of one numeric feature; bounded by the sketch sizes."""
+
+    __slots__ = (
+        "integer", "kll", "max", "min", "moments", "num_nan", "num_neg_inf", "num_pos_inf",
+        "num_values", "num_zeros", "options", "sample", "weighted_moments",
+    )
+
+    def __init__(self, options: StatsOptions, *, integer: bool, weighted: bool) -> None:
+        self.options = options
+        self.integer = integer
+        self.num_values = 0
+        self.num_nan = 0
+        self.num_pos_inf = 0
+        self.num_neg_inf = 0
+        self.num_zeros = 0
+        self.min: float | None = None
+        self.max: float | None = None
+        self.moments = (0.0, 0.0, 0.0)
+        self.kll: Any = ds.kll_doubles_sketch(options.kll_k)
+        self.weighted_moments: tuple[float, float, float] | None = (
+            (0.0, 0.0, 0.0) if weighted else None
+        )
+        self.sample: Any = ds.var_opt_sketch(options.weighted_sample_size) if weighted else None
+
+    def add(self, values: pa.Array, weights: np.ndarray | None) -> None:
+        """Add one batch of values; ``weights`` (aligned with ``values``) only when weighted."""
+        if weights is not None and values.null_count:
+            weights = weights[values.is_valid().to_numpy(zero_copy_only=False)]
+        x, integer = numeric_values(values)
+        if x.size == 0:
+            return
+        self.num_values += int(x.size)
+        self.num_zeros += int(np.count_nonzero(x == 0))
+        lo: float
+        hi: float
+        if integer:
+            lo, hi = int(x.min()), int(x.max())
+            xf = x.astype(np.float64)
+            finite, nonnan, w = xf, xf, weights
+        else:
+            xf = x
+            nan = np.isnan(xf)
+            num_nan = int(np.count_nonzero(nan))
+            nonnan = xf[~nan] if num_nan else xf
+            finite_mask = np.isfinite(nonnan)
+            num_finite = int(np.count_nonzero(finite_mask))
+            finite = nonnan if num_finite == nonnan.size else nonnan[finite_mask]
+            self.num_nan += num_nan
+            if num_finite != nonnan.size:
+                self.num_pos_inf += int(np.count_nonzero(nonnan == math.inf))
+                self.num_neg_inf += int(np.count_nonzero(nonnan == -math.inf))
+            w = weights
+            if w is not None:
+                w = w[~nan] if num_nan else w
+                w = w if num_finite == nonnan.size else w[finite_mask]
+            if nonnan.size == 0:
+                return
+            lo, hi = float(nonnan.min()), float(nonnan.max())
+        self.min = lo if self.min is None else min(self.min, lo)
+        self.max = hi if self.max is None else max(self.max, hi)
+        self.moments = _chan(self.moments, _moments(finite, None))
+        self.kll.update(np.ascontiguousarray(nonnan, dtype=np.float64))
+        if w is not None and self.weighted_moments is not None:
+            self.weighted_moments = _chan(self.weighted_moments, _moments(finite, w))
+            update = self.sample.update
+            for value, weight in zip(finite.tolist(), w.tolist(), strict=True):
+                if weight > 0:
+                    update(value, weight)
+
+    def merge(self, other: NumericAccumulator) -> None:
+        """Fold ``other`` into this accumulator (``other`` is not changed)."""
+        self.integer = self.integer and other.integer
+        self.num_values += other.num_values
+        self.num_nan += other.num_nan
+        self.num_pos_inf += other.num_pos_inf
+        self.num_neg_inf += other.num_neg_inf
+        self.num_zeros += other.num_zeros
+        if other.min is not None:
+            self.min = other.min if self.min is None else min(self.min, other.min)
+        if other.max is not None:
+            self.max = other.max if self.max is None else max(self.max, other.max)
+        self.moments = _chan(self.moments, other.moments)
+        self.kll.merge(other.kll)
+        if self.weighted_moments is not None and other.weighted_moments is not None:
+            self.weighted_moments = _chan(self.weighted_moments, other.weighted_moments)
+            union = ds.var_opt_union(self.options.weighted_sample_size)
+            union.update(self.sample)
+            union.update(other.sample)
+            self.sample = union.get_result()
+
+    def extract(self) -> NumericStatistics:
+        """The statistics of everything added so far."""
+        n, mean, m2 = self.moments
+        kll = self.kll
+        empty = kll.is_empty()
+        quantiles = () if empty else _exact_ends(kll.get_quantiles(list(QUANTILE_RANKS)), kll)
+        low = self.min if self.min is not None else math.nan
+        high = self.max if self.max is not None else math.nan
+        histogram, quantile_histogram = kll_histograms(kll, low, high, self.options)
+        weighted = None
+        if self.weighted_moments is not None:
+            wn, wmean, wm2 = self.weighted_moments
+            wq = _weighted_quantiles(self.sample, QUANTILE_RANKS)
+            weighted = WeightedNumericStatistics(
+                total_weight=wn,
+                mean=wmean if wn > 0 else None,
+                std_dev=math.sqrt(max(wm2, 0.0) / wn) if wn > 0 else None,
+                median=wq[QUANTILE_RANKS.index(0.5)] if wq else None,
+                quantiles=wq,
+                sample_sketch=bytes(self.sample.serialize(_SERDE)),
+            )
+        return NumericStatistics(
+            num_values=self.num_values,
+            min=self.min,
+            max=self.max,
+            mean=mean if n > 0 else None,
+            std_dev=math.sqrt(max(m2, 0.0) / n) if n > 0 else None,
+            num_zeros=self.num_zeros,
+            num_nan=self.num_nan,
+            num_pos_inf=self.num_pos_inf,
+            num_neg_inf=self.num_neg_inf,
+            median=None if empty else float(kll.get_quantile(0.5)),
+            quantiles=quantiles,
+            histogram=histogram,
+            quantile_histogram=quantile_histogram,
+            kll_sketch=bytes(kll.serialize()),
+            weighted=weighted,
+        )
+
+    @classmethod
+    def from_output(
+        cls, stats: NumericStatistics, options: StatsOptions, *, integer: bool
+    ) -> NumericAccumulator:
+        """The accumulator that :meth:`extract` turned into ``stats`` (for merging profiles)."""
+        acc = cls(options, integer=integer, weighted=stats.weighted is not None)
+        acc.num_values = stats.num_values
+        acc.num_nan = stats.num_nan
+        acc.num_pos_inf = stats.num_pos_inf
+        acc.num_neg_inf = stats.num_neg_inf
+        acc.num_zeros = stats.num_zeros
+        acc.min, acc.max = stats.min, stats.max
+        n = float(stats.num_values - stats.num_nan - stats.num_pos_inf - stats.num_neg_inf)
+        if n > 0 and stats.mean is not None and stats.std_dev is not None:
+            acc.moments = (n, stats.mean, stats.std_dev**2 * n)
+        acc.kll = ds.kll_doubles_sketch.deserialize(stats.kll_sketch)
+        w = stats.weighted
+        if w is not None:
+            if w.total_weight > 0 and w.mean is not None and w.std_dev is not None:
+                acc.weighted_moments = (w.total_weight, w.mean, w.std_dev**2 * w.total_weight)
+            acc.sample = ds.var_opt_sketch.deserialize(w.sample_sketch, _SERDE)
+        return acc
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {name: getattr(self, name) for name in self.__slots__}
+        state["kll"] = bytes(self.kll.serialize())
+        if self.sample is not None:
+            state["sample"] = bytes(self.sample.serialize(_SERDE))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+        self.kll = ds.kll_doubles_sketch.deserialize(state["kll"])
+        if state["sample"] is not None:
+            self.sample = ds.var_opt_sketch.deserialize(state["sample"], _SERDE)
