@@ -18,7 +18,9 @@ from datacheck.stats import (
     DatasetProfile,
     FeatureStatistics,
     StatsOptions,
+    generate_statistics,
     load_profile,
+    merge_profiles,
     save_profile,
 )
 
@@ -39,8 +41,10 @@ __all__ = [
     "StatsOptions",
     "StoreError",
     "__version__",
+    "generate_statistics",
     "load_profile",
     "load_schema",
+    "merge_profiles",
     "read_batches",
     "save_profile",
     "save_schema",
