@@ -40,6 +40,7 @@ from datacheck.schema._model import (
 )
 from datacheck.schema._serde import load_schema, save_schema
 from datacheck.schema._store import SchemaStore, SchemaVersion, parse_schema_ref
+from datacheck.schema._tfdv import from_tfdv, load_tfdv_schema, save_tfdv_schema, to_tfdv
 from datacheck.schema._update import update_schema
 
 __all__ = [
@@ -69,10 +70,14 @@ __all__ = [
     "ValueCount",
     "check_compatible",
     "diff_schemas",
+    "from_tfdv",
     "infer_schema",
     "load_schema",
+    "load_tfdv_schema",
     "parse_schema_ref",
     "save_schema",
+    "save_tfdv_schema",
     "to_json_schema",
+    "to_tfdv",
     "update_schema",
 ]
