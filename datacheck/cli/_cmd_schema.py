@@ -1,0 +1,212 @@
+"""``datacheck schema log|show|diff|update``: the versioned schema store from the command line.
+
+``log NAME`` lists versions; ``show NAME[@VERSION]`` prints one (a file path works too);
+``diff A B`` lists the changes between two schemas (``NAME@1 NAME@2`` or two files), each
+marked compatible or breaking under ``--mode``; ``update NAME DATA|PROFILE`` relaxes the latest
+version to accept new data and saves the result as the next version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from typing import Any
+
+from datacheck.cli._cmd_infer import profile_of
+from datacheck.cli._schema_arg import add_store_argument, load_schema_ref, store_from_args
+from datacheck.cli._term import colour, format_table
+from datacheck.schema import (
+    BoolDomain,
+    CompatibilityMode,
+    Feature,
+    FloatDomain,
+    IntDomain,
+    Schema,
+    SchemaChange,
+    StringDomain,
+    check_compatible,
+    diff_schemas,
+    parse_schema_ref,
+    update_schema,
+)
+
+__all__ = ["register"]
+
+_WIDTH = 80
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``schema`` command and its subcommands."""
+    parser = subparsers.add_parser(
+        "schema",
+        help="the schema store: log, show, diff, update",
+        description="Inspect and evolve the versioned schemas in the store.",
+    )
+    sub = parser.add_subparsers(title="subcommands", metavar="SUBCOMMAND", required=True)
+
+    log = sub.add_parser("log", help="list the versions of a schema, oldest first")
+    log.add_argument("name", metavar="NAME")
+    add_store_argument(log)
+    log.set_defaults(run=run_log)
+
+    show = sub.add_parser("show", help="print a schema (the latest version unless @VERSION)")
+    show.add_argument("ref", metavar="NAME[@VERSION]|FILE")
+    show.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text table (default) or the JSON document",
+    )
+    add_store_argument(show)
+    show.set_defaults(run=run_show)
+
+    diff = sub.add_parser("diff", help="the changes from schema A to schema B, classified")
+    diff.add_argument("old", metavar="A", help="NAME@VERSION or a schema file")
+    diff.add_argument("new", metavar="B", help="NAME@VERSION or a schema file")
+    diff.add_argument(
+        "--mode",
+        choices=[m.value for m in CompatibilityMode],
+        default=CompatibilityMode.BACKWARD.value,
+        help="which changes count as breaking (default BACKWARD: existing data must stay valid)",
+    )
+    diff.add_argument("--check", action="store_true", help="exit 1 when a change breaks --mode")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    add_store_argument(diff)
+    diff.set_defaults(run=run_diff)
+
+    update = sub.add_parser(
+        "update", help="relax the latest version to accept new data; save the next version"
+    )
+    update.add_argument("name", metavar="NAME")
+    update.add_argument("source", metavar="DATA|PROFILE", help="new data, or its profile (.json)")
+    update.add_argument(
+        "-m", "--message", default="", metavar="TEXT", help="why this version exists"
+    )
+    update.add_argument(
+        "--dry-run", action="store_true", help="print the changes without saving a version"
+    )
+    add_store_argument(update)
+    update.set_defaults(run=run_update)
+
+
+def run_log(args: argparse.Namespace) -> int:
+    """Print the version history as a table."""
+    history = store_from_args(args).history(args.name)
+    rows = [
+        [r.version, r.created[:19].replace("T", " "), r.parent, r.content_hash[:10], r.message]
+        for r in history
+    ]
+    print(format_table(["version", "saved (UTC)", "parent", "hash", "message"], rows, width=_WIDTH))
+    return 0
+
+
+def _domain_text(f: Feature) -> str:
+    d = f.domain
+    if isinstance(d, StringDomain):
+        shown = ", ".join(d.values[:3])
+        more = f", +{len(d.values) - 3}" if len(d.values) > 3 else ""
+        return f"{{{shown}{more}}}"
+    if isinstance(d, IntDomain | FloatDomain):
+        low = "-inf" if d.min is None else f"{d.min:g}"
+        high = "inf" if d.max is None else f"{d.max:g}"
+        flags = " no NaN" if isinstance(d, FloatDomain) and d.disallow_nan else ""
+        return f"[{low}, {high}]{flags}"
+    if isinstance(d, BoolDomain):
+        return "bool"
+    return ""
+
+
+def _feature_row(f: Feature) -> list[object]:
+    presence = "required" if f.presence.required else f"{f.presence.min_fraction:.0%}+"
+    if f.value_count is not None:
+        vc = f.value_count
+        presence += f" list[{vc.min or 0}..{'' if vc.max is None else vc.max}]"
+    drift = (
+        ""
+        if f.drift_comparator is None
+        else (f"{f.drift_comparator.method} {f.drift_comparator.threshold:g}")
+    )
+    name = f"{f.name} (deprecated)" if f.deprecated else f.name
+    return [name, str(f.type), presence, _domain_text(f), drift]
+
+
+def _render(schema: Schema, title: str) -> str:
+    lines = [f"{title}: version {schema.version}, {len(schema.features)} features"]
+    if schema.description:
+        lines += textwrap.wrap(schema.description, _WIDTH)
+    if schema.default_environments:
+        lines.append(f"default environments: {', '.join(schema.default_environments)}")
+    d = schema.dataset
+    if d.min_row_count is not None or d.max_row_count is not None:
+        lines.append(f"rows: {d.min_row_count or 0} to {d.max_row_count or 'any'}")
+    rows = [_feature_row(f) for f in schema.features]
+    lines.append(
+        format_table(["feature", "type", "presence", "domain", "drift"], rows, width=_WIDTH)
+    )
+    return "\n".join(lines)
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """Print one schema as a table or as its JSON document."""
+    store = store_from_args(args)
+    schema = load_schema_ref(args.ref, store)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(schema.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        print(_render(schema, args.ref))
+    return 0
+
+
+def _diff_ref(ref: str, other: str) -> str:
+    # "diff taxi@1 @2" reads as "taxi@1 taxi@2": the name may be left out of B.
+    if ref.startswith("@") and "@" in other:
+        return parse_schema_ref(other)[0] + ref
+    return ref
+
+
+def _change_line(c: SchemaChange, violated: bool) -> str:
+    mark = colour("BREAKING", "red", sys.stdout) if violated else "ok      "
+    return f"{mark}  {c.message}"
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    """Print the classified changes; with --check, exit 1 when one breaks --mode."""
+    store = store_from_args(args)
+    old = load_schema_ref(_diff_ref(args.old, args.new), store)
+    new = load_schema_ref(_diff_ref(args.new, args.old), store)
+    changes = diff_schemas(old, new)
+    violating = check_compatible(old, new, args.mode).violations
+    if args.format == "json":
+        document = {
+            "mode": args.mode,
+            "compatible": not violating,
+            "changes": [c.to_dict() | {"breaking": c in violating} for c in changes],
+        }
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        for c in changes:
+            print(textwrap.shorten(_change_line(c, c in violating), _WIDTH * 2))
+        verdict = "compatible" if not violating else f"{len(violating)} breaking"
+        print(f"{len(changes)} changes; {verdict} under {args.mode}")
+    return 1 if args.check and violating else 0
+
+
+def run_update(args: argparse.Namespace) -> int:
+    """Relax the latest version to accept the data; save it as the next version."""
+    store = store_from_args(args)
+    current = store.latest(args.name)
+    updated, changes = update_schema(current, profile_of(args.source))
+    for c in changes:
+        print(textwrap.shorten(c.message, _WIDTH * 2))
+    if not changes:
+        print(f"{args.name}@{current.version} already accepts {args.source}; nothing saved")
+        return 0
+    if args.dry_run:
+        print(f"{len(changes)} changes; not saved (--dry-run)")
+        return 0
+    message = args.message or f"update from {args.source}: {len(changes)} changes"
+    record = store.save(args.name, updated, message=message, parent=current.version)
+    print(f"saved {args.name}@{record.version} ({len(changes)} changes)")
+    return 0
