@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 #: bytes of small files whose type-checking pass is kept rather than parsed again, per call
-_SMALL_FILES_BUDGET = 64 * 1024 * 1024
+_SMALL_FILES_BUDGET = 16 * 1024 * 1024
 
 Source = Any
 

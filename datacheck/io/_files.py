@@ -186,8 +186,9 @@ def _plan_csv(
     path: Path, columns: list[str] | None, batch_size: int, budget: list[int]
 ) -> FilePlan:
     _check_not_empty(path)
-    # Blocks are bytes; aim for about batch_size rows of a typical width per block.
-    block_size = min(max(batch_size * 64, 1 << 20), 64 << 20)
+    # Blocks are bytes. pyarrow converts several blocks ahead on its threads, so memory grows
+    # with the block size; 1 MiB keeps the reader near 40 MiB of Arrow memory.
+    block_size = min(max(batch_size * 16, 1 << 20), 16 << 20)
     forced: dict[str, pa.DataType] = {}
     mixed: set[str] = set()
     first_invalid: list[pcsv.InvalidRow] = []
@@ -197,16 +198,14 @@ def _plan_csv(
             first_invalid.append(row)
         return "error"
 
-    def reader() -> pcsv.CSVStreamingReader:
+    def reader(include: list[str]) -> pcsv.CSVStreamingReader:
+        # include: the columns to convert, in output order; empty means every column.
         try:
             return pcsv.open_csv(
                 path,
                 read_options=pcsv.ReadOptions(block_size=block_size),
                 parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid_row),
-                convert_options=pcsv.ConvertOptions(
-                    column_types=forced,
-                    include_columns=present,
-                ),
+                convert_options=pcsv.ConvertOptions(column_types=forced, include_columns=include),
             )
         except pa.ArrowInvalid as error:
             raise translate(error) from None
@@ -230,33 +229,35 @@ def _plan_csv(
                 raise translate(error) from None
             yield batch
 
+    # pyarrow's conversion errors number columns in file order, whatever include_columns says.
+    header = reader([]).schema.names
     # Columns the file lacks are left out here; the source fills them with nulls if another
     # file has them, and read_batches reports a column no file has.
-    present: list[str] = []  # pyarrow reads every column when include_columns is empty
-    if columns is not None:
-        header = reader().schema.names
-        present = [c for c in columns if c in header]
+    present = [] if columns is None else [c for c in columns if c in header]
+    keep = os.path.getsize(path) <= budget[0]
+    kept: list[pa.RecordBatch] = []
     while True:
-        stream = reader()
-        schema = stream.schema
-        binary = [f.name for f in schema if pa.types.is_binary(f.type)]
-        if binary:
+        schema = reader(present).schema
+        if any(pa.types.is_binary(f.type) for f in schema):
             # A CSV holds no bytes: pyarrow infers binary only for text that is not UTF-8.
             raise _invalid_utf8_error(path)
-        keep = os.path.getsize(path) <= budget[0]
-        kept: list[pa.RecordBatch] = []
+        # A large file is checked without converting its text columns (they cannot fail to
+        # convert, and converting them is most of the cost); its batches are read again later.
+        typed = [f.name for f in schema if not pa.types.is_string(f.type)]
         try:
-            for batch in _read_raw(stream):
-                if keep:
-                    kept.append(batch)
+            if keep:
+                kept = list(_read_raw(reader(present)))
+            elif typed:
+                for _batch in _read_raw(reader(typed)):
+                    continue
             break
         except pa.ArrowInvalid as error:
             match = _CSV_CONVERSION.search(str(error))
             if match is None:
                 raise translate(error) from None
-            name = schema.field(int(match.group(1))).name
             if match.group(2).strip() == "string":
                 raise _invalid_utf8_error(path) from None
+            name = header[int(match.group(1))]
             current = schema.field(name).type
             widened = _widen(current, match.group(3))
             if pa.types.is_string(widened) and not pa.types.is_null(current):
@@ -265,13 +266,15 @@ def _plan_csv(
 
     if keep:
         budget[0] -= os.path.getsize(path)
-    first = kept[0] if kept else next(read(reader()), None)
+    first = kept[0] if kept else next(read(reader(present)), None)
     if first is not None:
         mixed.update(_text_mixing_numbers(first))
     final = pa.schema([mark_mixed(f) if f.name in mixed else f for f in schema])
-
     return FilePlan(
-        path=path, schema=final, open=lambda: read(reader()), cached=kept if keep else None
+        path=path,
+        schema=final,
+        open=lambda: read(reader(present)),
+        cached=kept if keep else None,
     )
 
 
@@ -320,7 +323,12 @@ def _plan_parquet(path: Path, columns: list[str] | None, batch_size: int) -> Fil
     def batches() -> Iterator[pa.RecordBatch]:
         try:
             with pq.ParquetFile(path) as handle:
-                yield from handle.iter_batches(batch_size=batch_size, columns=present)
+                # One reader per row group: a single reader over the whole file keeps
+                # allocating as it goes (pyarrow 25), so memory would grow with the file.
+                for group in range(handle.metadata.num_row_groups):
+                    yield from handle.iter_batches(
+                        batch_size=batch_size, columns=present, row_groups=[group]
+                    )
         except (pa.ArrowInvalid, OSError) as error:
             raise InputError(
                 f"{path}: corrupt Parquet data ({str(error).splitlines()[0]}); re-export it"

@@ -8,7 +8,9 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
+import datacheck.io
 from datacheck.io import MIXED_TYPES_KEY, read_batches
 
 
@@ -212,3 +214,34 @@ def test_map_column_is_passed_through() -> None:
     column = pa.array([[("k", 1)]], type=pa.map_(pa.string(), pa.int64()))
     batch = next(read_batches(pa.table({"m": column})))
     assert pa.types.is_map(batch.schema.field("m").type)
+
+
+@pytest.fixture
+def no_small_file_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read every file twice (check, then read), as files above the cache budget are."""
+    monkeypatch.setattr(datacheck.io, "_SMALL_FILES_BUDGET", 0)
+
+
+@pytest.mark.usefixtures("no_small_file_cache")
+def test_uncached_csv_text_after_the_first_block_is_marked(tmp_path: Path) -> None:
+    rows = [f"s,{i},{i}" for i in range(300_000)] + ["s,1,oops"]
+    path = _write_csv(tmp_path / "a.csv", "s,a,b", rows)
+    batches = list(read_batches(path, columns=["b", "a"]))
+    assert {b.schema for b in batches} == {batches[0].schema}
+    assert batches[0].schema.field("b").metadata[MIXED_TYPES_KEY] == b"true"
+    assert batches[0].schema.field("a").type == pa.int64()
+    assert _table(batches).column("b").to_pylist()[-1] == "oops"
+
+
+@pytest.mark.usefixtures("no_small_file_cache")
+def test_uncached_csv_reads_every_row_once(tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "a.csv", "x,s", [f"{i},t{i}" for i in range(300_000)])
+    assert _table(list(read_batches(path))).column("x").to_pylist() == list(range(300_000))
+
+
+@pytest.mark.usefixtures("no_small_file_cache")
+def test_uncached_jsonl_column_changing_type_is_marked(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"a": 1}\n' * 100_000 + '{"a": "x"}\n')
+    field = next(read_batches(path)).schema.field("a")
+    assert field.metadata[MIXED_TYPES_KEY] == b"true"
