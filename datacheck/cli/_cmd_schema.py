@@ -166,9 +166,16 @@ def _diff_ref(ref: str, other: str) -> str:
     return ref
 
 
+def _fit(text: str) -> str:
+    return text if len(text) <= _WIDTH else text[: _WIDTH - 1] + "…"
+
+
 def _change_line(c: SchemaChange, violated: bool) -> str:
-    mark = colour("BREAKING", "red", sys.stdout) if violated else "ok      "
-    return f"{mark}  {c.message}"
+    # Cut before colouring, so the escape codes do not count against the width.
+    line = _fit(f"{'BREAKING' if violated else 'ok':8}  {c.message}")
+    if violated:
+        return colour(line[:8], "red", sys.stdout) + line[8:]
+    return line
 
 
 def run_diff(args: argparse.Namespace) -> int:
@@ -187,7 +194,7 @@ def run_diff(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         for c in changes:
-            print(textwrap.shorten(_change_line(c, c in violating), _WIDTH * 2))
+            print(_change_line(c, c in violating))
         verdict = "compatible" if not violating else f"{len(violating)} breaking"
         print(f"{len(changes)} changes; {verdict} under {args.mode}")
     return 1 if args.check and violating else 0
@@ -199,7 +206,7 @@ def run_update(args: argparse.Namespace) -> int:
     current = store.latest(args.name)
     updated, changes = update_schema(current, profile_of(args.source))
     for c in changes:
-        print(textwrap.shorten(c.message, _WIDTH * 2))
+        print(_fit(c.message))
     if not changes:
         print(f"{args.name}@{current.version} already accepts {args.source}; nothing saved")
         return 0

@@ -209,13 +209,22 @@ def _domain_kind(domain: Domain | None) -> str | None:
     return None if domain is None else type(domain).__name__.removesuffix("Domain").lower()
 
 
+def _domain_text(domain: Domain | None) -> str | None:
+    """A short description of a domain, for DOMAIN_ADDED and DOMAIN_REMOVED changes."""
+    if isinstance(domain, IntDomain | FloatDomain):
+        return f"{_domain_kind(domain)} range [{domain.min}, {domain.max}]"
+    if isinstance(domain, StringDomain):
+        return f"string domain of {len(domain.values)} values"
+    return _domain_kind(domain)
+
+
 def _domain(name: str, old: Domain | None, new: Domain | None) -> list[SchemaChange]:
     if old == new:
         return []
     if old is None:
-        return [_stricter(name, "domain", None, _domain_kind(new), ChangeKind.DOMAIN_ADDED)]
+        return [_stricter(name, "domain", None, _domain_text(new), ChangeKind.DOMAIN_ADDED)]
     if new is None:
-        return [_looser(name, "domain", _domain_kind(old), None, ChangeKind.DOMAIN_REMOVED)]
+        return [_looser(name, "domain", _domain_text(old), None, ChangeKind.DOMAIN_REMOVED)]
     if type(old) is not type(new):
         return [
             _change(
