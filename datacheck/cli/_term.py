@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import IO, Literal
 
-__all__ = ["ProgressBar", "colour", "format_table", "is_terminal", "plain_output"]
+__all__ = ["ProgressBar", "Style", "colour", "format_table", "is_terminal", "plain_output"]
 
+#: the styles colour() knows; annotate a variable with it when the style is chosen at run time
 Style = Literal["bold", "dim", "red", "green", "yellow", "cyan"]
 
 _STYLES: dict[str, str] = {
