@@ -202,7 +202,9 @@ class NumericAccumulator:
         self.min = lo if self.min is None else min(self.min, lo)
         self.max = hi if self.max is None else max(self.max, hi)
         self.moments = _chan(self.moments, _moments(finite, None))
-        self.kll.update(np.ascontiguousarray(nonnan, dtype=np.float64))
+        feed = np.ascontiguousarray(nonnan, dtype=np.float64)
+        # The binding refuses read-only arrays, which is what zero-copy Arrow views are.
+        self.kll.update(feed if feed.flags.writeable else feed.copy())
         if w is not None and self.weighted_moments is not None:
             self.weighted_moments = _chan(self.weighted_moments, _moments(finite, w))
             update = self.sample.update

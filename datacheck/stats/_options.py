@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["QUANTILE_RANKS", "StatsOptions"]
@@ -43,10 +43,11 @@ class StatsOptions:
     frequent_items_lg_max_map_size: int = 10
     #: samples kept per weighted numeric feature (VarOpt sketch) for weighted quantiles
     weighted_sample_size: int = 2048
-    #: rows per record batch when reading files
-    batch_size: int = 65_536
-    #: worker threads over columns; None: one per CPU core
-    threads: int | None = None
+    #: rows per record batch when reading files (how the work is done, not what the profile
+    #: means: not recorded, not compared)
+    batch_size: int = field(default=65_536, compare=False)
+    #: worker threads over columns; None: one per CPU core (not recorded, not compared)
+    threads: int | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The options as a JSON object (``threads`` and ``batch_size`` are not recorded)."""

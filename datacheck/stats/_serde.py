@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import jsonschema
 
 from datacheck.errors import InputError, InputNotFoundError, ProfileFormatError
+from datacheck.io import write_bytes_atomic
 from datacheck.stats._profile import FORMAT_VERSION, DatasetProfile
 
 __all__ = ["check_document", "load_profile", "profile_to_json", "save_profile"]
@@ -124,15 +124,4 @@ def load_profile(path: str | os.PathLike[str]) -> DatasetProfile:
 
 def save_profile(profile: DatasetProfile, path: str | os.PathLike[str]) -> None:
     """Write ``profile`` as JSON to ``path`` atomically (a reader never sees half a file)."""
-    p = Path(path)
-    text = profile_to_json(profile)
-    fd, tmp = tempfile.mkstemp(dir=p.parent or ".", prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, profile_to_json(profile).encode("utf-8"))
