@@ -55,44 +55,26 @@ def test_truncated_parquet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     _assert_one_line(err, "t.parquet", "not a readable Parquet file")
 
 
-def test_ragged_csv_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "r.csv"
-    path.write_text("a,b\n1,2\n3,4,5\n")
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("r.csv", b"a,b\n1,2\n3,4,5\n", "line 3 has 3 fields"),
+        ("u.csv", b"a,b\n1,x\n2,\xff\n", "invalid UTF-8 at line 3"),
+        ("e.csv", b"", "empty"),
+        ("e.parquet", b"", "empty"),
+        ("h.csv", b"a,b\n", ""),
+        ("data.xlsx", b"PK", "unknown file extension"),
+        ("b.jsonl", b'{"a": 1}\n{"a":\n', "line 2 is not a JSON object"),
+    ],
+)
+def test_bad_file_is_one_line_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes, needle: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
     code, err = _stats(capsys, str(path))
     assert code == 2
-    _assert_one_line(err, "r.csv", "line 3")
-
-
-def test_invalid_utf8_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "u.csv"
-    path.write_bytes(b"a,b\n1,x\n2,\xff\n")
-    code, err = _stats(capsys, str(path))
-    assert code == 2
-    _assert_one_line(err, "u.csv", "invalid UTF-8 at line 3")
-
-
-def test_zero_byte_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "e.csv"
-    path.write_bytes(b"")
-    code, err = _stats(capsys, str(path))
-    assert code == 2
-    _assert_one_line(err, "e.csv", "empty")
-
-
-def test_header_only_csv_has_no_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "h.csv"
-    path.write_text("a,b\n")
-    code, err = _stats(capsys, str(path))
-    assert code == 2
-    _assert_one_line(err, "h.csv")
-
-
-def test_unsupported_extension(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "data.xlsx"
-    path.write_bytes(b"PK")
-    code, err = _stats(capsys, str(path))
-    assert code == 2
-    _assert_one_line(err, "data.xlsx", "unknown file extension")
+    _assert_one_line(err, name, needle)
 
 
 def test_directory_without_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
