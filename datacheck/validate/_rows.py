@@ -13,8 +13,12 @@ input rows: nothing is dropped.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -54,37 +58,61 @@ class CheckedBatch:
 
 
 class _Failures:
-    """The failed checks of one batch: a row mask per (code, feature)."""
+    """The failed checks of one batch: the failing rows of each (code, feature).
+
+    Checks hand in Arrow boolean arrays; a cheap ``any`` on the bitmap comes first, so that
+    clean data never pays for a conversion to numpy.
+    """
 
     def __init__(self, num_rows: int) -> None:
         self.num_rows = num_rows
         self.codes: list[str] = []
         self.features: list[str] = []
-        self.masks: list[Mask] = []
+        self.rows: list[npt.NDArray[np.int64]] = []
 
-    def add(self, code: AnomalyCode, feature: str, mask: Mask) -> None:
-        if mask.any():
-            self.codes.append(str(code))
-            self.features.append(feature)
-            self.masks.append(mask)
+    def add(
+        self,
+        code: AnomalyCode,
+        feature: str,
+        failed: pa.Array | pa.ChunkedArray,
+        parents: npt.NDArray[np.int64] | None = None,
+    ) -> None:
+        """Record the rows where ``failed`` is true; ``parents`` maps list values to rows."""
+        if not pc.any(failed).as_py():
+            return
+        where = np.flatnonzero(_mask(failed))
+        if parents is not None:
+            where = np.unique(parents[where])
+        self.codes.append(str(code))
+        self.features.append(feature)
+        self.rows.append(where.astype(np.int64, copy=False))
 
-    def any_row(self) -> Mask:
-        out = np.zeros(self.num_rows, dtype=np.bool_)
-        for m in self.masks:
-            out |= m
-        return out
+    def extend(self, other: _Failures) -> None:
+        """Append another feature's failures (kept in feature order, whichever ran first)."""
+        self.codes += other.codes
+        self.features += other.features
+        self.rows += other.rows
 
-    def reasons(self, rows: Mask) -> pa.Array:
-        """The reasons column for the rows selected by ``rows``."""
-        if not self.masks:
-            return pa.array([], type=REASONS_TYPE)
-        table = np.stack(self.masks, axis=1)[rows]  # quarantined rows x checks
-        row_idx, check_idx = np.nonzero(table)  # row-major, so grouped by row
-        offsets = np.zeros(table.shape[0] + 1, dtype=np.int32)
-        np.cumsum(np.bincount(row_idx, minlength=table.shape[0]), out=offsets[1:])
-        take = pa.array(check_idx, type=pa.int32())
+    def bad_rows(self) -> npt.NDArray[np.int64]:
+        """The sorted indices of every row that failed a check."""
+        if not self.rows:
+            return np.empty(0, dtype=np.int64)
+        return np.unique(np.concatenate(self.rows))
+
+    def reasons(self, bad: npt.NDArray[np.int64]) -> pa.Array:
+        """The reasons column for the rows ``bad`` (sorted), in that order."""
+        rows = np.concatenate(self.rows) if self.rows else np.empty(0, dtype=np.int64)
+        checks = np.repeat(
+            np.arange(len(self.rows), dtype=np.int32), [r.size for r in self.rows]
+        )
+        order = np.lexsort((checks, rows))  # by row, then in check order
+        position = np.searchsorted(bad, rows[order])
+        offsets = np.zeros(bad.size + 1, dtype=np.int32)
+        np.cumsum(np.bincount(position, minlength=bad.size), out=offsets[1:])
+        take = pa.array(checks[order], type=pa.int32())
         entries = pa.StructArray.from_arrays(
-            [pa.array(self.codes).take(take), pa.array(self.features).take(take)],
+            [pa.array(self.codes, pa.string()).take(take),
+             pa.array(self.features, pa.string()).take(take)],
             fields=list(REASONS_TYPE.value_type),
         )
         return pa.ListArray.from_arrays(pa.array(offsets), entries, type=REASONS_TYPE)
@@ -130,43 +158,35 @@ def _flatten(column: pa.Array) -> tuple[pa.Array, npt.NDArray[np.int64] | None, 
     return values, parents, lengths
 
 
-def _to_rows(value_mask: Mask, parents: npt.NDArray[np.int64] | None, num_rows: int) -> Mask:
-    if parents is None:
-        return value_mask
-    return np.bincount(parents[value_mask], minlength=num_rows) > 0
-
-
 def _coerce(
     values: pa.Array, expected: FeatureType
-) -> tuple[pa.Array | None, Mask, AnomalyCode]:
-    """The values read as the expected type (None if impossible) and the mask of unreadable ones.
+) -> tuple[pa.Array | None, pa.Array | None, AnomalyCode]:
+    """The values read as the expected type (None if impossible), the unreadable ones, a code.
 
     Numbers may arrive as text (a CSV column with one bad cell is read as text: the readable
     cells pass, the others fail), ints as floats and the other way round, booleans as text or
     0/1. Any other type change fails every present value, as validate_statistics reports it.
     """
     actual = feature_type_of(values.type)
-    present = _mask(pc.is_valid(values))
-    nothing = np.zeros(len(values), dtype=np.bool_)
     wrong = AnomalyCode.UNEXPECTED_DATA_TYPE
     if actual == expected or actual is FeatureType.NULL:
-        return values, nothing, wrong
+        return values, None, wrong
+    present = pc.is_valid(values)
     if expected is FeatureType.BYTES and actual is FeatureType.STRING:
-        return pc.cast(values, pa.binary()), nothing, wrong
+        return pc.cast(values, pa.binary()), None, wrong
     if expected in _NUMERIC and actual is FeatureType.STRING:
         pattern = _INT_TEXT if expected is FeatureType.INT else _FLOAT_TEXT
         ok = pc.match_substring_regex(values, pattern)
         text = pc.utf8_trim_whitespace(pc.if_else(ok, values, pa.scalar(None, values.type)))
         target = pa.int64() if expected is FeatureType.INT else pa.float64()
-        return pc.cast(text, target), present & ~_mask(ok), wrong
+        return pc.cast(text, target), pc.and_not(present, ok), wrong
     if expected is FeatureType.INT and actual in (FeatureType.FLOAT, FeatureType.DECIMAL):
         as_float = pc.cast(values, pa.float64())
         integral = pc.and_(pc.is_finite(as_float), pc.equal(pc.floor(as_float), as_float))
-        bad = present & ~_mask(integral)
         kept = pc.if_else(integral, as_float, pa.scalar(None, pa.float64()))
-        return pc.cast(kept, pa.int64()), bad, wrong
+        return pc.cast(kept, pa.int64()), pc.and_not(present, integral), wrong
     if expected in (FeatureType.FLOAT, FeatureType.DECIMAL) and actual in _NUMERIC:
-        return pc.cast(values, pa.float64()), nothing, wrong
+        return pc.cast(values, pa.float64()), None, wrong
     if expected is FeatureType.BOOL and actual in (
         FeatureType.STRING,
         FeatureType.INT,
@@ -186,7 +206,7 @@ def _coerce(
             )
             truth = pc.equal(pc.cast(values, pa.float64()), 1.0)
         kept = pc.if_else(ok, truth, pa.scalar(None, pa.bool_()))
-        return kept, present & ~_mask(ok), code
+        return kept, pc.and_not(present, ok), code
     return None, present, wrong
 
 
@@ -215,30 +235,38 @@ def _check_domain(f: Feature, values: pa.Array) -> Iterator[tuple[AnomalyCode, p
                 yield AnomalyCode.FLOAT_TYPE_HAS_INF, pc.is_inf(values)
 
 
-def _check_feature(f: Feature, batch: pa.RecordBatch, failures: _Failures) -> None:
+def _check_feature(f: Feature, batch: pa.RecordBatch) -> _Failures:
+    failures = _Failures(batch.num_rows)
+    _run_checks(f, batch, failures)
+    return failures
+
+
+def _run_checks(f: Feature, batch: pa.RecordBatch, failures: _Failures) -> None:
     n = batch.num_rows
     column = _resolve(batch, f.name)
     if column is None:
         if f.presence.required:
-            failures.add(AnomalyCode.SCHEMA_MISSING_COLUMN, f.name, np.ones(n, dtype=np.bool_))
+            everything = pa.repeat(True, n) if n else pa.array([], pa.bool_())
+            failures.add(AnomalyCode.SCHEMA_MISSING_COLUMN, f.name, everything)
         return
     if f.presence.required:
-        failures.add(AnomalyCode.FEATURE_TYPE_NOT_PRESENT, f.name, _mask(pc.is_null(column)))
+        failures.add(AnomalyCode.FEATURE_TYPE_NOT_PRESENT, f.name, pc.is_null(column))
     values, parents, lengths = _flatten(column)
     coerced, unreadable, code = _coerce(values, f.type)
-    failures.add(code, f.name, _to_rows(unreadable, parents, n))
+    if unreadable is not None:
+        failures.add(code, f.name, unreadable, parents)
     if f.value_count is not None:
         counts = lengths if lengths is not None else pc.if_else(pc.is_valid(column), 1, None)
         if f.value_count.min is not None:
-            low = _mask(pc.less(counts, f.value_count.min))
+            low = pc.less(counts, f.value_count.min)
             failures.add(AnomalyCode.FEATURE_TYPE_LOW_NUMBER_VALUES, f.name, low)
         if f.value_count.max is not None:
-            high = _mask(pc.greater(counts, f.value_count.max))
+            high = pc.greater(counts, f.value_count.max)
             failures.add(AnomalyCode.FEATURE_TYPE_HIGH_NUMBER_VALUES, f.name, high)
     if coerced is None or f.domain is None:
         return
     for domain_code, failed in _check_domain(f, coerced):
-        failures.add(domain_code, f.name, _to_rows(_mask(failed), parents, n))
+        failures.add(domain_code, f.name, failed, parents)
 
 
 def validate_batches(
@@ -265,6 +293,14 @@ def validate_batches(
     """
     check_environment(schema, environment)
     features = schema.features_in(environment)
+    # Arrow's kernels release the GIL, so features checked on threads use every core.
+    with ThreadPoolExecutor(max_workers=min(len(features), os.cpu_count() or 1) or 1) as pool:
+        yield from _split(batches, features, pool)
+
+
+def _split(
+    batches: Iterable[pa.RecordBatch], features: tuple[Feature, ...], pool: ThreadPoolExecutor
+) -> Iterator[CheckedBatch]:
     for batch in batches:
         if REASONS_COLUMN in batch.schema.names:
             raise OptionError(
@@ -272,11 +308,23 @@ def validate_batches(
                 "drop or rename it before validating"
             )
         failures = _Failures(batch.num_rows)
-        for f in features:
-            _check_feature(f, batch, failures)
-        bad = failures.any_row()
-        good = pa.array(~bad)
-        quarantined = batch.filter(pa.array(bad)).append_column(
+        for found in pool.map(partial(_check_feature, batch=batch), features):
+            failures.extend(found)
+        bad = failures.bad_rows()
+        if bad.size == 0:
+            # The common case: nothing to copy.
+            empty = batch.slice(0, 0).append_column(
+                pa.field(REASONS_COLUMN, REASONS_TYPE), pa.array([], type=REASONS_TYPE)
+            )
+            yield CheckedBatch(valid=batch, quarantined=empty)
+            continue
+        keep = np.ones(batch.num_rows, dtype=np.bool_)
+        keep[bad] = False
+        quarantined = batch.take(pa.array(bad)).append_column(
             pa.field(REASONS_COLUMN, REASONS_TYPE), failures.reasons(bad)
         )
-        yield CheckedBatch(valid=batch.filter(good), quarantined=quarantined)
+        # Copying the valid rows is the cost of a split; spread the columns over the threads.
+        mask = pa.array(keep)
+        columns = list(pool.map(pc.filter, batch.columns, repeat(mask)))
+        valid = pa.RecordBatch.from_arrays(columns, schema=batch.schema)
+        yield CheckedBatch(valid=valid, quarantined=quarantined)
