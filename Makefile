@@ -33,6 +33,7 @@ typecheck: install  ## mypy --strict on the package
 
 bench: install  ## run the benchmarks; figures go to bench/RESULTS.md by hand
 	$(BIN)/python bench/bench_stats.py
+	$(BIN)/python bench/bench_read.py
 
 demo: install  ## profile the example dataset kept in the repo (tests/data/demo/cars.csv)
 	@mkdir -p out/demo
