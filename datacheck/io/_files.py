@@ -47,7 +47,6 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 _CSV_CONVERSION = re.compile(
     r"In CSV column #(\d+): CSV conversion error to ([^:]+): invalid value '(.*)'", re.DOTALL
 )
-_JSON_TYPE_CHANGE = re.compile(r"changed from|unexpected field", re.IGNORECASE)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -309,8 +308,8 @@ def _read_raw(stream: pcsv.CSVStreamingReader) -> Iterator[pa.RecordBatch]:
 def _plan_parquet(path: Path, columns: list[str] | None, batch_size: int) -> FilePlan:
     _check_not_empty(path)
     try:
-        parquet = pq.ParquetFile(path)
-        schema = parquet.schema_arrow
+        with pq.ParquetFile(path) as parquet:
+            schema = parquet.schema_arrow
     except (pa.ArrowInvalid, OSError) as error:
         raise InputError(
             f"{path}: not a readable Parquet file (truncated or corrupt: "
