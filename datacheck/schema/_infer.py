@@ -54,9 +54,10 @@ class InferOptions:
     #: a string domain needs at most this share of values seen exactly once (the Good-Turing
     #: estimate of the chance that the next value is new)
     max_unseen_mass: float = 0.01
-    #: presence lower bound: the observed fraction less this relative margin ...
-    presence_margin: float = 0.1
-    #: ... less this many standard errors of the observed fraction
+    #: presence lower bound: the missing fraction may grow by its own size (double), but by
+    #: at most this many points (0.1: ten percentage points) ...
+    max_missing_increase: float = 0.1
+    #: ... plus this many standard errors of the observed fraction, for sampling noise
     presence_z: float = 3.0
     #: environments every feature is expected in unless it says otherwise
     default_environments: tuple[str, ...] = ()
@@ -65,17 +66,22 @@ class InferOptions:
 def presence_lower_bound(num_present: int, num_rows: int, options: InferOptions) -> float:
     """The min_fraction to require of a feature seen in ``num_present`` of ``num_rows`` rows.
 
-    1.0 when always present; otherwise the observed fraction p less a relative margin and
-    ``z`` standard errors, ``p * (1 - margin) - z * sqrt(p * (1 - p) / n)``, floored to four
-    decimals and never above p, so the same data passes and a jump in missing values fails.
+    1.0 when always present. Otherwise, with p present and q = 1 - p missing, the bound lets
+    the missing fraction grow by ``min(q, max_missing_increase)`` plus ``z`` standard errors:
+    ``p - min(q, max_missing_increase) - z * sqrt(p * q / n)``, floored to four decimals. So
+    the same data passes, and missing values doubling (2% -> 4%), or growing by more than ten
+    points, fail once the sample is large enough to tell.
     """
     if num_rows <= 0 or num_present <= 0:
         return 0.0
     if num_present >= num_rows:
         return 1.0
     p = num_present / num_rows
-    bound = p * (1.0 - options.presence_margin) - options.presence_z * math.sqrt(
-        p * (1.0 - p) / num_rows
+    q = 1.0 - p
+    bound = (
+        p
+        - min(q, options.max_missing_increase)
+        - options.presence_z * math.sqrt(p * q / num_rows)
     )
     return max(0.0, math.floor(bound * 10_000) / 10_000)
 

@@ -81,7 +81,7 @@ def test_always_present_column_requires_presence_one(stats) -> None:
 def test_partly_missing_column_gets_a_lower_bound(stats) -> None:
     s = infer_schema(stats.profile(10_000, stats.numeric("x", 0, 5, rows=10_000, present=9000)))
     bound = s.feature("x").presence.min_fraction
-    assert 0.79 < bound < 0.9
+    assert 0.79 < bound < 0.8  # 10% missing may grow to 20%, plus noise
 
 
 def test_presence_bound_never_exceeds_the_observed_fraction() -> None:
@@ -89,8 +89,13 @@ def test_presence_bound_never_exceeds_the_observed_fraction() -> None:
         assert presence_lower_bound(present, rows, InferOptions()) <= present / rows
 
 
-def test_presence_bound_catches_a_jump_in_missing_values() -> None:
-    assert presence_lower_bound(95_000, 100_000, InferOptions()) > 0.5
+def test_presence_bound_catches_missing_values_more_than_doubling() -> None:
+    # 2% missing in 100k rows: 4.5% missing is caught.
+    assert presence_lower_bound(98_000, 100_000, InferOptions()) > 0.955
+
+
+def test_presence_bound_catches_a_jump_of_more_than_ten_points() -> None:
+    assert presence_lower_bound(50_000, 100_000, InferOptions()) > 0.39
 
 
 def test_all_missing_column_is_optional(stats) -> None:
