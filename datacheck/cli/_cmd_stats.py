@@ -1,0 +1,147 @@
+"""``datacheck stats``: profile data, write the profile, print a short summary.
+
+The summary fits in 80 columns: rows, features by type, then one line per feature (missing
+share, distinct values, min / median / max or the top value). ``--format json`` prints the
+profile document alone on stdout instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from typing import Any
+
+from datacheck.cli._term import ProgressBar, colour, format_table
+from datacheck.stats import (
+    DatasetProfile,
+    FeatureStatistics,
+    StatsOptions,
+    generate_statistics,
+    save_profile,
+)
+
+__all__ = ["register", "summary"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``stats`` command."""
+    parser = subparsers.add_parser(
+        "stats",
+        help="profile data: counts, distributions, distinct and top values",
+        description=(
+            "Profile one or more data files (CSV, Parquet, JSON Lines; directories and globs "
+            "too) and print a summary. The profile (JSON, with the sketches needed to merge "
+            "it later) goes to -o FILE."
+        ),
+    )
+    parser.add_argument("data", nargs="+", metavar="DATA", help="data files, folders or globs")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the profile here (JSON)")
+    parser.add_argument(
+        "--slice-by",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="also profile each value of COL on its own (repeat for combinations)",
+    )
+    parser.add_argument("--weight", metavar="COL", help="weight each row by the number in COL")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: a summary (default); json: the profile document alone on stdout",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Profile ``args.data``; write and summarise the profile. Returns the exit code (0)."""
+    options = StatsOptions(weight=args.weight, slice_by=tuple(args.slice_by))
+    source = args.data[0] if len(args.data) == 1 else list(args.data)
+    with ProgressBar(label="profiling") as bar:
+        profile = generate_statistics(source, options, progress=bar.update)
+    if args.output:
+        save_profile(profile, args.output)
+    if args.format == "json":
+        json.dump(profile.to_dict(), sys.stdout, allow_nan=False, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    sys.stdout.write(summary(profile) + "\n")
+    if args.output:
+        sys.stdout.write(f"profile written to {args.output}\n")
+    else:
+        hint = colour("not written; add -o FILE to keep it", "dim", sys.stdout)
+        sys.stdout.write(f"profile {hint}\n")
+    return 0
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) < 10**9 else f"{value:.3g}"
+    return f"{value:.4g}"
+
+
+def _describe(feature: FeatureStatistics) -> tuple[str, str]:
+    """(distinct values, range or top value) of one feature, as short text."""
+    if feature.numeric is not None and feature.numeric.num_values:
+        n = feature.numeric
+        spread = f"{_number(n.min)} / {_number(n.median)} / {_number(n.max)}"
+        if n.num_nan:
+            spread += f" ({n.num_nan:,} NaN)"
+        return "", spread
+    if feature.string is not None and feature.string.num_values:
+        s = feature.string
+        distinct = f"{s.distinct:,.0f}" if s.distinct_exact else f"~{s.distinct:,.0f}"
+        if not s.top_values:
+            return distinct, "no frequent value"
+        top = s.top_values[0]
+        share = top.count / s.num_values
+        return distinct, f"{top.value!r} {share:.0%}"
+    if feature.bool is not None:
+        b = feature.bool
+        total = b.num_true + b.num_false
+        return "2" if b.num_true and b.num_false else "1", (
+            f"true {b.num_true / total:.0%}" if total else "-"
+        )
+    if feature.bytes is not None and feature.bytes.num_values:
+        by = feature.bytes
+        text = f"{by.min_length}-{by.max_length} bytes"
+        if by.num_invalid_utf8:
+            text += f", {by.num_invalid_utf8:,} not UTF-8"
+        return "", text
+    return "", "-"
+
+
+def summary(profile: DatasetProfile) -> str:
+    """The profile as a short human summary, at most 80 columns wide."""
+    types = Counter(str(f.type) for f in profile.features.values())
+    by_type = ", ".join(f"{count} {name}" for name, count in types.most_common())
+    lines = [
+        f"{profile.num_rows:,} rows, {len(profile.features)} features ({by_type or 'none'})"
+    ]
+    if profile.weighted_num_rows is not None:
+        lines.append(f"weighted rows: {profile.weighted_num_rows:,.4g}")
+    rows = []
+    for feature in profile.features.values():
+        distinct, spread = _describe(feature)
+        kind = str(feature.type) + ("[]" if feature.value_counts is not None else "")
+        flag = " (mixed)" if feature.mixed_types else ""
+        missing = feature.num_missing / profile.num_rows if profile.num_rows else 0.0
+        rows.append([feature.path + flag, kind, f"{missing:.1%}", distinct, spread])
+    lines.append(
+        format_table(
+            ["feature", "type", "missing", "distinct", "min / median / max, or top value"],
+            rows,
+            width=80,
+        )
+    )
+    for skipped in profile.skipped:
+        lines.append(f"skipped {skipped.path} ({skipped.arrow_type}): {skipped.reason}")
+    if profile.slices:
+        keys = ", ".join(profile.slices)
+        text = f"{len(profile.slices)} slices: {keys}"
+        lines.append(text if len(text) <= 80 else text[:79] + "…")
+    return "\n".join(lines)
