@@ -38,7 +38,6 @@ bench: install  ## run the benchmarks; figures go to bench/RESULTS.md by hand
 demo: install  ## profile the example dataset kept in the repo (tests/data/demo/cars.csv)
 	@mkdir -p out/demo
 	$(BIN)/datacheck stats tests/data/demo/cars.csv -o out/demo/profile.json
-	@echo "profile written to out/demo/profile.json"
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
