@@ -28,6 +28,7 @@ __all__ = [
     "ProfileGenerator",
     "generate_statistics",
     "iter_batches",
+    "split_slices",
 ]
 
 # Rough cost of a feature type per value, so that the thread pool starts the slow ones first.
@@ -159,7 +160,7 @@ def _slice_key(names: tuple[str, ...], values: tuple[Any, ...]) -> str:
     )
 
 
-def _split(
+def split_slices(
     batch: pa.RecordBatch, slice_by: tuple[str, ...]
 ) -> Iterator[tuple[str, pa.RecordBatch]]:
     """The batch's rows grouped by the values of the slice columns, with each group's key."""
@@ -212,7 +213,8 @@ class ProfileGenerator:
         """An empty profile accumulator."""
         return ProfileAccumulator(self.options)
 
-    def _check_columns(self, batch: pa.RecordBatch) -> None:
+    def check_columns(self, batch: pa.RecordBatch) -> None:
+        """Refuse a batch without the weight or a slice column, or with a non-numeric weight."""
         names = batch.schema.names
         options = self.options
         wanted = [("--weight", options.weight)] if options.weight is not None else []
@@ -237,10 +239,10 @@ class ProfileGenerator:
         self, accumulator: ProfileAccumulator, batch: pa.RecordBatch
     ) -> ProfileAccumulator:
         """Add one record batch to the profile and to the profiles of its slices."""
-        self._check_columns(batch)
+        self.check_columns(batch)
         targets = [(accumulator, batch)]
         if self.options.slice_by and batch.num_rows:
-            for key, rows in _split(batch, self.options.slice_by):
+            for key, rows in split_slices(batch, self.options.slice_by):
                 part = accumulator.slices.get(key)
                 if part is None:
                     if len(accumulator.slices) >= self.options.max_slices:
