@@ -208,12 +208,18 @@ def run(args: argparse.Namespace) -> int:
     report = validate_statistics(
         profile, schema, baseline=baseline, serving=serving, environment=args.environment
     )
+    note = None
     if args.quarantine is not None:
         checked = validate_batches(read_batches(args.data), schema, environment=args.environment)
         bad, total = write_quarantine(checked, args.quarantine)
-        print(f"quarantined {bad:,} of {total:,} rows to {args.quarantine}", file=sys.stderr)
+        note = f"quarantined {bad:,} of {total:,} rows to {args.quarantine}"
     if args.format == "json":
         print(report.to_json())
+        if note is not None:
+            # stdout holds the report document only
+            print(note, file=sys.stderr)
     else:
         print(render_text(report, args.data))
+        if note is not None:
+            print(note)
     return 1 if report.errors else 0

@@ -87,14 +87,22 @@ def test_schema_from_the_store_by_name_and_version(files, capsys) -> None:
 @pytest.mark.parametrize("suffix", [".parquet", ".jsonl"])
 def test_quarantine_keeps_every_failing_row_with_reasons(files, capsys, suffix: str) -> None:
     target = files["dir"] / f"bad{suffix}"
-    code, _, err = _run(capsys, "validate", str(files["bad"]), "--schema", str(files["schema"]),
+    code, out, _ = _run(capsys, "validate", str(files["bad"]), "--schema", str(files["schema"]),
                         "--quarantine", str(target))
     assert code == 1
-    assert "quarantined 3 of 300 rows" in err
+    assert "quarantined 3 of 300 rows" in out
     table = pq.read_table(target) if suffix == ".parquet" else pajson.read_json(target)
     assert sorted(table.column("id").to_pylist()) == [1, 4, 7]
     reasons = {r["code"] for row in table.column("datacheck_reasons").to_pylist() for r in row}
     assert reasons == {"ENUM_TYPE_UNEXPECTED_STRING_VALUES", "UNEXPECTED_DATA_TYPE"}
+
+
+def test_quarantine_note_goes_to_stderr_with_json(files, capsys) -> None:
+    target = files["dir"] / "bad.parquet"
+    _, out, err = _run(capsys, "validate", str(files["bad"]), "--schema", str(files["schema"]),
+                       "--quarantine", str(target), "--format", "json")
+    assert json.loads(out)["verdict"] == "fail"
+    assert "quarantined 3 of 300 rows" in err
 
 
 def test_quarantine_with_an_unknown_extension_is_exit_2(files, capsys) -> None:
