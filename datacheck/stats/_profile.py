@@ -638,6 +638,13 @@ class DatasetProfile:
             ],
         }
 
+    def _repr_html_(self) -> str:
+        """The profile as an HTML report for Jupyter: charts inline, nothing fetched."""
+        # Imported here: datacheck.report builds on this module.
+        from datacheck.report import render_html
+
+        return render_html(self, title="datacheck profile", standalone=False)
+
     @classmethod
     def from_dict(cls, document: Any, *, source: str = "<profile>") -> DatasetProfile:
         """The profile from its JSON document, checked against the statistics JSON Schema.

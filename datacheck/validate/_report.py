@@ -151,6 +151,13 @@ class ValidationReport:
             ],
         }
 
+    def _repr_html_(self) -> str:
+        """The report as HTML for Jupyter: verdict, anomalies, distances; nothing fetched."""
+        # Imported here: datacheck.report builds on this module.
+        from datacheck.report import render_html
+
+        return render_html(validation=self, title="datacheck validation", standalone=False)
+
     def to_json(self) -> str:
         """The report document as indented JSON text."""
         return json.dumps(self.to_dict(), indent=2, allow_nan=False)
