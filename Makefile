@@ -35,9 +35,16 @@ bench: install  ## run the benchmarks; figures go to bench/RESULTS.md by hand
 	$(BIN)/python bench/bench_stats.py
 	$(BIN)/python bench/bench_read.py
 
-demo: install  ## profile the example dataset kept in the repo (tests/data/demo/cars.csv)
+demo: install  ## profile the example dataset, infer its schema, validate a changed copy
 	@mkdir -p out/demo
 	$(BIN)/datacheck stats tests/data/demo/cars.csv -o out/demo/profile.json
+	$(BIN)/datacheck infer out/demo/profile.json -o out/demo/schema.json
+	@# cars_changed.csv has real problems, so validate exits 1; the demo shows it and goes on.
+	@echo '$$ datacheck validate tests/data/demo/cars_changed.csv --schema out/demo/schema.json --baseline out/demo/profile.json --quarantine out/demo/quarantine.jsonl'
+	@$(BIN)/datacheck validate tests/data/demo/cars_changed.csv --schema out/demo/schema.json \
+		--baseline out/demo/profile.json --quarantine out/demo/quarantine.jsonl; \
+	status=$$?; echo "datacheck validate exit code: $$status (1: error-level anomalies found)"; \
+	test $$status -le 1
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
