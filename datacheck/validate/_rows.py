@@ -177,9 +177,11 @@ def _coerce(
     if expected in _NUMERIC and actual is FeatureType.STRING:
         pattern = _INT_TEXT if expected is FeatureType.INT else _FLOAT_TEXT
         ok = pc.match_substring_regex(values, pattern)
+        # An empty cell is how a text column says "missing", not a value of the wrong type.
+        blank = pc.match_substring_regex(values, r"^\s*$")
         text = pc.utf8_trim_whitespace(pc.if_else(ok, values, pa.scalar(None, values.type)))
         target = pa.int64() if expected is FeatureType.INT else pa.float64()
-        return pc.cast(text, target), pc.and_not(present, ok), wrong
+        return pc.cast(text, target), pc.and_not(pc.and_not(present, ok), blank), wrong
     if expected is FeatureType.INT and actual in (FeatureType.FLOAT, FeatureType.DECIMAL):
         as_float = pc.cast(values, pa.float64())
         integral = pc.and_(pc.is_finite(as_float), pc.equal(pc.floor(as_float), as_float))

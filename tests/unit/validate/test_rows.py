@@ -89,6 +89,11 @@ def test_text_in_a_numeric_column_fails_only_the_unreadable_cells() -> None:
     assert _reasons(bad) == [[("UNEXPECTED_DATA_TYPE", "n")], [("FLOAT_TYPE_BIG_FLOAT", "n")]]
 
 
+def test_empty_text_cell_in_a_numeric_column_is_missing_not_wrong() -> None:
+    valid, _ = _run(_schema(Feature(name="n", type=T.INT)), n=["1", "", "  ", "x"])
+    assert valid.column("n").to_pylist() == ["1", "", "  "]
+
+
 def test_fractional_float_in_an_int_column() -> None:
     _, bad = _run(_schema(Feature(name="i", type=T.INT)), i=[1.0, 2.5])
     assert _reasons(bad) == [[("UNEXPECTED_DATA_TYPE", "i")]]
