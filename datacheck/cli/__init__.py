@@ -23,7 +23,7 @@ from datacheck.errors import DatacheckError
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: the command modules, ``datacheck.cli._cmd_<name>``, in help order
-COMMANDS: tuple[str, ...] = ("stats", "infer", "schema", "validate", "skew")
+COMMANDS: tuple[str, ...] = ("stats", "infer", "schema", "validate", "report", "skew")
 
 #: exit code when stdout is closed before we finish writing (128 + SIGPIPE, as a shell reports)
 _EXIT_BROKEN_PIPE = 141
