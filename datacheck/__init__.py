@@ -23,10 +23,20 @@ from datacheck.stats import (
     merge_profiles,
     save_profile,
 )
+from datacheck.validate import (
+    Anomaly,
+    AnomalyCode,
+    ValidationReport,
+    detect_feature_skew,
+    validate_batches,
+    validate_statistics,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Anomaly",
+    "AnomalyCode",
     "DatacheckError",
     "DatasetProfile",
     "Feature",
@@ -40,7 +50,9 @@ __all__ = [
     "SchemaFormatError",
     "StatsOptions",
     "StoreError",
+    "ValidationReport",
     "__version__",
+    "detect_feature_skew",
     "generate_statistics",
     "load_profile",
     "load_schema",
@@ -48,4 +60,6 @@ __all__ = [
     "read_batches",
     "save_profile",
     "save_schema",
+    "validate_batches",
+    "validate_statistics",
 ]
