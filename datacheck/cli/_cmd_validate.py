@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from datacheck.cli._cmd_report import write_report
 from datacheck.cli._schema_arg import add_schema_arguments, resolve_schema
 from datacheck.cli._term import colour, format_table
 from datacheck.errors import OptionError
@@ -64,6 +65,8 @@ def register(subparsers: Any) -> None:
                              "(.parquet or .jsonl)")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text (default) or the JSON report document only")
+    parser.add_argument("--report", metavar="FILE",
+                        help="also write a self-contained HTML report (charts, drift, schema)")
     parser.set_defaults(run=run)
 
 
@@ -213,6 +216,11 @@ def run(args: argparse.Namespace) -> int:
         checked = validate_batches(read_batches(args.data), schema, environment=args.environment)
         bad, total = write_quarantine(checked, args.quarantine)
         note = f"quarantined {bad:,} of {total:,} rows to {args.quarantine}"
+    if args.report is not None:
+        sources = {k: v for k, v in (("data", args.data), ("baseline", args.baseline),
+                                     ("serving", args.serving), ("schema", args.schema)) if v}
+        write_report(args.report, profile, baseline=baseline, schema=schema, validation=report,
+                     sources=sources)
     if args.format == "json":
         print(report.to_json())
         if note is not None:
