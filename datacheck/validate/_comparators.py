@@ -35,15 +35,17 @@ __all__ = [
 T = TypeVar("T")
 
 #: feature kind -> method -> the threshold an unenforced measurement is shown against. Effect
-#: sizes measured on real, undrifted data (bench/RESULTS.md, section Validation): above what
-#: consecutive years of real data show, below a real shift. The enforced defaults are the
-#: schema's (``datacheck.schema._defaults``), repeated here for the methods they use.
+#: sizes measured on real data (``bench/bench_validate.py``; bench/RESULTS.md, Validation):
+#: above the worst of five undrifted 12-month windows of seattle-weather (JSD 0.023, PSI 0.13,
+#: KS 0.15, Wasserstein 0.56 on zero-inflated precipitation), below a +3 C shift of temp_max
+#: (JSD 0.087, PSI 0.51, KS 0.32). The enforced defaults are the schema's
+#: (``datacheck.schema._defaults``), repeated here for the methods they use.
 REFERENCE_THRESHOLDS: dict[str, dict[str, float]] = {
     "numeric": {
         "jensen_shannon": NUMERIC_DRIFT.threshold,
         "psi": 0.25,
         "ks": 0.2,
-        "wasserstein": 0.4,
+        "wasserstein": 0.6,
         "l_infinity": 0.1,
     },
     "categorical": {
