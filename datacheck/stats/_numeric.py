@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datacheck.stats._kll import kll_add_sorted
 from datacheck.stats._options import QUANTILE_RANKS, StatsOptions
 from datacheck.stats._profile import (
     Histogram,
@@ -173,42 +174,41 @@ class NumericAccumulator:
         if x.size == 0:
             return
         self.num_values += int(x.size)
-        self.num_zeros += int(np.count_nonzero(x == 0))
+        # One sort (which releases the GIL) gives min, max, zeros, infinities and the KLL feed.
         lo: float
         hi: float
         if integer:
+            ordered = np.sort(x).astype(np.float64)
             lo, hi = int(x.min()), int(x.max())
-            xf = x.astype(np.float64)
-            finite, nonnan, w = xf, xf, weights
+            finite = ordered
+            w_values, w = (x.astype(np.float64), weights) if weights is not None else (None, None)
         else:
-            xf = x
-            nan = np.isnan(xf)
+            nan = np.isnan(x)
             num_nan = int(np.count_nonzero(nan))
-            nonnan = xf[~nan] if num_nan else xf
-            finite_mask = np.isfinite(nonnan)
-            num_finite = int(np.count_nonzero(finite_mask))
-            finite = nonnan if num_finite == nonnan.size else nonnan[finite_mask]
             self.num_nan += num_nan
-            if num_finite != nonnan.size:
-                self.num_pos_inf += int(np.count_nonzero(nonnan == math.inf))
-                self.num_neg_inf += int(np.count_nonzero(nonnan == -math.inf))
-            w = weights
-            if w is not None:
-                w = w[~nan] if num_nan else w
-                w = w if num_finite == nonnan.size else w[finite_mask]
-            if nonnan.size == 0:
+            ordered = np.sort(x[~nan] if num_nan else x)
+            if ordered.size == 0:
                 return
-            lo, hi = float(nonnan.min()), float(nonnan.max())
+            neg_inf = int(np.searchsorted(ordered, -math.inf, side="right"))
+            pos_inf = ordered.size - int(np.searchsorted(ordered, math.inf, side="left"))
+            self.num_neg_inf += neg_inf
+            self.num_pos_inf += pos_inf
+            finite = ordered[neg_inf : ordered.size - pos_inf]
+            lo, hi = float(ordered[0]), float(ordered[-1])
+            w_values, w = None, None
+            if weights is not None:
+                keep = np.isfinite(x)
+                w_values, w = x[keep], weights[keep]
+        zero_from = int(np.searchsorted(ordered, 0.0, side="left"))
+        self.num_zeros += int(np.searchsorted(ordered, 0.0, side="right")) - zero_from
         self.min = lo if self.min is None else min(self.min, lo)
         self.max = hi if self.max is None else max(self.max, hi)
         self.moments = _chan(self.moments, _moments(finite, None))
-        feed = np.ascontiguousarray(nonnan, dtype=np.float64)
-        # The binding refuses read-only arrays, which is what zero-copy Arrow views are.
-        self.kll.update(feed if feed.flags.writeable else feed.copy())
-        if w is not None and self.weighted_moments is not None:
-            self.weighted_moments = _chan(self.weighted_moments, _moments(finite, w))
+        kll_add_sorted(self.kll, ordered, self.options.kll_k)
+        if w is not None and w_values is not None and self.weighted_moments is not None:
+            self.weighted_moments = _chan(self.weighted_moments, _moments(w_values, w))
             update = self.sample.update
-            for value, weight in zip(finite.tolist(), w.tolist(), strict=True):
+            for value, weight in zip(w_values.tolist(), w.tolist(), strict=True):
                 if weight > 0:
                     update(value, weight)
 
