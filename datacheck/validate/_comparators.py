@@ -8,9 +8,7 @@ threshold). The others are reported for information against :data:`REFERENCE_THR
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from datasketches import kll_doubles_sketch
 
@@ -19,9 +17,14 @@ from datacheck.schema import Comparator
 from datacheck.schema._defaults import CATEGORICAL_DRIFT, NUMERIC_DRIFT
 from datacheck.stats import FeatureStatistics
 from datacheck.validate._distances import (
-    CATEGORICAL_DISTANCES,
-    NUMERIC_DISTANCES,
     CategoricalCounts,
+    aligned_frequencies,
+    jensen_shannon,
+    ks_statistic,
+    l_infinity,
+    psi,
+    quantile_bin_masses,
+    wasserstein_normalized,
 )
 
 __all__ = [
@@ -31,8 +34,6 @@ __all__ = [
     "feature_kind",
     "threshold_for",
 ]
-
-T = TypeVar("T")
 
 #: feature kind -> method -> the threshold an unenforced measurement is shown against. Effect
 #: sizes measured on real data (``bench/bench_validate.py``; bench/RESULTS.md, Validation):
@@ -113,7 +114,11 @@ def _counts(stats: FeatureStatistics) -> CategoricalCounts | None:
 def compare_feature(
     current: FeatureStatistics, reference: FeatureStatistics | None, kind: str
 ) -> Comparison:
-    """Every distance of ``kind`` between the reference's statistics and the current ones."""
+    """Every distance of ``kind`` between the reference's statistics and the current ones.
+
+    The shared work is done once: the quantile-bin masses serve JSD, PSI and L-infinity; the
+    aligned frequencies serve every categorical method.
+    """
     if reference is None:
         return Comparison(kind=kind, distances={}, unavailable="the reference has no such feature")
     if kind == "numeric":
@@ -121,16 +126,24 @@ def compare_feature(
         if a is None or b is None:
             side = "reference" if a is None else "current data"
             return Comparison(kind=kind, distances={}, unavailable=f"the {side} has no values")
-        return Comparison(kind=kind, distances=_measure(NUMERIC_DISTANCES, a, b))
+        p, q = quantile_bin_masses(a, b)
+        return Comparison(kind=kind, distances={
+            "jensen_shannon": jensen_shannon(p, q),
+            "psi": psi(p, q),
+            "ks": ks_statistic(a, b),
+            "wasserstein": wasserstein_normalized(a, b),
+            "l_infinity": l_infinity(p, q),
+        })
     ca, cb = _counts(reference), _counts(current)
     if ca is None or cb is None:
         side = "reference" if ca is None else "current data"
         return Comparison(kind=kind, distances={}, unavailable=f"the {side} has no value counts")
-    return Comparison(kind=kind, distances=_measure(CATEGORICAL_DISTANCES, ca, cb))
-
-
-def _measure(table: dict[str, Callable[[T, T], float]], a: T, b: T) -> dict[str, float]:
-    return {method: fn(a, b) for method, fn in table.items()}
+    _, p, q = aligned_frequencies(ca, cb)
+    return Comparison(kind=kind, distances={
+        "l_infinity": l_infinity(p, q),
+        "jensen_shannon": jensen_shannon(p, q),
+        "psi": psi(p, q),
+    })
 
 
 def threshold_for(

@@ -197,14 +197,19 @@ def aligned_frequencies(
     (values beyond its top-k) goes to one trailing "other" bin, which is left out when it is
     empty on both sides. Frequencies are shares of each side's total.
     """
-    b_keys, c_keys = set(baseline.counts), set(current.counts)
-    keys = sorted(
-        k
-        for k in b_keys | c_keys
-        if (k in b_keys or baseline.exact) and (k in c_keys or current.exact)
-    )
-    p = np.array([baseline.counts.get(k, 0.0) for k in keys], dtype=np.float64)
-    q = np.array([current.counts.get(k, 0.0) for k in keys], dtype=np.float64)
+    b_keys, c_keys = baseline.counts.keys(), current.counts.keys()
+    if baseline.exact and current.exact:
+        known = b_keys | c_keys
+    elif baseline.exact:
+        known = set(c_keys)
+    elif current.exact:
+        known = set(b_keys)
+    else:
+        known = b_keys & c_keys
+    keys = sorted(known)
+    b_get, c_get = baseline.counts.get, current.counts.get
+    p = np.fromiter((b_get(k, 0.0) for k in keys), dtype=np.float64, count=len(keys))
+    q = np.fromiter((c_get(k, 0.0) for k in keys), dtype=np.float64, count=len(keys))
     p_other = max(baseline.total - p.sum(), 0.0)
     q_other = max(current.total - q.sum(), 0.0)
     if p_other > 0 or q_other > 0:

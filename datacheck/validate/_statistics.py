@@ -7,7 +7,7 @@ profile cannot support becomes STATS_NOT_AVAILABLE, never a guess.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -274,14 +274,14 @@ def _check_strings(
     st = s.string
     if st is None or st.num_values == 0:
         return
-    allowed = set(domain.values)
+    allowed = frozenset(domain.values)
     min_mass = f.distribution.min_domain_mass if f.distribution is not None else 1.0
     exact = st.value_counts is not None
-    counts: dict[str, float] = (
-        dict(st.value_counts) if st.value_counts is not None
+    counts: Mapping[str, float] = (
+        st.value_counts if st.value_counts is not None
         else {t.value: t.count for t in st.top_values}
     )
-    unexpected = {v: c for v, c in counts.items() if v not in allowed}
+    unexpected = {v: counts[v] for v in counts.keys() - allowed}
     share = sum(unexpected.values()) / st.num_values
     # Beyond the top values nothing is known exactly, but a distinct count above the domain's
     # size proves that unexpected values exist.
