@@ -53,20 +53,24 @@ def numeric_values(values: pa.Array) -> tuple[np.ndarray, bool]:
 
 
 def _moments(x: np.ndarray, w: np.ndarray | None) -> tuple[float, float, float]:
-    """(weight or count, mean, sum of squared deviations) of ``x``."""
+    """(weight or count, mean, sum of squared deviations) of ``x``.
+
+    Plain ufunc sums, not ``np.dot``: dot goes to BLAS, whose own threads spin and fight the
+    column thread pool for the two cores.
+    """
     if w is None:
         n = float(x.size)
         if n == 0:
             return 0.0, 0.0, 0.0
         mean = float(x.mean())
         d = x - mean
-        return n, mean, float(np.dot(d, d))
+        return n, mean, float(np.square(d).sum())
     total = float(w.sum())
     if total == 0:
         return 0.0, 0.0, 0.0
-    mean = float(np.dot(w, x) / total)
+    mean = float((w * x).sum() / total)
     d = x - mean
-    return total, mean, float(np.dot(w * d, d))
+    return total, mean, float((w * np.square(d)).sum())
 
 
 def _chan(
