@@ -143,7 +143,7 @@ class FeatureAccumulator:
     """Mutable, picklable state of one feature."""
 
     __slots__ = (
-        "arrow_type", "is_list", "kind", "mixed_types", "num_missing", "num_present",
+        "arrow_type", "cost", "is_list", "kind", "mixed_types", "num_missing", "num_present",
         "options", "path", "type", "value_counts", "weighted", "weighted_present",
     )
 
@@ -164,6 +164,8 @@ class FeatureAccumulator:
         self.is_list = is_list
         self.weighted = weighted
         self.mixed_types = False
+        #: seconds the last batch took; only orders the work on the thread pool
+        self.cost = 0.0
         self.num_present = 0
         self.num_missing = 0
         self.weighted_present: float | None = 0.0 if weighted else None

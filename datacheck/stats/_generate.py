@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datacheck._types import FeatureType, is_list_type
+from datacheck._types import is_list_type
 from datacheck.errors import InputError, OptionError
 from datacheck.stats._feature import Column, FeatureAccumulator, compatible, feature_columns
 from datacheck.stats._options import StatsOptions
@@ -30,9 +31,6 @@ __all__ = [
     "iter_batches",
     "split_slices",
 ]
-
-# Rough cost of a feature type per value, so that the thread pool starts the slow ones first.
-_COST = {FeatureType.STRING: 0, FeatureType.BYTES: 1}
 
 
 class ProfileAccumulator:
@@ -239,6 +237,19 @@ class ProfileGenerator:
         self, accumulator: ProfileAccumulator, batch: pa.RecordBatch
     ) -> ProfileAccumulator:
         """Add one record batch to the profile and to the profiles of its slices."""
+        for future in self.start_input(accumulator, batch):
+            future.result()
+        return accumulator
+
+    def start_input(
+        self, accumulator: ProfileAccumulator, batch: pa.RecordBatch
+    ) -> list[Future[None]]:
+        """Start adding ``batch`` on the thread pool and return the tasks' futures.
+
+        Row counts, slices and new features are recorded before this returns; the features'
+        own work runs on the pool (inline, without one). Wait for every future before the next
+        call: a feature accumulator takes one batch at a time.
+        """
         self.check_columns(batch)
         targets = [(accumulator, batch)]
         if self.options.slice_by and batch.num_rows:
@@ -263,14 +274,19 @@ class ProfileGenerator:
                 feature = acc.feature_for(column)
                 if feature is not None:
                     work.append((feature, column, weights))
-        work.sort(key=lambda item: _COST.get(item[0].type, 2))
-        if self.pool is None or len(work) < 2:
-            for feature, column, weights in work:
-                feature.add(column, weights)
-        else:
-            # list() waits for every task and re-raises the first failure.
-            list(self.pool.map(lambda item: item[0].add(item[1], item[2]), work))
-        return accumulator
+        # Longest first (by the time each feature took on the previous batch), so that the
+        # slow string columns start at once and the quick ones fill the gaps.
+        work.sort(key=lambda item: -item[0].cost)
+        futures: list[Future[None]] = []
+        for feature, column, weights in work:
+            if self.pool is None:
+                done: Future[None] = Future()
+                _timed_add(feature, column, weights)
+                done.set_result(None)
+                futures.append(done)
+            else:
+                futures.append(self.pool.submit(_timed_add, feature, column, weights))
+        return futures
 
     def merge_accumulators(self, accumulators: Iterable[ProfileAccumulator]) -> ProfileAccumulator:
         """Merge into the first accumulator (the only one changed) and return it."""
@@ -325,6 +341,22 @@ def iter_batches(source: object, batch_size: int) -> Iterator[pa.RecordBatch]:
         yield from read_batches(source, batch_size=batch_size)
 
 
+def _timed_add(feature: FeatureAccumulator, column: Column, weights: np.ndarray | None) -> None:
+    start = time.perf_counter()
+    feature.add(column, weights)
+    feature.cost = time.perf_counter() - start
+
+
+def _finish(
+    pending: list[Future[None]], rows: int, progress: Callable[[int], None] | None
+) -> None:
+    """Wait for a batch's tasks (re-raising the first failure) and report its rows."""
+    for future in pending:
+        future.result()
+    if progress is not None and rows:
+        progress(rows)
+
+
 def generate_statistics(
     source: object,
     options: StatsOptions | None = None,
@@ -349,10 +381,13 @@ def generate_statistics(
     threads = options.threads or os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=threads) as pool:
         generator.pool = pool if threads > 1 else None
+        pending: list[Future[None]] = []
+        rows = 0
+        # The next batch is read while the pool still works on the previous one.
         for batch in iter_batches(source, options.batch_size):
-            generator.add_input(accumulator, batch)
-            if progress is not None:
-                progress(batch.num_rows)
+            _finish(pending, rows, progress)
+            pending, rows = generator.start_input(accumulator, batch), batch.num_rows
+        _finish(pending, rows, progress)
     if accumulator.num_rows == 0:
         raise InputError(f"{_source_name(source)}: no rows; profile a dataset with data")
     return generator.extract_output(accumulator)
