@@ -79,9 +79,7 @@ def presence_lower_bound(num_present: int, num_rows: int, options: InferOptions)
     p = num_present / num_rows
     q = 1.0 - p
     bound = (
-        p
-        - min(q, options.max_missing_increase)
-        - options.presence_z * math.sqrt(p * q / num_rows)
+        p - min(q, options.max_missing_increase) - options.presence_z * math.sqrt(p * q / num_rows)
     )
     return max(0.0, math.floor(bound * 10_000) / 10_000)
 

@@ -56,18 +56,19 @@ def _widen_float(d: FloatDomain, f: FeatureStatistics, options: InferOptions) ->
     if n is None:
         return d
     new_min, new_max = d.min, d.max
-    if (
-        n.min is not None
-        and n.max is not None
-        and not ((d.min is None or d.min <= n.min) and (d.max is None or d.max >= n.max))
-    ):
-        if math.isinf(n.min) or math.isinf(n.max):
-            new_min = None if math.isinf(n.min) else new_min
-            new_max = None if math.isinf(n.max) else new_max
-        else:
-            lo, hi = range_with_margin(n.min, n.max, options.range_margin)
-            new_min = None if d.min is None else min(d.min, lo)
-            new_max = None if d.max is None else max(d.max, hi)
+    if n.min is not None and n.max is not None:
+        # An infinite extreme removes that bound; the margin comes from the finite values.
+        low = n.min if math.isfinite(n.min) else n.max
+        high = n.max if math.isfinite(n.max) else n.min
+        lo, hi = (
+            range_with_margin(low, high, options.range_margin)
+            if math.isfinite(low) and math.isfinite(high)
+            else (low, high)
+        )
+        if d.min is not None and n.min < d.min:
+            new_min = None if math.isinf(n.min) else lo
+        if d.max is not None and n.max > d.max:
+            new_max = None if math.isinf(n.max) else hi
     return FloatDomain(
         min=new_min,
         max=new_max,

@@ -153,3 +153,18 @@ def test_version_bumps_from_the_current_one(stats) -> None:
     schema = replace(Schema(), version=7)
     new, _ = update_schema(schema, stats.profile(5, stats.numeric("x", 0, 1, rows=5)))
     assert new.version == 8
+
+
+def test_float_range_widens_on_the_finite_side_when_the_other_is_infinite(stats) -> None:
+    schema = Schema(
+        features=(
+            Feature(
+                name="x",
+                type=FeatureType.FLOAT,
+                domain=FloatDomain(min=0.0, max=0.1, disallow_inf=True),
+            ),
+        )
+    )
+    f = stats.numeric("x", float("-inf"), 1.0, ftype=FeatureType.FLOAT, inf=0)
+    d = update_schema(schema, stats.profile(3, f))[0].feature("x").domain
+    assert d.min is None and d.max >= 1.0
