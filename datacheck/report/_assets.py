@@ -20,11 +20,11 @@ margin:0 auto;padding:16px}
 .dcr [hidden]{display:none!important}
 .dcr h1{font-size:22px;margin:0 0 4px}
 .dcr h2{font-size:17px;margin:24px 0 8px}
-.dcr h3{font-size:15px;margin:0;word-break:break-all}
+.dcr h3{font-size:15px;margin:0;overflow-wrap:anywhere}
 .dcr h4{font-size:12px;margin:0 0 6px;text-transform:uppercase;letter-spacing:.04em;
 color:var(--muted)}
 .dcr code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.95em}
-.dcr .dcr-sources{color:var(--muted);margin:0;word-break:break-all}
+.dcr .dcr-sources{color:var(--muted);margin:0;overflow-wrap:anywhere}
 .dcr .dcr-head{display:flex;justify-content:space-between;align-items:flex-start;gap:16px}
 .dcr .dcr-verdict{font-weight:700;padding:4px 12px;border-radius:4px;color:#fff;
 white-space:nowrap}
