@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HYPOTHESIS_PROFILE ?= ci
 export HYPOTHESIS_PROFILE
 
-.PHONY: help install test test-thorough lint typecheck bench demo clean
+.PHONY: help install browser test test-thorough lint typecheck bench demo clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -19,7 +19,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev,beam,tfdv]'
 	touch $(STAMP)
 
-test: install  ## run the whole test suite (hypothesis profile: ci)
+browser:  ## install Debian's chromium for the report's browser tests, where missing and root
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium for the browser tests (apt-get)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	  echo "could not install chromium: the browser tests will be skipped"; \
+	else echo "no /usr/bin/chromium and not root: the browser tests will be skipped"; fi
+
+test: install browser  ## run the whole test suite (hypothesis profile: ci)
 	$(BIN)/python -m pytest
 
 test-thorough: install  ## run the tests with many hypothesis examples
