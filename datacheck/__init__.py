@@ -13,7 +13,18 @@ from datacheck.errors import (
     StoreError,
 )
 from datacheck.io import read_batches
-from datacheck.schema import Feature, Schema, load_schema, save_schema
+from datacheck.schema import (
+    Feature,
+    Schema,
+    SchemaStore,
+    check_compatible,
+    diff_schemas,
+    infer_schema,
+    load_schema,
+    save_schema,
+    to_json_schema,
+    update_schema,
+)
 from datacheck.stats import (
     DatasetProfile,
     FeatureStatistics,
@@ -48,18 +59,24 @@ __all__ = [
     "ProfileFormatError",
     "Schema",
     "SchemaFormatError",
+    "SchemaStore",
     "StatsOptions",
     "StoreError",
     "ValidationReport",
     "__version__",
+    "check_compatible",
     "detect_feature_skew",
+    "diff_schemas",
     "generate_statistics",
+    "infer_schema",
     "load_profile",
     "load_schema",
     "merge_profiles",
     "read_batches",
     "save_profile",
     "save_schema",
+    "to_json_schema",
+    "update_schema",
     "validate_batches",
     "validate_statistics",
 ]
