@@ -91,26 +91,32 @@ def dataset_paths(rows: int = 1_000_000) -> tuple[Path, Path]:
     return DATA_DIR / f"bench_{rows}.csv", DATA_DIR / f"bench_{rows}.parquet"
 
 
-def write_dataset(rows: int = 1_000_000, seed: int = 0) -> tuple[Path, Path]:
-    """Write the table as CSV and Parquet under ``bench/data/`` (once; reused when present)."""
+def write_dataset(
+    rows: int = 1_000_000, seed: int = 0, *, csv: bool = True
+) -> tuple[Path, Path]:
+    """Write the table as Parquet (and CSV unless ``csv=False``) under ``bench/data/``.
+
+    Files already there are reused. Rows are built in 1M-row chunks with distinct seeds, so a
+    5M-row file never needs a 5M-row table in memory.
+    """
     csv_path, parquet_path = dataset_paths(rows)
-    if csv_path.exists() and parquet_path.exists():
+    if parquet_path.exists() and (csv_path.exists() or not csv):
         return csv_path, parquet_path
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    # Build in 1M-row chunks with distinct seeds so that a 5M-row file needs no 5M-row table.
     chunk = 1_000_000
-    parts = [(start, min(chunk, rows - start)) for start in range(0, rows, chunk)]
-    first = make_table(parts[0][1], seed)
+    sizes = [min(chunk, rows - start) for start in range(0, rows, chunk)]
+    first = make_table(sizes[0], seed)
     tmp_csv, tmp_parquet = csv_path.with_suffix(".csv.tmp"), parquet_path.with_suffix(".tmp")
-    with (
-        pacsv.CSVWriter(tmp_csv, first.schema) as csv_out,
-        pq.ParquetWriter(tmp_parquet, first.schema) as pq_out,
-    ):
-        for n, (_, size) in enumerate(parts):
+    csv_out = pacsv.CSVWriter(tmp_csv, first.schema) if csv else None
+    with pq.ParquetWriter(tmp_parquet, first.schema) as pq_out:
+        for n, size in enumerate(sizes):
             table = first if n == 0 else make_table(size, seed + n)
-            csv_out.write_table(table)
+            if csv_out is not None:
+                csv_out.write_table(table)
             pq_out.write_table(table, row_group_size=65_536)
-    tmp_csv.replace(csv_path)
+    if csv_out is not None:
+        csv_out.close()
+        tmp_csv.replace(csv_path)
     tmp_parquet.replace(parquet_path)
     return csv_path, parquet_path
 
