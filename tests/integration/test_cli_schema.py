@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from datacheck.cli import main
+from datacheck.cli._schema_arg import add_schema_arguments, resolve_schema
+from datacheck.errors import InputNotFoundError
 from datacheck.schema import SchemaStore, load_schema, load_tfdv_schema
 
 CSV = "city,temp,rainy\nOslo,3,true\nRome,18,false\nOslo,5,true\nRome,21,false\nOslo,4,true\n"
@@ -206,3 +209,43 @@ def test_the_installed_command_runs(data: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.startswith("datacheck: error: .datacheck/schemas: no schema named 'nope'")
+
+
+def _args(schema: str, store: str | None = None) -> argparse.Namespace:
+    return argparse.Namespace(schema=schema, store=store)
+
+
+def test_resolve_schema_reads_a_file(data: Path, capsys) -> None:
+    run(capsys, "infer", str(data), "-o", "s.json")
+    assert resolve_schema(_args("s.json")).feature_names == ("city", "temp", "rainy")
+
+
+def test_resolve_schema_reads_name_and_version_from_the_store(data: Path, capsys) -> None:
+    run(capsys, "infer", str(data), "--name", "w", "--store", "st")
+    run(capsys, "infer", str(data), "--name", "w", "--store", "st", "--infer-ranges")
+    assert resolve_schema(_args("w", "st")).version == 2
+    assert resolve_schema(_args("w@1", "st")).version == 1
+
+
+def test_resolve_schema_store_from_the_environment(data: Path, capsys, monkeypatch) -> None:
+    run(capsys, "infer", str(data), "--name", "w", "--store", "envstore")
+    monkeypatch.setenv("DATACHECK_STORE", "envstore")
+    assert resolve_schema(_args("w")).version == 1
+
+
+def test_resolve_schema_reads_tfdv_pbtxt(data: Path, capsys) -> None:
+    pytest.importorskip("tensorflow_metadata")
+    run(capsys, "infer", str(data), "-o", "schema.pbtxt")
+    assert resolve_schema(_args("schema.pbtxt")).feature("city") is not None
+
+
+def test_resolve_schema_missing_file_is_input_not_found(data: Path) -> None:
+    with pytest.raises(InputNotFoundError, match="no such schema file"):
+        resolve_schema(_args("nope.json"))
+
+
+def test_add_schema_arguments_parses_both_options() -> None:
+    parser = argparse.ArgumentParser()
+    add_schema_arguments(parser)
+    args = parser.parse_args(["--schema", "taxi@3", "--store", "/s"])
+    assert (args.schema, args.store) == ("taxi@3", "/s")
