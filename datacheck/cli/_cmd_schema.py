@@ -171,11 +171,13 @@ def _fit(text: str) -> str:
 
 
 def _change_line(c: SchemaChange, violated: bool) -> str:
-    # Cut before colouring, so the escape codes do not count against the width.
-    line = _fit(f"{'BREAKING' if violated else 'ok':8}  {c.message}")
-    if violated:
-        return colour(line[:8], "red", sys.stdout) + line[8:]
-    return line
+    # Wrapped, not cut: the end of a message about a long feature name says what changed.
+    # Wrap before colouring, so the escape codes do not count against the width.
+    label = "BREAKING" if violated else "ok"
+    lines = textwrap.wrap(c.message, _WIDTH, initial_indent=" " * 10,
+                          subsequent_indent=" " * 10, break_on_hyphens=False) or [" " * 10]
+    head = colour(label, "red", sys.stdout) if violated else label
+    return "\n".join([head + " " * (10 - len(label)) + lines[0][10:], *lines[1:]])
 
 
 def run_diff(args: argparse.Namespace) -> int:
