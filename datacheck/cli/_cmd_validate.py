@@ -143,7 +143,10 @@ def _show(value: Any) -> str:
 
 
 def _feature_block(path: str | None, anomalies: list[Anomaly]) -> Iterator[str]:
-    yield colour(f"{path if path is not None else '(dataset)'}", "bold", sys.stdout)
+    # A feature name longer than the terminal wraps rather than overflow it.
+    name = path if path is not None else "(dataset)"
+    for line in textwrap.wrap(name, _WIDTH, break_on_hyphens=False) or [name]:
+        yield colour(line, "bold", sys.stdout)
     for a in anomalies:
         label = a.severity.value.upper().ljust(7)
         shown = (
