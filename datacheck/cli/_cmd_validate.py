@@ -111,7 +111,7 @@ def write_quarantine(results: Iterable[CheckedBatch], path: str) -> tuple[int, i
             writer: pq.ParquetWriter | None = None
             schema: pa.Schema | None = None
             for r in results:
-                total += r.valid.num_rows + r.quarantined.num_rows
+                total += r.batch.num_rows
                 bad += r.quarantined.num_rows
                 schema = r.quarantined.schema
                 if writer is None:
@@ -123,7 +123,7 @@ def write_quarantine(results: Iterable[CheckedBatch], path: str) -> tuple[int, i
         else:
             with open(tmp, "w", encoding="utf-8") as out:
                 for r in results:
-                    total += r.valid.num_rows + r.quarantined.num_rows
+                    total += r.batch.num_rows
                     bad += r.quarantined.num_rows
                     for row in r.quarantined.to_pylist():
                         out.write(json.dumps(_json_value(row), allow_nan=False) + "\n")

@@ -37,16 +37,17 @@ __all__ = [
 
 #: feature kind -> method -> the threshold an unenforced measurement is shown against. Effect
 #: sizes measured on real data (``bench/bench_validate.py``; bench/RESULTS.md, Validation):
-#: above the worst of five undrifted 12-month windows of seattle-weather (JSD 0.023, PSI 0.13,
-#: KS 0.15, Wasserstein 0.56 on zero-inflated precipitation), below a +3 C shift of temp_max
-#: (JSD 0.087, PSI 0.51, KS 0.32). The enforced defaults are the schema's
-#: (``datacheck.schema._defaults``), repeated here for the methods they use.
+#: above the worst of five undrifted 12-month windows of seattle-weather (JSD 0.024, PSI 0.14,
+#: KS 0.15, Wasserstein 0.56-0.63 on zero-inflated precipitation; KLL sketches are randomized,
+#: so figures vary a little between runs), below a +3 C shift of temp_max (JSD 0.084, PSI 0.49,
+#: KS 0.32; Wasserstein needs a larger shift: wind x1.5 gives 0.81). The enforced defaults are
+#: the schema's (``datacheck.schema._defaults``), repeated here for the methods they use.
 REFERENCE_THRESHOLDS: dict[str, dict[str, float]] = {
     "numeric": {
         "jensen_shannon": NUMERIC_DRIFT.threshold,
         "psi": 0.25,
         "ks": 0.2,
-        "wasserstein": 0.6,
+        "wasserstein": 0.75,
         "l_infinity": 0.1,
     },
     "categorical": {

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -51,10 +50,25 @@ _NUMERIC = frozenset({FeatureType.INT, FeatureType.FLOAT, FeatureType.DECIMAL})
 class CheckedBatch:
     """One input batch, split: the rows that pass every check, and the others with reasons."""
 
-    #: rows that passed, with the input's columns
-    valid: pa.RecordBatch
+    #: the input batch, as given
+    batch: pa.RecordBatch
     #: rows that failed, with the input's columns plus :data:`REASONS_COLUMN`
     quarantined: pa.RecordBatch
+    #: the positions of the quarantined rows in ``batch``, ascending
+    quarantined_rows: npt.NDArray[np.int64]
+
+    @property
+    def valid(self) -> pa.RecordBatch:
+        """The rows that passed, with the input's columns.
+
+        Built on access: the input batch itself when every row passed, else a copy without
+        the quarantined rows. A caller that wants only the failures never pays for the copy.
+        """
+        if self.quarantined_rows.size == 0:
+            return self.batch
+        keep = np.ones(self.batch.num_rows, dtype=np.bool_)
+        keep[self.quarantined_rows] = False
+        return self.batch.filter(pa.array(keep))
 
 
 class _Failures:
@@ -318,15 +332,9 @@ def _split(
             empty = batch.slice(0, 0).append_column(
                 pa.field(REASONS_COLUMN, REASONS_TYPE), pa.array([], type=REASONS_TYPE)
             )
-            yield CheckedBatch(valid=batch, quarantined=empty)
+            yield CheckedBatch(batch=batch, quarantined=empty, quarantined_rows=bad)
             continue
-        keep = np.ones(batch.num_rows, dtype=np.bool_)
-        keep[bad] = False
         quarantined = batch.take(pa.array(bad)).append_column(
             pa.field(REASONS_COLUMN, REASONS_TYPE), failures.reasons(bad)
         )
-        # Copying the valid rows is the cost of a split; spread the columns over the threads.
-        mask = pa.array(keep)
-        columns = list(pool.map(pc.filter, batch.columns, repeat(mask)))
-        valid = pa.RecordBatch.from_arrays(columns, schema=batch.schema)
-        yield CheckedBatch(valid=valid, quarantined=quarantined)
+        yield CheckedBatch(batch=batch, quarantined=quarantined, quarantined_rows=bad)
