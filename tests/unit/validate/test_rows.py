@@ -176,3 +176,19 @@ def test_reasons_round_trip_through_json_lines() -> None:
     lines = "\n".join(json.dumps(row) for row in bad.to_pylist()).encode()
     again = pajson.read_json(io.BytesIO(lines))
     assert again.to_pylist() == bad.to_pylist()
+
+
+def test_a_clean_batch_is_passed_on_without_a_copy() -> None:
+    batch = pa.record_batch({"a": [1, 2]})
+    schema = _schema(Feature(name="a", type=T.INT, domain=IntDomain(max=5)))
+    (result,) = validate_batches([batch], schema)
+    assert result.valid is batch
+    assert result.quarantined_rows.tolist() == []
+
+
+def test_quarantined_rows_are_positions_in_the_input() -> None:
+    batch = pa.record_batch({"a": [9, 1, 9]})
+    schema = _schema(Feature(name="a", type=T.INT, domain=IntDomain(max=5)))
+    (result,) = validate_batches([batch], schema)
+    assert result.quarantined_rows.tolist() == [0, 2]
+    assert result.valid.column("a").to_pylist() == [1]
