@@ -155,7 +155,7 @@ def format_table(
 
     Numbers are right-aligned (ints with thousands separators, floats to 4 significant
     digits), everything else left-aligned; the widest columns are cut with "…" until the table
-    fits.
+    fits (the first column in the middle, so that names keep their ends).
 
     Args:
         headers: Column titles.
@@ -179,8 +179,13 @@ def format_table(
         widest = widths.index(max(widths))
         widths[widest] -= 1
 
-    def fit(value: str, size: int, right: bool) -> str:
-        if len(value) > size:
+    def fit(value: str, size: int, right: bool, first: bool = False) -> str:
+        if len(value) > size and first:
+            # The first column names the row; long names often differ only at the end
+            # (``..._train``, ``..._test``), so keep both ends.
+            head = size // 2
+            value = value[:head] + "…" + value[len(value) - (size - 1 - head):]
+        elif len(value) > size:
             value = value[: size - 1] + "…"
         return value.rjust(size) if right else value.ljust(size)
 
@@ -189,7 +194,8 @@ def format_table(
         (" " * gap).join("-" * w for w in widths),
     ]
     lines.extend(
-        (" " * gap).join(fit(v, widths[i], numeric[i]) for i, v in enumerate(row)).rstrip()
+        (" " * gap).join(fit(v, widths[i], numeric[i], i == 0) for i, v in enumerate(row))
+        .rstrip()
         for row in text
     )
     return "\n".join(lines)
