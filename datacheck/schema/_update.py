@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+from datacheck._types import FeatureType
 from datacheck.schema._diff import SchemaChange, diff_schemas
 from datacheck.schema._infer import (
     InferOptions,
@@ -99,9 +100,10 @@ def _widen_domain(
 def _update_feature(
     feature: Feature, f: FeatureStatistics, num_rows: int, options: InferOptions
 ) -> Feature:
-    if f.type is not feature.type:
+    if f.type is not feature.type and f.type is not FeatureType.NULL:
         # A type change is not a relaxation (diff_schemas calls it breaking both ways):
-        # validation reports the type, and the schema stays as the user made it.
+        # validation reports the type, and the schema stays as the user made it. A null type
+        # only says no value was seen (an empty CSV column): presence relaxes, the type stays.
         return feature
     presence = feature.presence
     if f.num_present < num_rows * presence.min_fraction or f.num_present < presence.min_count:

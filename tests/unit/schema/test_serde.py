@@ -239,3 +239,23 @@ def test_save_refuses_an_invalid_schema(tmp_path: Path) -> None:
     with pytest.raises(SchemaFormatError, match="/features/0/domain/min"):
         save_schema(bad, tmp_path / "s.json")
     assert not (tmp_path / "s.json").exists()
+
+
+def test_older_formats_are_migrated_step_by_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Format 1 is the first; a pretend format 0 that called "features" "columns" shows the chain.
+    from datacheck.schema import _serde
+
+    def from_0(doc: dict[str, Any]) -> dict[str, Any]:
+        doc = dict(doc, format_version=1)
+        doc["features"] = doc.pop("columns")
+        return doc
+
+    monkeypatch.setitem(_serde._MIGRATIONS, 0, from_0)
+    old = {"format_version": 0, "version": 2, "columns": [{"name": "x", "type": "int"}]}
+    assert Schema.from_dict(old).feature_names == ("x",)
+
+
+def test_format_with_no_migration_is_refused() -> None:
+    doc = document()
+    doc["format_version"] = 0
+    assert "/format_version: 0 is not a datacheck schema format" in problem(doc)

@@ -168,3 +168,11 @@ def test_float_range_widens_on_the_finite_side_when_the_other_is_infinite(stats)
     f = stats.numeric("x", float("-inf"), 1.0, ftype=FeatureType.FLOAT, inf=0)
     d = update_schema(schema, stats.profile(3, f))[0].feature("x").domain
     assert d.min is None and d.max >= 1.0
+
+
+def test_all_missing_column_relaxes_presence_and_keeps_the_type(stats) -> None:
+    schema = Schema(features=(Feature(name="n", type=FeatureType.INT, presence=REQUIRED),))
+    f = stats.numeric("n", None, None, rows=10, present=0, ftype=FeatureType.NULL)
+    new, _ = update_schema(schema, stats.profile(10, f))
+    assert new.feature("n").type is FeatureType.INT
+    assert new.feature("n").presence == Presence()
