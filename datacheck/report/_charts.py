@@ -145,6 +145,12 @@ def _t(x: float) -> str:
     return f"{x:.1f}".removesuffix(".0")
 
 
+def _tip(where: str, share: float, baseline: float | None) -> str:
+    """The tooltip of one bar: where, its share, and the baseline's."""
+    tip = f"{where}: {fmt_share(share)}"
+    return tip if baseline is None else f"{tip} (baseline {fmt_share(baseline)})"
+
+
 def histogram_svg(bins: Bins, fmt: Callable[[float], str], *, label: str) -> str:
     """The histogram as SVG: bars for the current data, a step line for the baseline.
 
@@ -169,9 +175,7 @@ def histogram_svg(bins: Bins, fmt: Callable[[float], str], *, label: str) -> str
         h = share / peak * ph
         low, high = bins.edges[i], bins.edges[i + 1]
         where = fmt(low + 0.5) if bins.integer else f"[{fmt(low)}, {fmt(high)})"
-        tip = f"{where}: {fmt_share(share)}"
-        if bins.baseline is not None:
-            tip += f" (baseline {fmt_share(bins.baseline[i])})"
+        tip = _tip(where, share, None if bins.baseline is None else bins.baseline[i])
         body.append(
             f'<rect class="dcr-bar" x="{_t(left + i * bw + 0.5)}" y="{_t(top + ph - h)}" '
             f'width="{_t(max(bw - 1, 0.5))}" height="{_t(h)}"><title>{escape(tip)}</title></rect>'
@@ -224,9 +228,7 @@ def bars_svg(rows: Sequence[BarRow], *, label: str) -> str:
     body: list[str] = []
     for i, r in enumerate(rows):
         y = top + i * row_h
-        tip = f"{r.label}: {fmt_share(r.current)}"
-        if r.baseline is not None:
-            tip += f" (baseline {fmt_share(r.baseline)})"
+        tip = _tip(r.label, r.current, r.baseline)
         body.append(
             f'<g><title>{escape(tip)}</title>'
             f'<text class="dcr-label" x="{left - 6}" y="{y + 14}" text-anchor="end">'
