@@ -14,7 +14,7 @@ import pyarrow as pa
 from datacheck._types import FeatureType
 from datacheck.report import render_html, write_html
 from datacheck.schema import Feature, Presence, Schema
-from datacheck.stats import DatasetProfile, generate_statistics
+from datacheck.stats import DatasetProfile, StatsOptions, generate_statistics
 from datacheck.validate import AnomalyCode, ValidationReport, validate_statistics
 from tests.unit.report.conftest import HOSTILE
 
@@ -179,3 +179,15 @@ def test_a_report_of_100_features_stays_under_2_mb():
     print(f"100-feature report: {size / 1024:.0f} KiB, rendered in {elapsed:.2f} s")
     assert len(_cards(page)) == 100
     assert size < 2 * 1024 * 1024
+
+
+def test_slices_and_unprofiled_columns_are_listed_escaped():
+    table = pa.table({
+        "c": ["a", "<i>x</i>", "a"],
+        "m": pa.array([[("k", 1)]] * 3, pa.map_(pa.string(), pa.int64())),
+    })
+    page = render_html(generate_statistics(table, StatsOptions(slice_by=("c",))))
+    assert "<h4>Slices</h4>" in page and "<h4>Columns not profiled</h4>" in page
+    assert "<i>x</i>" not in page
+    assert "c=&quot;&lt;i&gt;x&lt;/i&gt;&quot;" in page
+    assert "map columns are not profiled" in page
