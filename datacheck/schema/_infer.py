@@ -57,7 +57,7 @@ class InferOptions:
     #: presence lower bound: the missing fraction may grow by its own size (double), but by
     #: at most this many points (0.1: ten percentage points) ...
     max_missing_increase: float = 0.1
-    #: ... plus this many standard errors of the observed fraction, for sampling noise
+    #: ... above its upper confidence bound at this many standard errors (sampling noise)
     presence_z: float = 3.0
     #: environments every feature is expected in unless it says otherwise
     default_environments: tuple[str, ...] = ()
@@ -66,21 +66,24 @@ class InferOptions:
 def presence_lower_bound(num_present: int, num_rows: int, options: InferOptions) -> float:
     """The min_fraction to require of a feature seen in ``num_present`` of ``num_rows`` rows.
 
-    1.0 when always present. Otherwise, with p present and q = 1 - p missing, the bound lets
-    the missing fraction grow by ``min(q, max_missing_increase)`` plus ``z`` standard errors:
-    ``p - min(q, max_missing_increase) - z * sqrt(p * q / n)``, floored to four decimals. So
-    the same data passes, and missing values doubling (2% -> 4%), or growing by more than ten
-    points, fail once the sample is large enough to tell.
+    1.0 when always present. Otherwise ``q_hi``, the upper Wilson bound (``z`` standard errors)
+    of the missing fraction, is the missing rate the data could plausibly have; the bound lets
+    the missing fraction reach ``q_hi + min(q_hi, max_missing_increase)``: it may double, but
+    grow by at most ten points, beyond what sampling noise explains. Floored to four decimals.
+    The Wilson bound (rather than the observed fraction plus a normal error) keeps a column
+    with 1 missing value in 1,000 from failing on a fresh sample with 4.
     """
     if num_rows <= 0 or num_present <= 0:
         return 0.0
     if num_present >= num_rows:
         return 1.0
-    p = num_present / num_rows
-    q = 1.0 - p
-    bound = (
-        p - min(q, options.max_missing_increase) - options.presence_z * math.sqrt(p * q / num_rows)
-    )
+    n = num_rows
+    q = 1.0 - num_present / n
+    z2 = options.presence_z**2
+    q_hi = (
+        q + z2 / (2 * n) + options.presence_z * math.sqrt(q * (1 - q) / n + z2 / (4 * n * n))
+    ) / (1 + z2 / n)
+    bound = 1.0 - q_hi - min(q_hi, options.max_missing_increase)
     return max(0.0, math.floor(bound * 10_000) / 10_000)
 
 

@@ -94,6 +94,11 @@ def test_presence_bound_catches_missing_values_more_than_doubling() -> None:
     assert presence_lower_bound(98_000, 100_000, InferOptions()) > 0.955
 
 
+def test_presence_bound_tolerates_small_count_noise() -> None:
+    # 1 missing in 1,000: a fresh sample with 4 missing is ordinary Poisson noise.
+    assert presence_lower_bound(999, 1000, InferOptions()) < 0.996
+
+
 def test_presence_bound_catches_a_jump_of_more_than_ten_points() -> None:
     assert presence_lower_bound(50_000, 100_000, InferOptions()) > 0.39
 
