@@ -52,6 +52,10 @@ _COMPATIBLE_TYPES = frozenset(
 )
 
 
+#: text that reads as a boolean
+_BOOL_TEXT = frozenset({"true", "false", "1", "0"})
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ValidationOptions:
     """Options of :func:`validate_statistics`."""
@@ -201,10 +205,57 @@ def _check_columns(run: _Run, profile: DatasetProfile, active: tuple[Feature, ..
             )
 
 
+def _bool_ok(run: _Run, f: Feature, s: FeatureStatistics) -> bool | None:
+    """For a bool feature arriving as text or numbers: whether every value reads as a bool.
+
+    None when the values' type is none of those (the plain type check decides).
+    """
+    if s.type is FeatureType.STRING and s.string is not None:
+        st = s.string
+        seen: list[str] = (
+            list(st.value_counts) if st.value_counts is not None
+            else [t.value for t in st.top_values]
+        )
+        odd = sorted(v for v in seen if v.strip().lower() not in _BOOL_TEXT)
+        if not odd and (st.value_counts is not None or st.distinct_upper_bound <= 4):
+            return True
+        run.flag(
+            C.BOOL_TYPE_UNEXPECTED_STRING, f.name,
+            f"bool feature {f.name!r} has text values that are not true/false "
+            f"({', '.join(repr(v) for v in odd[:5]) or 'beyond the top values'})",
+            measured=odd[:10], expected=sorted(_BOOL_TEXT),
+        )
+        return False
+    if s.type in (FeatureType.INT, FeatureType.FLOAT) and s.numeric is not None:
+        n = s.numeric
+        if n.num_values == 0 or (
+            n.min is not None and n.max is not None and n.min >= 0 and n.max <= 1
+            # Floats in [0, 1] are bools only if no quantile falls strictly in between.
+            and (s.type is FeatureType.INT or all(q in (0.0, 1.0) for q in n.quantiles))
+        ):
+            return True
+        code = (
+            C.BOOL_TYPE_UNEXPECTED_INT if s.type is FeatureType.INT
+            else C.BOOL_TYPE_UNEXPECTED_FLOAT
+        )
+        run.flag(
+            code, f.name,
+            f"bool feature {f.name!r} has {s.type} values other than 0 and 1 "
+            f"(from {n.min} to {n.max})",
+            measured={"min": n.min, "max": n.max}, expected={"min": 0, "max": 1},
+        )
+        return False
+    return None
+
+
 def _type_ok(run: _Run, f: Feature, s: FeatureStatistics) -> bool:
     actual = s.type
     if actual == f.type or actual is FeatureType.NULL or (f.type, actual) in _COMPATIBLE_TYPES:
         return True
+    if f.type is FeatureType.BOOL:
+        verdict = _bool_ok(run, f, s)
+        if verdict is not None:
+            return verdict
     why = (
         " (its values mix numbers and text, so it was read as text)" if s.mixed_types else ""
     )

@@ -69,6 +69,25 @@ def test_text_in_an_int_column() -> None:
     assert _codes(pa.table({"a": ["1", "x"]}), schema) == [("UNEXPECTED_DATA_TYPE", "a")]
 
 
+def test_bool_as_true_false_text_is_fine() -> None:
+    assert _codes(pa.table({"b": ["true", "False"]}), _one("b", T.BOOL)) == []
+
+
+def test_bool_with_other_text() -> None:
+    codes = _codes(pa.table({"b": ["true", "maybe"]}), _one("b", T.BOOL))
+    assert codes == [("BOOL_TYPE_UNEXPECTED_STRING", "b")]
+
+
+def test_bool_with_other_ints() -> None:
+    codes = _codes(pa.table({"b": [0, 1, 2]}), _one("b", T.BOOL))
+    assert codes == [("BOOL_TYPE_UNEXPECTED_INT", "b")]
+
+
+def test_bool_with_fractional_floats() -> None:
+    codes = _codes(pa.table({"b": [0.0, 0.5, 1.0]}), _one("b", T.BOOL))
+    assert codes == [("BOOL_TYPE_UNEXPECTED_FLOAT", "b")]
+
+
 def test_int_arriving_for_a_float_feature_is_fine() -> None:
     assert _codes(pa.table({"a": [1, 2]}), _one("a", T.FLOAT)) == []
 
