@@ -1,0 +1,53 @@
+"""Apache Beam transforms over datacheck's readers, generators and checks (``datacheck[beam]``).
+
+The same code that runs in memory runs inside a pipeline, so the DirectRunner, Flink, Spark and
+Dataflow give the profile :func:`datacheck.generate_statistics` gives::
+
+    import apache_beam as beam
+    from datacheck.beam import GenerateStatistics, ReadBatches, WriteProfile
+
+    with beam.Pipeline() as p:
+        _ = (
+            p
+            | "Read" >> ReadBatches("data/*.parquet")
+            | "Stats" >> GenerateStatistics()
+            | "Write" >> WriteProfile("profile.json")
+        )
+
+Importing this package without Apache Beam installed raises
+:class:`~datacheck.errors.MissingExtraError` (an ``ImportError``) naming
+``pip install 'datacheck[beam]'``.
+"""
+
+from __future__ import annotations
+
+from datacheck.errors import MissingExtraError
+
+try:
+    import apache_beam  # noqa: F401  # imported only to tell whether the extra is installed
+except ImportError:
+    raise MissingExtraError("apache_beam", "beam") from None
+
+from datacheck.beam._io import ReadBatches
+from datacheck.beam._runner import RUNNERS, beam_pipeline_options, profile_on_beam, run_pipeline
+from datacheck.beam._schema import InferSchema
+from datacheck.beam._stats import GenerateStatistics, ProfileCombineFn
+from datacheck.beam._validate import QUARANTINE, VALID, ValidateBatches, ValidateStatistics
+from datacheck.beam._write import WriteProfile, WriteReport
+
+__all__ = [
+    "QUARANTINE",
+    "RUNNERS",
+    "VALID",
+    "GenerateStatistics",
+    "InferSchema",
+    "ProfileCombineFn",
+    "ReadBatches",
+    "ValidateBatches",
+    "ValidateStatistics",
+    "WriteProfile",
+    "WriteReport",
+    "beam_pipeline_options",
+    "profile_on_beam",
+    "run_pipeline",
+]

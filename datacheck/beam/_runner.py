@@ -1,0 +1,173 @@
+"""Runner plumbing for the command line: runner names, Beam options, running a pipeline.
+
+``datacheck stats DATA --runner FlinkRunner -- --flink_master=host:8081`` ends here: the runner
+name is checked, the options after ``--`` are handed to Beam (unknown ones refused, so a typo
+is not silently ignored), and a failed pipeline becomes one :class:`DatacheckError` line
+naming the file and row, as the in-memory path reports it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.runners.runner import PipelineState
+
+from datacheck import errors
+from datacheck.beam._io import ReadBatches
+from datacheck.beam._stats import GenerateStatistics
+from datacheck.beam._write import WriteProfile
+from datacheck.errors import DatacheckError, OptionError
+from datacheck.stats import DatasetProfile, StatsOptions, load_profile
+
+__all__ = ["RUNNERS", "beam_pipeline_options", "profile_on_beam", "run_pipeline"]
+
+#: the runners ``--runner`` accepts
+RUNNERS: tuple[str, ...] = (
+    "DirectRunner",
+    "FlinkRunner",
+    "SparkRunner",
+    "DataflowRunner",
+    "PortableRunner",
+)
+
+# Beam's DirectRunner first tries Prism, a Go binary it downloads from GitHub, which ignores
+# --direct_num_workers and --direct_running_mode; the FnApiRunner is the local runner that
+# honours them and needs no network.
+_LOCAL_RUNNER = "FnApiRunner"
+
+_ERROR_LINE = re.compile(r"datacheck\.errors\.(\w+): (.+)")
+# Beam appends the failing stage to an error's message; the file and row are what matter.
+_STAGE_SUFFIX = re.compile(r"\s*\[while running '[^']*'\]\s*$")
+
+
+def _option_names(options: PipelineOptions, retain_unknown: bool) -> set[str]:
+    return set(options.get_all_options(retain_unknown_options=retain_unknown))
+
+
+def beam_pipeline_options(runner: str, beam_args: Sequence[str] = ()) -> PipelineOptions:
+    """The Beam ``PipelineOptions`` of ``--runner RUNNER -- BEAM_OPTIONS...``.
+
+    ``DirectRunner`` runs on Beam's FnApiRunner, so that ``--direct_num_workers`` and
+    ``--direct_running_mode`` take effect; more than one worker without a running mode means
+    ``multi_processing`` (separate processes, so both cores work).
+
+    Args:
+        runner: One of :data:`RUNNERS`.
+        beam_args: Beam's own command-line options, e.g. ``["--direct_num_workers=2"]``.
+
+    Raises:
+        OptionError: An unknown runner, a ``--runner`` among the Beam options, or a Beam
+            option no installed runner knows.
+    """
+    if runner not in RUNNERS:
+        raise OptionError(f"--runner {runner}: unknown runner; use one of: {', '.join(RUNNERS)}")
+    args = list(beam_args)
+    if args and not args[0].startswith("-"):
+        raise OptionError(
+            f"{args[0]}: not a Beam option; Beam options start with '--' and come after ' -- '"
+        )
+    if any(a == "--runner" or a.startswith("--runner=") for a in args):
+        raise OptionError("--runner: give the runner before ' -- ', not among the Beam options")
+    if not any(a.startswith("--default_sdk_harness_log_level") for a in args):
+        # Workers log each failure with its traceback; the command reports it in one line.
+        args.append("--default_sdk_harness_log_level=CRITICAL")
+    if runner == "DirectRunner":
+        runner = _LOCAL_RUNNER
+        if any(a.startswith("--direct_num_workers") for a in args) and not any(
+            a.startswith("--direct_running_mode") for a in args
+        ):
+            args.append("--direct_running_mode=multi_processing")
+    options = PipelineOptions([*args, f"--runner={runner}"])
+    unknown = _option_names(options, True) - _option_names(options, False)
+    if unknown:
+        raise OptionError(
+            f"--{sorted(unknown)[0]}: not a Beam pipeline option; check the spelling "
+            "(see `python -m apache_beam.examples.wordcount --help` for Beam's options)"
+        )
+    return options
+
+
+def _translate(error: BaseException) -> DatacheckError:
+    """The DatacheckError a worker raised, from the text of the runner's failure."""
+    text = str(error)
+    cause = error.__cause__ or error.__context__
+    while cause is not None:
+        text += "\n" + str(cause)
+        cause = cause.__cause__ or cause.__context__
+    matches = _ERROR_LINE.findall(text)
+    for name, message in reversed(matches):
+        cls = getattr(errors, name, None)
+        if (isinstance(cls, type) and issubclass(cls, DatacheckError)
+                and cls is not errors.MissingExtraError):
+            return cls(_STAGE_SUFFIX.sub("", message.strip()))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    last = lines[-1] if lines else type(error).__name__
+    return DatacheckError(f"the Beam pipeline failed: {last}")
+
+
+def run_pipeline(pipeline: beam.Pipeline, *, quiet: bool = True) -> None:
+    """Run ``pipeline`` to the end; a failure raises the DatacheckError behind it.
+
+    Args:
+        pipeline: The pipeline to run.
+        quiet: Keep Beam's own log records (a failure's traceback among them) off stderr
+            while it runs, so that a failure is the one line of the error raised.
+
+    Raises:
+        DatacheckError: The pipeline failed. When a worker raised a ``DatacheckError`` (a file
+            that does not parse, a missing column), that error, with its message naming the
+            file and row; otherwise the runner's last error line.
+    """
+    beam_logger = logging.getLogger("apache_beam")
+    level = beam_logger.level
+    if quiet:
+        beam_logger.setLevel(logging.CRITICAL)
+    try:
+        result = pipeline.run()
+        state = result.wait_until_finish()
+    except errors.MissingExtraError:
+        raise
+    except DatacheckError as error:
+        # The in-process runner re-raises the worker's own error, with the stage appended.
+        raise type(error)(_STAGE_SUFFIX.sub("", str(error))) from None
+    except Exception as error:  # every runner reports a failure its own way
+        raise _translate(error) from None
+    finally:
+        beam_logger.setLevel(level)
+    if state is not None and state != PipelineState.DONE:
+        raise DatacheckError(f"the Beam pipeline ended in state {state}, not DONE")
+
+
+def profile_on_beam(
+    source: str | Sequence[str],
+    options: StatsOptions | None,
+    pipeline_options: PipelineOptions,
+    *,
+    quiet: bool = True,
+) -> DatasetProfile:
+    """Profile files with a Beam pipeline and return the profile.
+
+    The profile is written to a temporary file on this machine and read back, so on a cluster
+    the temporary directory must be visible to the workers too (``TMPDIR`` on a shared mount).
+
+    Raises:
+        DatacheckError: The source cannot be read or the pipeline fails (see
+            :func:`run_pipeline`).
+    """
+    with tempfile.TemporaryDirectory(prefix="datacheck-beam-") as tmp:
+        out = Path(tmp) / "profile.json"
+        pipeline = beam.Pipeline(options=pipeline_options)
+        _ = (
+            pipeline
+            | "ReadBatches" >> ReadBatches(source)
+            | "GenerateStatistics" >> GenerateStatistics(options)
+            | "WriteProfile" >> WriteProfile(out)
+        )
+        run_pipeline(pipeline, quiet=quiet)
+        return load_profile(out)
