@@ -8,6 +8,7 @@ is a :class:`SchemaFormatError` naming the file and the JSON pointer of the prob
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -40,6 +41,7 @@ from datacheck.schema._model import (
 )
 
 __all__ = [
+    "checked_document",
     "load_schema",
     "save_schema",
     "schema_from_dict",
@@ -153,9 +155,63 @@ def schema_to_dict(schema: Schema) -> dict[str, Any]:
     return out
 
 
-def schema_to_json(schema: Schema) -> str:
-    """The schema document as indented JSON text, ending with a newline."""
-    return json.dumps(schema_to_dict(schema), indent=2, ensure_ascii=False) + "\n"
+def _check_document(document: dict[str, Any], source: str) -> None:
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
+    if error is not None:
+        parts = list(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            # Point at the unknown key itself: that is where the typo is.
+            known = error.schema.get("properties", {})
+            parts += sorted(k for k in error.instance if k not in known)[:1]
+        raise SchemaFormatError(
+            f"{source}: {_pointer(parts)}: {error.message}; "
+            "see schemas/schema.v1.json for the allowed keys and values"
+        )
+
+
+def _check_semantics(schema: Schema, source: str) -> None:
+    problems = schema_problems(schema)
+    if problems:
+        pointer, message = problems[0]
+        raise SchemaFormatError(f"{source}: {pointer}: {message}")
+
+
+def checked_document(schema: Schema, *, source: str = "<schema>") -> dict[str, Any]:
+    """The JSON document of ``schema`` after every check a load would make.
+
+    A schema built in code can hold what no document may (a fraction of 2, NaN, min > max);
+    writers call this so that everything written loads again.
+
+    Raises:
+        SchemaFormatError: naming ``source`` and the JSON pointer of the first problem.
+    """
+    document = schema_to_dict(schema)
+    _check_document(document, source)
+    _check_semantics(schema, source)
+    bad = next((p for p, v in _numbers(document, "") if not math.isfinite(v)), None)
+    if bad is not None:
+        raise SchemaFormatError(f"{source}: {bad}: NaN or infinity is not JSON; use a number")
+    return document
+
+
+def _numbers(value: Any, pointer: str) -> list[tuple[str, float]]:
+    if isinstance(value, float):
+        return [(pointer, value)]
+    if isinstance(value, dict):
+        return [n for k, v in value.items() for n in _numbers(v, f"{pointer}/{k}")]
+    if isinstance(value, list):
+        return [n for i, v in enumerate(value) for n in _numbers(v, f"{pointer}/{i}")]
+    return []
+
+
+def schema_to_json(schema: Schema, *, source: str = "<schema>") -> str:
+    """The checked schema document as indented JSON text, ending with a newline.
+
+    Raises:
+        SchemaFormatError: the schema would not load again (see :func:`checked_document`).
+    """
+    document = checked_document(schema, source=source)
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def _float_or_none(value: Any) -> float | None:
@@ -254,17 +310,7 @@ def schema_from_dict(document: Any, *, source: str = "<schema>") -> Schema:
             f"{source}: /: a schema document is a JSON object, not {type(document).__name__}"
         )
     document = _migrate(document, source)
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
-    if error is not None:
-        parts = list(error.absolute_path)
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            # Point at the unknown key itself: that is where the typo is.
-            known = error.schema.get("properties", {})
-            parts += sorted(k for k in error.instance if k not in known)[:1]
-        raise SchemaFormatError(
-            f"{source}: {_pointer(parts)}: {error.message}; "
-            "see schemas/schema.v1.json for the allowed keys and values"
-        )
+    _check_document(document, source)
     d = document.get("dataset", {})
     schema = Schema(
         format_version=document["format_version"],
@@ -280,10 +326,7 @@ def schema_from_dict(document: Any, *, source: str = "<schema>") -> Schema:
         ),
         features=tuple(_feature_from_dict(f) for f in document["features"]),
     )
-    problems = schema_problems(schema)
-    if problems:
-        pointer, message = problems[0]
-        raise SchemaFormatError(f"{source}: {pointer}: {message}")
+    _check_semantics(schema, source)
     return schema
 
 
@@ -337,12 +380,8 @@ def save_schema(schema: Schema, path: str | os.PathLike[str]) -> None:
     """Write ``schema`` as JSON to ``path`` atomically (a reader never sees half a file).
 
     Raises:
-        SchemaFormatError: the schema breaks a semantic rule (min > max, duplicate names), so it
-            would not load again.
+        SchemaFormatError: the schema would not load again (min > max, duplicate names, a
+            fraction above 1, NaN); nothing is written.
     """
     p = Path(path)
-    problems = schema_problems(schema)
-    if problems:
-        pointer, message = problems[0]
-        raise SchemaFormatError(f"{p}: {pointer}: {message}")
-    write_bytes_atomic(p, schema_to_json(schema).encode("utf-8"))
+    write_bytes_atomic(p, schema_to_json(schema, source=str(p)).encode("utf-8"))

@@ -24,9 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from datacheck.errors import SchemaFormatError, StoreError
+from datacheck.errors import StoreError
 from datacheck.io import write_bytes_atomic
-from datacheck.schema._check import schema_problems
 from datacheck.schema._diff import (
     CompatibilityMode,
     CompatibilityResult,
@@ -35,7 +34,12 @@ from datacheck.schema._diff import (
     diff_schemas,
 )
 from datacheck.schema._model import Schema
-from datacheck.schema._serde import load_schema, schema_to_dict, schema_to_json
+from datacheck.schema._serde import (
+    checked_document,
+    load_schema,
+    schema_to_dict,
+    schema_to_json,
+)
 
 __all__ = ["SchemaStore", "SchemaVersion", "parse_schema_ref"]
 
@@ -249,13 +253,10 @@ class SchemaStore:
 
         Raises:
             StoreError: the name is invalid or the store cannot be written.
-            SchemaFormatError: the schema breaks a semantic rule (min > max, duplicate names).
+            SchemaFormatError: the schema would not load again (min > max, duplicate names).
         """
         folder = self._folder(name)
-        problems = schema_problems(schema)
-        if problems:
-            pointer, problem = problems[0]
-            raise SchemaFormatError(f"schema {name!r}: {pointer}: {problem}")
+        checked_document(schema, source=f"schema {name!r}")  # before any file is made
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -268,7 +269,7 @@ class SchemaStore:
         number = self._claim(folder)
         try:
             stored = replace(schema, version=number)
-            text = schema_to_json(stored)
+            text = schema_to_json(stored, source=f"schema {name!r}")
             record = SchemaVersion(
                 name=name,
                 version=number,

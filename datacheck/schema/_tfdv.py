@@ -35,7 +35,6 @@ import numpy as np
 from datacheck._types import FeatureType
 from datacheck.errors import InputError, InputNotFoundError, MissingExtraError, SchemaFormatError
 from datacheck.io import write_bytes_atomic
-from datacheck.schema._check import schema_problems
 from datacheck.schema._model import (
     BoolDomain,
     Comparator,
@@ -53,6 +52,7 @@ from datacheck.schema._model import (
     UniqueConstraints,
     ValueCount,
 )
+from datacheck.schema._serde import checked_document
 
 __all__ = ["from_tfdv", "load_tfdv_schema", "save_tfdv_schema", "to_tfdv"]
 
@@ -462,10 +462,7 @@ def from_tfdv(proto: Any, *, source: str = "<tfdv schema>") -> Schema:
             max_row_count_ratio=_opt(drift, "max_fraction_threshold"),
         ),
     )
-    problems = schema_problems(schema)
-    if problems:
-        pointer, message = problems[0]
-        raise SchemaFormatError(f"{source}: {pointer} (as datacheck JSON): {message}")
+    checked_document(schema, source=f"{source} (as datacheck JSON)")
     return schema
 
 

@@ -259,3 +259,19 @@ def test_format_with_no_migration_is_refused() -> None:
     doc = document()
     doc["format_version"] = 0
     assert "/format_version: 0 is not a datacheck schema format" in problem(doc)
+
+
+def test_save_refuses_what_would_not_load(tmp_path: Path) -> None:
+    bad = Schema(
+        features=(Feature(name="x", type=FeatureType.INT, presence=Presence(min_fraction=2.0)),)
+    )
+    with pytest.raises(SchemaFormatError, match="/features/0/presence/min_fraction"):
+        save_schema(bad, tmp_path / "s.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_refuses_nan(tmp_path: Path) -> None:
+    nan = Comparator(method=ComparatorMethod.PSI, threshold=float("nan"))
+    bad = Schema(features=(Feature(name="x", type=FeatureType.INT, drift_comparator=nan),))
+    with pytest.raises(SchemaFormatError, match="/features/0/drift_comparator/threshold: NaN"):
+        save_schema(bad, tmp_path / "s.json")
