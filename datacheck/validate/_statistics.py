@@ -323,6 +323,16 @@ def _check_strings(
     run: _Run, f: Feature, s: FeatureStatistics, domain: StringDomain, options: ValidationOptions
 ) -> None:
     st = s.string
+    if st is None and s.bytes is not None and s.bytes.num_values:
+        # A bytes profile keeps no values, so the domain cannot be checked here: say so
+        # rather than pass values nobody looked at (validate_batches checks them row by row).
+        run.flag(
+            C.STATS_NOT_AVAILABLE, f.name,
+            f"feature {f.name!r} has a string domain, but its profile keeps no bytes values "
+            "to check it against; validate the rows (datacheck validate --quarantine)",
+            expected={"domain_size": len(domain.values)},
+        )
+        return
     if st is None or st.num_values == 0:
         return
     allowed = frozenset(domain.values)

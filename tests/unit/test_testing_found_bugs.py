@@ -1,0 +1,26 @@
+"""Regression tests for bugs in the core that datacheck.testing's property laws found.
+
+Each test names the law that found the bug and pins the smallest example it shrank to.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from datacheck._types import FeatureType
+from datacheck.schema import Feature, Schema, StringDomain
+from datacheck.stats import generate_statistics
+from datacheck.validate import AnomalyCode, Severity, validate_statistics
+
+
+def test_bytes_value_outside_a_string_domain_is_not_passed_silently() -> None:
+    # Found by the violating() law: validate_batches quarantined b"x0", validate_statistics
+    # reported nothing, since a bytes profile keeps no values to check.
+    schema = Schema(
+        features=(Feature(name="b", type=FeatureType.BYTES, domain=StringDomain(values=("a",))),)
+    )
+    profile = generate_statistics(pa.table({"b": pa.array([b"x0"], pa.binary())}))
+    anomalies = validate_statistics(profile, schema).anomalies
+    assert [(a.code, a.path, a.severity) for a in anomalies] == [
+        (AnomalyCode.STATS_NOT_AVAILABLE, "b", Severity.WARNING)
+    ]
