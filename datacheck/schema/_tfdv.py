@@ -331,7 +331,7 @@ def _named_domains(proto: Any) -> dict[str, tuple[str, Any]]:
 
 
 def _domain_from_pb(
-    pb: Any, proto: Any, named: dict[str, tuple[str, Any]], where: str
+    proto: Any, named: dict[str, tuple[str, Any]], where: str
 ) -> tuple[str | None, Any]:
     kind = proto.WhichOneof("domain_info")
     if kind == "domain":
@@ -353,7 +353,7 @@ def _feature_from_pb(
 ) -> Feature:
     tags = _tags(proto.annotation.tag, where)
     pb_type = pb.FeatureType.Name(proto.type)
-    kind, d = _domain_from_pb(pb, proto, named, where)
+    kind, d = _domain_from_pb(proto, named, where)
     domain: Domain | None = None
     ftype = {"INT": FeatureType.INT, "FLOAT": FeatureType.FLOAT, "BYTES": FeatureType.STRING}.get(
         pb_type, FeatureType.NULL
