@@ -1,0 +1,187 @@
+"""schemas: a strategy for valid schemas that some data satisfies.
+
+Every drawn schema loads back from its JSON document, passes the semantic checks, and
+:func:`~datacheck.testing.from_schema` can draw data for it: no required null feature, no
+empty string domain, distinct-count bounds that the domain and list lengths can meet, and
+row-count bounds above what the features need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hypothesis import strategies as st
+
+from datacheck._types import FeatureType
+from datacheck.schema import (
+    BoolDomain,
+    Comparator,
+    ComparatorMethod,
+    DatasetConstraints,
+    DistributionConstraints,
+    Domain,
+    Feature,
+    FloatDomain,
+    IntDomain,
+    Lifecycle,
+    Presence,
+    Schema,
+    StringDomain,
+    UniqueConstraints,
+    ValueCount,
+)
+from datacheck.validate import AnomalyCode
+
+__all__ = ["schemas"]
+
+#: plain names, dotted ones (struct fields), and a name that is also a struct's prefix
+_NAMES = ("a", "b", "c", "d", "price", "label", "user.id", "user.name", "geo.lat", "geo.lon")
+_ENVIRONMENTS = ("TRAINING", "SERVING")
+_FRACTIONS = st.sampled_from([0.0, 0.5, 1.0]) | st.floats(0.0, 1.0)
+_WORDS = st.text(st.sampled_from("abcxyz é"), min_size=1, max_size=4)
+
+
+def _sorted_pair(a: float | None, b: float | None) -> tuple[float | None, float | None]:
+    if a is not None and b is not None and a > b:
+        return b, a
+    return a, b
+
+
+@st.composite
+def _int_domain(draw: st.DrawFn) -> IntDomain:
+    low, high = _sorted_pair(
+        draw(st.none() | st.integers(-1000, 1000)), draw(st.none() | st.integers(-1000, 1000))
+    )
+    return IntDomain(
+        min=None if low is None else int(low), max=None if high is None else int(high)
+    )
+
+
+@st.composite
+def _float_domain(draw: st.DrawFn) -> FloatDomain:
+    bound = st.none() | st.floats(-1e6, 1e6, allow_nan=False)
+    low, high = _sorted_pair(draw(bound), draw(bound))
+    return FloatDomain(
+        min=low, max=high, disallow_nan=draw(st.booleans()), disallow_inf=draw(st.booleans())
+    )
+
+
+def _domain(ftype: FeatureType) -> st.SearchStrategy[Domain | None]:
+    if ftype is FeatureType.INT:
+        return st.none() | _int_domain()
+    if ftype in (FeatureType.FLOAT, FeatureType.DECIMAL):
+        return st.none() | _float_domain()
+    if ftype in (FeatureType.STRING, FeatureType.BYTES):
+        words = st.lists(_WORDS, min_size=1, max_size=5, unique=True)
+        return st.none() | words.map(lambda v: StringDomain(values=tuple(v)))
+    if ftype is FeatureType.BOOL:
+        return st.none() | st.just(BoolDomain())
+    return st.none()
+
+
+_COMPARATORS = st.none() | st.builds(
+    Comparator, method=st.sampled_from(ComparatorMethod), threshold=st.floats(0.0, 1.0)
+)
+_OVERRIDES = st.dictionaries(
+    st.sampled_from([str(c) for c in AnomalyCode]), st.sampled_from(["error", "warning"]),
+    max_size=2,
+)
+
+
+@st.composite
+def _feature(draw: st.DrawFn, name: str, types: Sequence[FeatureType]) -> Feature:
+    ftype = draw(st.sampled_from(types))
+    value_count = None
+    if draw(st.booleans()):
+        vmin = draw(st.none() | st.integers(0, 2))
+        vmax = draw(st.none() | st.integers(vmin or 0, (vmin or 0) + 3))
+        value_count = ValueCount(min=vmin, max=vmax)
+    domain = draw(_domain(ftype))
+    presence = Presence()
+    if ftype is not FeatureType.NULL:
+        presence = Presence(min_fraction=draw(_FRACTIONS), min_count=draw(st.integers(0, 3)))
+    unique = None
+    # Distinct counts are measured for strings only; elsewhere a bound could only warn.
+    lists_hold_values = value_count is None or value_count.max != 0
+    if ftype is FeatureType.STRING and lists_hold_values and draw(st.booleans()):
+        size = len(domain.values) if isinstance(domain, StringDomain) else 6
+        umin = draw(st.none() | st.integers(0, min(size, 3)))
+        umax = draw(st.none() | st.integers(max(umin or 0, 1), max(size, 1)))
+        unique = UniqueConstraints(min=umin, max=umax)
+    env_in = draw(st.lists(st.sampled_from(_ENVIRONMENTS), max_size=1, unique=True))
+    env_out = [e for e in draw(st.lists(st.sampled_from(_ENVIRONMENTS), max_size=1))
+               if e not in env_in]
+    return Feature(
+        name=name,
+        type=ftype,
+        presence=presence,
+        value_count=value_count,
+        domain=domain,
+        distribution=draw(
+            st.none()
+            | st.sampled_from([0.5, 0.9, 1.0]).map(
+                lambda m: DistributionConstraints(min_domain_mass=m)
+            )
+        ),
+        unique=unique,
+        drift_comparator=draw(_COMPARATORS),
+        skew_comparator=draw(_COMPARATORS),
+        in_environments=tuple(env_in),
+        not_in_environments=tuple(env_out),
+        lifecycle=draw(st.sampled_from([Lifecycle.ACTIVE] * 4 + [Lifecycle.DEPRECATED])),
+        description=draw(st.sampled_from(["", "a feature"])),
+        severity_overrides=draw(_OVERRIDES),
+    )
+
+
+@st.composite
+def _schemas(
+    draw: st.DrawFn, min_features: int, max_features: int, types: tuple[FeatureType, ...]
+) -> Schema:
+    names = draw(
+        st.lists(st.sampled_from(_NAMES), min_size=min_features, max_size=max_features,
+                 unique=True)
+    )
+    features = tuple(draw(_feature(name, types)) for name in names)
+    needed = max([0, *(f.presence.min_count for f in features),
+                  *(f.unique.min or 0 for f in features if f.unique is not None)])
+    min_rows = draw(st.none() | st.integers(0, 4))
+    max_rows = draw(st.none() | st.integers(max(needed, min_rows or 0, 1), 30))
+    ratio = st.none() | st.sampled_from([0.5, 0.9, 1.0, 1.5, 2.0])
+    low_ratio, high_ratio = _sorted_pair(draw(ratio), draw(ratio))
+    return Schema(
+        features=features,
+        dataset=DatasetConstraints(
+            min_row_count=min_rows,
+            max_row_count=max_rows,
+            min_row_count_ratio=low_ratio,
+            max_row_count_ratio=high_ratio,
+        ),
+        default_environments=tuple(
+            draw(st.lists(st.sampled_from(_ENVIRONMENTS), max_size=2, unique=True))
+        ),
+        severity_overrides=draw(_OVERRIDES),
+        description=draw(st.sampled_from(["", "a schema"])),
+        version=draw(st.integers(1, 5)),
+    )
+
+
+def schemas(
+    *,
+    min_features: int = 1,
+    max_features: int = 5,
+    types: Sequence[FeatureType] = tuple(FeatureType),
+) -> st.SearchStrategy[Schema]:
+    """Valid schemas that some data satisfies (see the module docstring).
+
+    Features use short names, dotted ones among them (struct fields); every constraint kind
+    appears: presence, list lengths, int/float/string/bool domains with NaN and infinity
+    flags, domain mass, distinct counts (string features), comparators, environments,
+    deprecation, severity overrides, and dataset row-count bounds.
+
+    Args:
+        min_features: fewest features.
+        max_features: most features (at most 10).
+        types: the feature types to draw from.
+    """
+    return _schemas(min_features, min(max_features, len(_NAMES)), tuple(types))

@@ -1,0 +1,170 @@
+"""Value strategies for one feature: the Arrow type of its values, values its domain allows,
+any values of its type (for unchecked features), and the domain's size.
+
+Every strategy is built from bounds, never by filtering, so hypothesis shrinks each value
+towards the simplest one its domain allows (0, the lowest domain value, the empty string).
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+from hypothesis import strategies as st
+
+from datacheck._types import FeatureType
+from datacheck.schema import BoolDomain, Feature, FloatDomain, IntDomain, StringDomain
+
+__all__ = [
+    "DECIMAL_LIMIT",
+    "DECIMAL_PLACES",
+    "INT64_MAX",
+    "INT64_MIN",
+    "any_values",
+    "arrow_type",
+    "domain_size",
+    "valid_values",
+]
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+#: digits after the point of generated decimals (the Arrow type is decimal128(18, 6))
+DECIMAL_PLACES = 6
+#: generated decimals stay strictly inside (-DECIMAL_LIMIT, DECIMAL_LIMIT), so 18 digits hold
+#: them
+DECIMAL_LIMIT = 10**11
+_MAX_TEXT = 8
+
+_ARROW_TYPES: dict[FeatureType, pa.DataType] = {
+    FeatureType.INT: pa.int64(),
+    FeatureType.FLOAT: pa.float64(),
+    FeatureType.DECIMAL: pa.decimal128(18, DECIMAL_PLACES),
+    FeatureType.STRING: pa.string(),
+    FeatureType.BYTES: pa.binary(),
+    FeatureType.BOOL: pa.bool_(),
+    FeatureType.DATE: pa.date32(),
+    FeatureType.TIMESTAMP: pa.timestamp("us"),
+    FeatureType.NULL: pa.null(),
+}
+
+
+def arrow_type(feature: Feature) -> pa.DataType:
+    """The Arrow type of the column generated for ``feature`` (a list type for list features)."""
+    t = _ARROW_TYPES[feature.type]
+    return pa.list_(t) if feature.value_count is not None else t
+
+
+def _finite(bound: float | None) -> float | None:
+    # An infinite bound is no bound: every finite value lies on its side.
+    return None if bound is None or math.isinf(bound) else bound
+
+
+def _int_bounds(d: IntDomain | None) -> tuple[int, int]:
+    low = INT64_MIN if d is None or d.min is None else max(d.min, INT64_MIN)
+    high = INT64_MAX if d is None or d.max is None else min(d.max, INT64_MAX)
+    return low, high
+
+
+def _decimal_bounds(d: FloatDomain | None) -> tuple[Decimal, Decimal]:
+    # Exact decimal images of the float bounds, moved inwards to the generated grid.
+    unit = Decimal(1).scaleb(-DECIMAL_PLACES)
+    low = Decimal(-DECIMAL_LIMIT) + unit
+    high = Decimal(DECIMAL_LIMIT) - unit
+    bound_low = None if d is None else _finite(d.min)
+    bound_high = None if d is None else _finite(d.max)
+    if bound_low is not None:
+        low = max(low, Decimal(bound_low).quantize(unit, rounding="ROUND_CEILING"))
+    if bound_high is not None:
+        high = min(high, Decimal(bound_high).quantize(unit, rounding="ROUND_FLOOR"))
+    return low, high
+
+
+def _floats(d: FloatDomain | None) -> st.SearchStrategy[float]:
+    low = None if d is None else _finite(d.min)
+    high = None if d is None else _finite(d.max)
+    nan = d is None or not d.disallow_nan
+    inf = d is None or not d.disallow_inf
+    values: st.SearchStrategy[float] = st.floats(
+        min_value=low, max_value=high, allow_nan=False, allow_infinity=False
+    )
+    # An infinity lies inside the domain only on a side without a bound; NaN is outside no
+    # range (it compares false both ways). Both come after the finite values, so that
+    # shrinking prefers finite ones.
+    extra = [x for x, ok in ((math.inf, inf and high is None), (-math.inf, inf and low is None))
+             if ok]
+    if nan:
+        extra.append(math.nan)
+    return values | st.sampled_from(extra) if extra else values
+
+
+def valid_values(feature: Feature) -> st.SearchStrategy[Any]:
+    """Python values of ``feature``'s type that its domain allows (st.nothing() if none)."""
+    t, d = feature.type, feature.domain
+    if t is FeatureType.INT:
+        low, high = _int_bounds(d if isinstance(d, IntDomain) else None)
+        return st.integers(low, high) if low <= high else st.nothing()
+    if t is FeatureType.FLOAT:
+        fd = d if isinstance(d, FloatDomain) else None
+        if fd is not None and fd.min is not None and fd.max is not None and fd.min > fd.max:
+            return st.nothing()
+        return _floats(fd)
+    if t is FeatureType.DECIMAL:
+        low_d, high_d = _decimal_bounds(d if isinstance(d, FloatDomain) else None)
+        if low_d > high_d:
+            return st.nothing()
+        return st.decimals(
+            min_value=low_d, max_value=high_d, places=DECIMAL_PLACES,
+            allow_nan=False, allow_infinity=False,
+        )
+    if t in (FeatureType.STRING, FeatureType.BYTES):
+        if isinstance(d, StringDomain):
+            if not d.values:
+                return st.nothing()
+            if t is FeatureType.BYTES:
+                return st.sampled_from([v.encode() for v in d.values])
+            return st.sampled_from(d.values)
+        return st.text(max_size=_MAX_TEXT) if t is FeatureType.STRING else st.binary(
+            max_size=_MAX_TEXT
+        )
+    if t is FeatureType.BOOL:
+        return st.booleans()
+    if t is FeatureType.DATE:
+        return st.dates()
+    if t is FeatureType.TIMESTAMP:
+        return st.datetimes()
+    if t is FeatureType.NULL and feature.value_count is not None:
+        return st.none()
+    return st.nothing()
+
+
+def any_values(feature: Feature) -> st.SearchStrategy[Any]:
+    """Python values of ``feature``'s type, whatever its domain (for unchecked features)."""
+    unconstrained = Feature(name=feature.name, type=feature.type, value_count=feature.value_count)
+    return valid_values(unconstrained)
+
+
+def domain_size(feature: Feature) -> float:
+    """How many distinct values ``feature`` may hold (math.inf when more than can be drawn)."""
+    t, d = feature.type, feature.domain
+    if t is FeatureType.NULL:
+        # A list of a null feature holds null elements; a scalar one holds nothing.
+        return 1 if feature.value_count is not None else 0
+    if t is FeatureType.BOOL or isinstance(d, BoolDomain):
+        return 2
+    if isinstance(d, StringDomain) and t in (FeatureType.STRING, FeatureType.BYTES):
+        return len(d.values)
+    if t is FeatureType.INT:
+        low, high = _int_bounds(d if isinstance(d, IntDomain) else None)
+        return max(0, high - low + 1)
+    if t is FeatureType.FLOAT and isinstance(d, FloatDomain) and None not in (d.min, d.max):
+        assert d.min is not None and d.max is not None
+        if d.min > d.max:
+            return 0
+        if d.min == d.max:
+            return 1 + (not d.disallow_nan)
+    if t is FeatureType.DECIMAL:
+        low_d, high_d = _decimal_bounds(d if isinstance(d, FloatDomain) else None)
+        return max(0, int((high_d - low_d).scaleb(DECIMAL_PLACES)) + 1)
+    return math.inf
