@@ -47,7 +47,14 @@ _STAGE_SUFFIX = re.compile(r"\s*\[while running '[^']*'\]\s*$")
 
 
 def _option_names(options: PipelineOptions, retain_unknown: bool) -> set[str]:
-    return set(options.get_all_options(retain_unknown_options=retain_unknown))
+    # Beam logs a warning for each unknown option; they are reported as an error instead.
+    logger = logging.getLogger("apache_beam.options.pipeline_options")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return set(options.get_all_options(retain_unknown_options=retain_unknown))
+    finally:
+        logger.setLevel(level)
 
 
 def beam_pipeline_options(runner: str, beam_args: Sequence[str] = ()) -> PipelineOptions:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from datacheck.cli._runner_arg import add_runner_arguments, profile_data
 from datacheck.cli._schema_arg import add_store_argument, store_from_args
 from datacheck.cli._term import ProgressBar
 from datacheck.errors import OptionError
@@ -25,7 +26,7 @@ from datacheck.schema import (
     save_schema,
     save_tfdv_schema,
 )
-from datacheck.stats import DatasetProfile, generate_statistics, load_profile
+from datacheck.stats import DatasetProfile, load_profile
 
 __all__ = ["profile_of", "register", "summary"]
 
@@ -65,16 +66,18 @@ def register(subparsers: Any) -> None:
         default="",
         help="default environments, comma-separated (e.g. TRAINING,SERVING)",
     )
+    add_runner_arguments(parser)
     parser.set_defaults(run=run)
 
 
-def profile_of(source: str) -> DatasetProfile:
+def profile_of(source: str, args: argparse.Namespace | None = None) -> DatasetProfile:
     """The profile a ``DATA|PROFILE`` argument names: a ``.json`` file is a profile to read,
-    anything else is data to profile (with a progress bar on a terminal)."""
+    anything else is data to profile (with a progress bar on a terminal; on Beam when
+    ``args`` has ``--runner``)."""
     if Path(source).suffix.lower() == ".json":
         return load_profile(source)
     with ProgressBar(label=f"profiling {source}") as bar:
-        return generate_statistics(source, progress=bar.update)
+        return profile_data(args, source, progress=bar.update)
 
 
 def _domain_text(schema: Schema) -> str:
@@ -104,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         raise OptionError("--store needs --name NAME to save the schema under")
     environments = tuple(e.strip() for e in args.environments.split(",") if e.strip())
     options = InferOptions(infer_ranges=args.infer_ranges, default_environments=environments)
-    schema = infer_schema(profile_of(args.source), options)
+    schema = infer_schema(profile_of(args.source, args), options)
     if args.output:
         if args.output.endswith(".pbtxt"):
             save_tfdv_schema(schema, args.output)

@@ -13,12 +13,12 @@ import sys
 from collections import Counter
 from typing import Any
 
+from datacheck.cli._runner_arg import add_runner_arguments, profile_data
 from datacheck.cli._term import ProgressBar, colour, format_table
 from datacheck.stats import (
     DatasetProfile,
     FeatureStatistics,
     StatsOptions,
-    generate_statistics,
     save_profile,
 )
 
@@ -52,6 +52,7 @@ def register(subparsers: Any) -> None:
         default="text",
         help="text: a summary (default); json: the profile document alone on stdout",
     )
+    add_runner_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     options = StatsOptions(weight=args.weight, slice_by=tuple(args.slice_by))
     source = args.data[0] if len(args.data) == 1 else list(args.data)
     with ProgressBar(label="profiling") as bar:
-        profile = generate_statistics(source, options, progress=bar.update)
+        profile = profile_data(args, source, options, progress=bar.update)
     if args.output:
         save_profile(profile, args.output)
     if args.format == "json":

@@ -20,11 +20,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from datacheck.cli._cmd_report import write_report
+from datacheck.cli._runner_arg import add_runner_arguments, profile_data
 from datacheck.cli._schema_arg import add_schema_arguments, resolve_schema
 from datacheck.cli._term import colour, format_table
 from datacheck.errors import OptionError
 from datacheck.io import atomic_output, read_batches
-from datacheck.stats import DatasetProfile, generate_statistics, load_profile
+from datacheck.stats import DatasetProfile, load_profile
 from datacheck.validate import (
     Anomaly,
     CheckedBatch,
@@ -67,15 +68,17 @@ def register(subparsers: Any) -> None:
                         help="text (default) or the JSON report document only")
     parser.add_argument("--report", metavar="FILE",
                         help="also write a self-contained HTML report (charts, drift, schema)")
+    add_runner_arguments(parser)
     parser.set_defaults(run=run)
 
 
-def _profile_of(source: str) -> DatasetProfile:
-    """A profile file (.json) is read; anything else is data and is profiled."""
+def _profile_of(source: str, args: argparse.Namespace) -> DatasetProfile:
+    """A profile file (.json) is read; anything else is data and is profiled (on Beam with
+    ``--runner``)."""
     path = Path(source)
     if path.suffix == ".json" and path.is_file():
         return load_profile(path)
-    return generate_statistics(source)
+    return profile_data(args, source)
 
 
 def _quarantine_format(path: str) -> str:
@@ -208,9 +211,9 @@ def run(args: argparse.Namespace) -> int:
     schema = resolve_schema(args)
     if args.quarantine is not None:
         _quarantine_format(args.quarantine)
-    profile = _profile_of(args.data)
-    baseline = None if args.baseline is None else _profile_of(args.baseline)
-    serving = None if args.serving is None else _profile_of(args.serving)
+    profile = _profile_of(args.data, args)
+    baseline = None if args.baseline is None else _profile_of(args.baseline, args)
+    serving = None if args.serving is None else _profile_of(args.serving, args)
     report = validate_statistics(
         profile, schema, baseline=baseline, serving=serving, environment=args.environment
     )
