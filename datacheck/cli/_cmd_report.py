@@ -19,7 +19,7 @@ from datacheck.cli._cmd_infer import profile_of
 from datacheck.cli._schema_arg import add_schema_arguments, resolve_schema
 from datacheck.errors import OptionError
 from datacheck.report import write_html
-from datacheck.schema import Feature, Schema, infer_schema
+from datacheck.schema import Feature, Presence, Schema, infer_schema
 from datacheck.stats import DatasetProfile
 from datacheck.validate import ValidationReport, validate_statistics
 
@@ -56,11 +56,15 @@ def drift_schema(baseline: DatasetProfile) -> Schema:
     """A schema that only measures drift: the baseline's types and default drift comparators.
 
     Used when a report has a baseline but no schema, so that every distance is measured and
-    only drift (and a changed type or column) is flagged, not the inferred domains.
+    only drift, a changed type, a new column, and a column the baseline had values in that
+    vanished (or holds none) are flagged, not the inferred domains or presence fractions.
     """
     return Schema(
         features=tuple(
-            Feature(name=f.name, type=f.type, drift_comparator=f.drift_comparator)
+            Feature(
+                name=f.name, type=f.type, drift_comparator=f.drift_comparator,
+                presence=Presence(min_count=1 if baseline.features[f.name].num_present else 0),
+            )
             for f in infer_schema(baseline).features
         ),
         description="drift against the baseline with the default comparators",

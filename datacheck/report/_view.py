@@ -139,7 +139,8 @@ def build_view(
     base: Mapping[str, FeatureStatistics] = baseline.features if baseline is not None else {}
     paths = list(stats)
     seen = set(paths)
-    extra = [*(f.name for f in schema.features)] if schema is not None else []
+    # A column the baseline or schema has and the data lacks still gets its card.
+    extra = [*base, *(f.name for f in schema.features)] if schema is not None else [*base]
     extra += [*anomalies, *measurements]
     for path in extra:
         if path not in seen:

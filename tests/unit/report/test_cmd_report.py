@@ -76,3 +76,15 @@ def test_validate_writes_the_report_and_keeps_stdout_for_the_json_document(files
     assert captured.out.lstrip().startswith("{")
     assert "report written to" in captured.err
     assert '<span class="dcr-verdict fail">FAIL</span>' in out.read_text(encoding="utf-8")
+
+
+def test_a_column_the_baseline_had_and_the_data_lacks_is_flagged(files):
+    (files["dir"] / "fewer.csv").write_text("\n".join(
+        ",".join(line.split(",")[:2]) for line in BASE.splitlines()) + "\n")
+    out = files["dir"] / "r.html"
+    code = main(["report", str(files["dir"] / "fewer.csv"), "--baseline", str(files["base"]),
+                 "-o", str(out)])
+    page = out.read_text(encoding="utf-8")
+    assert code == 1
+    assert sorted(_cards(page)) == ["age", "colour", "id"]
+    assert "SCHEMA_MISSING_COLUMN" in page and "absent from the data" in page
