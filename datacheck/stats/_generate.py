@@ -315,9 +315,38 @@ def _source_name(source: object) -> str:
     return f"<{type(source).__name__}>"
 
 
+def _coalesce(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
+    """Consecutive small batches of one schema joined into batches of at least ``size`` rows.
+
+    Readers may hand out a few thousand rows at a time (a CSV block); each batch costs every
+    feature a fixed overhead, so small ones are joined first (a copy of at most ``size`` rows).
+    """
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in batches:
+        if pending and batch.schema != pending[0].schema:
+            yield pa.concat_batches(pending)
+            pending, rows = [], 0
+        if not pending and batch.num_rows >= size:
+            yield batch
+            continue
+        pending.append(batch)
+        rows += batch.num_rows
+        if rows >= size:
+            yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
+            pending, rows = [], 0
+    if pending:
+        yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
+
+
 def iter_batches(source: object, batch_size: int) -> Iterator[pa.RecordBatch]:
     """Record batches of any source: Arrow objects and iterables of batches directly, the rest
-    (files, globs, DataFrames, Arrow streams) through :func:`datacheck.io.read_batches`."""
+    (files, globs, DataFrames, Arrow streams) through :func:`datacheck.io.read_batches`;
+    small consecutive batches are joined up to ``batch_size`` rows."""
+    return _coalesce(_source_batches(source, batch_size), batch_size)
+
+
+def _source_batches(source: object, batch_size: int) -> Iterator[pa.RecordBatch]:
     if isinstance(source, pa.RecordBatch):
         yield source
     elif isinstance(source, pa.Table):

@@ -133,3 +133,12 @@ def test_single_and_multi_threaded_runs_agree() -> None:
     one = generate_statistics(table, StatsOptions(threads=1, batch_size=10))
     two = generate_statistics(table, StatsOptions(threads=2, batch_size=10))
     assert one == two
+
+
+def test_small_batches_are_joined_and_schema_changes_flush() -> None:
+    from datacheck.stats._generate import iter_batches
+
+    small = [pa.record_batch({"x": [i, i]}) for i in range(5)]
+    other = pa.record_batch({"x": pa.array([1.5])})
+    sizes = [b.num_rows for b in iter_batches([*small, other], batch_size=4)]
+    assert sizes == [4, 4, 2, 1]
