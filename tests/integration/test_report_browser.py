@@ -349,3 +349,22 @@ def test_a_screenshot_is_written_for_a_person_to_look_at(page: Page, report: Pat
     print(f"\nreport screenshot: {shot}")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 20_000
+
+
+def test_two_notebook_fragments_on_one_page_work_on_their_own(browser: Browser, tmp_path: Path):
+    # As in a notebook: two cells' outputs (``_repr_html_``) in one document.
+    from datacheck.stats import generate_statistics
+
+    profile = generate_statistics(_csv(tmp_path / "d.csv", 50, 0))
+    page_file = tmp_path / "notebook.html"
+    page_file.write_text("<!DOCTYPE html><meta charset='utf-8'><body>"
+                         + profile._repr_html_() + profile._repr_html_(), encoding="utf-8")
+    p = Page(browser, page_file)
+    p.settle()
+    counts = p.eval("""(() => {
+        const roots = document.querySelectorAll('.dcr');
+        const box = roots[1].querySelector('[name=search]');
+        box.value = 'price'; box.dispatchEvent(new Event('input'));
+        return Array.from(roots).map(r => r.querySelector('.dcr-count').textContent); })()""")
+    assert p.errors() == []
+    assert counts == ["8 of 8 features shown", "1 of 8 features shown"]
