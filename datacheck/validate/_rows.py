@@ -279,7 +279,8 @@ def _run_checks(f: Feature, batch: pa.RecordBatch, failures: _Failures) -> None:
         if f.value_count.max is not None:
             high = pc.greater(counts, f.value_count.max)
             failures.add(AnomalyCode.FEATURE_TYPE_HIGH_NUMBER_VALUES, f.name, high)
-    if coerced is None or f.domain is None:
+    if coerced is None or f.domain is None or pa.types.is_null(coerced.type):
+        # A null-typed column (an all-empty CSV column) holds no value a domain could reject.
         return
     for domain_code, failed in _check_domain(f, coerced):
         failures.add(domain_code, f.name, failed, parents)

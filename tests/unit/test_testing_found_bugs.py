@@ -10,7 +10,7 @@ import pyarrow as pa
 from datacheck._types import FeatureType
 from datacheck.schema import Feature, Schema, StringDomain
 from datacheck.stats import generate_statistics
-from datacheck.validate import AnomalyCode, Severity, validate_statistics
+from datacheck.validate import AnomalyCode, Severity, validate_batches, validate_statistics
 
 
 def test_bytes_value_outside_a_string_domain_is_not_passed_silently() -> None:
@@ -24,3 +24,15 @@ def test_bytes_value_outside_a_string_domain_is_not_passed_silently() -> None:
     assert [(a.code, a.path, a.severity) for a in anomalies] == [
         (AnomalyCode.STATS_NOT_AVAILABLE, "b", Severity.WARNING)
     ]
+
+
+def test_all_null_column_with_a_string_domain_does_not_crash_row_checks() -> None:
+    # Found by the records() law: an all-empty column is read as Arrow's null type, and
+    # validate_batches built the domain's value array with that type (ArrowInvalid).
+    schema = Schema(
+        features=(Feature(name="a", type=FeatureType.STRING, domain=StringDomain(values=("a",))),)
+    )
+    batch = pa.record_batch({"a": pa.nulls(2)})
+    (checked,) = validate_batches([batch], schema)
+    assert checked.valid.num_rows == 2
+    assert checked.quarantined.num_rows == 0
