@@ -1,6 +1,7 @@
 """Statistics benchmark (issue 2): datacheck against a plain pyarrow.compute baseline.
 
-Figures, each on its own line (medians of several runs, all in this process unless noted):
+Figures, each on its own line (medians of several interleaved runs, all in this process unless
+noted):
 
 - ``baseline_s``: one single-threaded pyarrow.compute pass over the in-memory 1M x 20 table:
   min, max, mean and null count of each numeric column, count_distinct of each string column;
@@ -54,14 +55,19 @@ def baseline(table: pa.Table) -> None:
             _ = column.null_count
 
 
-def median_time(fn: Callable[[], object], runs: int) -> float:
-    """Median wall time of ``runs`` calls of ``fn``."""
-    times = []
+def median_times(fns: list[Callable[[], object]], runs: int) -> list[float]:
+    """Median wall time of each function over ``runs`` rounds.
+
+    The functions take turns within each round, so that load from other processes on a shared
+    machine falls on all of them alike rather than on whichever ran during a busy spell.
+    """
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, bucket in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            bucket.append(time.perf_counter() - start)
+    return [statistics.median(bucket) for bucket in times]
 
 
 def _rss() -> int:
@@ -119,14 +125,14 @@ def _speed(csv_path: Path, runs: int) -> None:
     print(f"table: {table.num_rows:,} rows x {table.num_columns} columns, "
           f"{table.nbytes / 2**20:,.0f} MB")
     generate_statistics(table.slice(0, 100_000))  # warm up imports and the thread pool
-    base = median_time(lambda: baseline(table), runs)
-    ours = median_time(lambda: generate_statistics(table), runs)
+    base, ours = median_times([lambda: baseline(table), lambda: generate_statistics(table)], runs)
     print(f"baseline_s: {base:.3f}")
     print(f"inmemory_s: {ours:.3f}")
     print(f"inmemory_ratio: {ours / base:.2f}  (target <= 1.0)")
     csv_runs = max(3, runs // 2)
-    read = median_time(lambda: pacsv.read_csv(csv_path), csv_runs)
-    from_csv = median_time(lambda: generate_statistics(str(csv_path)), csv_runs)
+    read, from_csv = median_times(
+        [lambda: pacsv.read_csv(csv_path), lambda: generate_statistics(str(csv_path))], csv_runs
+    )
     print(f"csv_read_s: {read:.3f}")
     print(f"csv_s: {from_csv:.3f}")
     print(f"csv_ratio: {from_csv / (read + ours):.2f}  (target <= 1.5)")
