@@ -17,7 +17,8 @@ import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +47,12 @@ _FLOAT_TEXT = (
 _NUMERIC = frozenset({FeatureType.INT, FeatureType.FLOAT, FeatureType.DECIMAL})
 
 
+@cache
+def _pool() -> ThreadPoolExecutor:
+    """Threads for the column work: Arrow's kernels release the GIL, so they use every core."""
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="datacheck")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckedBatch:
     """One input batch, split: the rows that pass every check, and the others with reasons."""
@@ -68,7 +75,10 @@ class CheckedBatch:
             return self.batch
         keep = np.ones(self.batch.num_rows, dtype=np.bool_)
         keep[self.quarantined_rows] = False
-        return self.batch.filter(pa.array(keep))
+        mask = pa.array(keep)
+        # The copy is the cost of a split; the columns are copied on the threads.
+        columns = list(_pool().map(pc.filter, self.batch.columns, repeat(mask)))
+        return pa.RecordBatch.from_arrays(columns, schema=self.batch.schema)
 
 
 class _Failures:
@@ -310,9 +320,7 @@ def validate_batches(
     """
     check_environment(schema, environment)
     features = schema.features_in(environment)
-    # Arrow's kernels release the GIL, so features checked on threads use every core.
-    with ThreadPoolExecutor(max_workers=min(len(features), os.cpu_count() or 1) or 1) as pool:
-        yield from _split(batches, features, pool)
+    yield from _split(batches, features, _pool())
 
 
 def _split(
