@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
@@ -74,3 +75,20 @@ def test_profile_json_round_trips_and_validates(table: pa.Table, weighted: bool)
     document = json.loads(text)
     jsonschema.Draft202012Validator(_SCHEMA).validate(document)
     assert DatasetProfile.from_dict(document) == profile
+
+
+@given(st.data(), st.integers(1_000, 20_000), st.integers(0, 2**32 - 1))
+def test_split_quantiles_stay_within_the_kll_rank_error(
+    data: st.DataObject, n: int, seed: int
+) -> None:
+    values = np.random.default_rng(seed).lognormal(size=n)
+    table = pa.table({"x": values})
+    batches = data.draw(batch_splits(table))
+    stats = _profile_of(batches).features["x"].numeric
+    ordered = np.sort(values)
+    # Twice KLL's 99th-percentile rank error at k=200 (1.33%): compactions are random.
+    bound = 2 * 0.0133
+    for rank, quantile in zip((0.1, 0.25, 0.5, 0.75, 0.9), stats.quantiles[3:8], strict=True):
+        low = np.searchsorted(ordered, quantile, side="left") / n
+        high = np.searchsorted(ordered, quantile, side="right") / n
+        assert low - bound <= rank <= high + bound
