@@ -117,6 +117,10 @@ def _compare(
     joined: pa.Table, name: str, left: str, right: str, keys: list[str], max_examples: int
 ) -> FeatureSkew:
     a, b = joined.column(left), joined.column(right)
+    numeric = pa.types.is_integer, pa.types.is_floating
+    if a.type != b.type and all(any(t(x.type) for t in numeric) for x in (a, b)):
+        # An int on one side and a float on the other compare as numbers.
+        a, b = pc.cast(a, pa.float64()), pc.cast(b, pa.float64())
     if a.type != b.type:
         try:
             b = pc.cast(b, a.type)
