@@ -157,3 +157,17 @@ def test_skew_of_identical_data_exits_0(tmp_path: Path, capsys) -> None:
     train.write_text("id,x\n1,1.0\n2,2.0\n")
     code, _, _ = _run(capsys, "skew", str(train), str(train), "--key", "id")
     assert code == 0
+
+
+def test_serving_skew_is_measured_and_reported(files, capsys) -> None:
+    serving = files["dir"] / "serving.csv"
+    # serving sees only red: the colour distribution is skewed
+    serving.write_text(BASE.replace("green", "red").replace("blue", "red"))
+    code, out, _ = _run(capsys, "validate", str(files["base"]), "--schema", str(files["schema"]),
+                        "--serving", str(serving), "--format", "json")
+    document = json.loads(out)
+    assert code == 1
+    assert ("COMPARATOR_L_INFTY_HIGH", "colour") in {
+        (a["code"], a["path"]) for a in document["anomalies"]
+    }
+    assert {m["kind"] for m in document["measurements"]} == {"skew"}
