@@ -149,7 +149,12 @@ def _assert_features(a: FeatureStatistics, b: FeatureStatistics, where: str) -> 
         else:
             assert t.distinct_lower_bound <= s.distinct <= t.distinct_upper_bound, where
     assert a.bytes == b.bytes or _bytes_close(a, b), f"{where}.bytes"
-    assert a.bool == b.bool, f"{where}.bool"
+    if a.bool is not None or b.bool is not None:
+        assert a.bool is not None and b.bool is not None, f"{where}.bool"
+        assert (a.bool.num_true, a.bool.num_false) == (b.bool.num_true, b.bool.num_false), where
+        # Weighted counts are float sums: their last digit depends on the order of addition.
+        _close(a.bool.weighted_num_true, b.bool.weighted_num_true, f"{where}.bool.weighted")
+        _close(a.bool.weighted_num_false, b.bool.weighted_num_false, f"{where}.bool.weighted")
 
 
 def _bytes_close(a: FeatureStatistics, b: FeatureStatistics) -> bool:
