@@ -7,7 +7,7 @@ from typing import Any
 import datasketches as ds
 import numpy as np
 
-from datacheck.stats._kll import kll_add_sorted
+from datacheck.stats._kll import kll_add
 from datacheck.stats._numeric import kll_histograms
 from datacheck.stats._options import StatsOptions
 from datacheck.stats._profile import ValueCountStatistics
@@ -37,7 +37,7 @@ class ValueCountAccumulator:
         lo, hi = int(lengths.min()), int(lengths.max())
         self.min = lo if self.min is None else min(self.min, lo)
         self.max = hi if self.max is None else max(self.max, hi)
-        kll_add_sorted(self.kll, np.sort(lengths).astype(np.float64), self.options.kll_k)
+        kll_add(self.kll, lengths, self.options.kll_k, lo, hi)
 
     def merge(self, other: ValueCountAccumulator) -> None:
         """Fold ``other`` into this accumulator (``other`` is not changed)."""

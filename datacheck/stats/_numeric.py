@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datacheck.stats._kll import kll_add_sorted
+from datacheck.stats._kll import kll_add
 from datacheck.stats._options import QUANTILE_RANKS, StatsOptions
 from datacheck.stats._profile import (
     Histogram,
@@ -178,38 +178,36 @@ class NumericAccumulator:
         if x.size == 0:
             return
         self.num_values += int(x.size)
-        # One sort (which releases the GIL) gives min, max, zeros, infinities and the KLL feed.
         lo: float
         hi: float
         if integer:
-            ordered = np.sort(x).astype(np.float64)
             lo, hi = int(x.min()), int(x.max())
-            finite = ordered
-            w_values, w = (x.astype(np.float64), weights) if weights is not None else (None, None)
+            finite = nonnan = x
+            w_values, w = (x, weights) if weights is not None else (None, None)
         else:
             nan = np.isnan(x)
             num_nan = int(np.count_nonzero(nan))
             self.num_nan += num_nan
-            ordered = np.sort(x[~nan] if num_nan else x)
-            if ordered.size == 0:
+            nonnan = x[~nan] if num_nan else x
+            if nonnan.size == 0:
                 return
-            neg_inf = int(np.searchsorted(ordered, -math.inf, side="right"))
-            pos_inf = ordered.size - int(np.searchsorted(ordered, math.inf, side="left"))
-            self.num_neg_inf += neg_inf
-            self.num_pos_inf += pos_inf
-            finite = ordered[neg_inf : ordered.size - pos_inf]
-            lo, hi = float(ordered[0]), float(ordered[-1])
+            lo, hi = float(nonnan.min()), float(nonnan.max())
+            finite = nonnan
+            if math.isinf(lo) or math.isinf(hi):
+                self.num_neg_inf += int(np.count_nonzero(nonnan == -math.inf))
+                self.num_pos_inf += int(np.count_nonzero(nonnan == math.inf))
+                finite = nonnan[np.isfinite(nonnan)]
             w_values, w = None, None
             if weights is not None:
                 keep = np.isfinite(x)
                 w_values, w = x[keep], weights[keep]
-        zero_from = int(np.searchsorted(ordered, 0.0, side="left"))
-        self.num_zeros += int(np.searchsorted(ordered, 0.0, side="right")) - zero_from
+        self.num_zeros += int(np.count_nonzero(nonnan == 0))
         self.min = lo if self.min is None else min(self.min, lo)
         self.max = hi if self.max is None else max(self.max, hi)
-        self.moments = _chan(self.moments, _moments(finite, None))
-        kll_add_sorted(self.kll, ordered, self.options.kll_k)
+        self.moments = _chan(self.moments, _moments(finite.astype(np.float64, copy=False), None))
+        kll_add(self.kll, nonnan, self.options.kll_k, lo, hi)
         if w is not None and w_values is not None and self.weighted_moments is not None:
+            w_values = w_values.astype(np.float64, copy=False)
             self.weighted_moments = _chan(self.weighted_moments, _moments(w_values, w))
             update = self.sample.update
             for value, weight in zip(w_values.tolist(), w.tolist(), strict=True):
