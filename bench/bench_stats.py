@@ -5,7 +5,9 @@ noted):
 
 - ``baseline_s``: one single-threaded pyarrow.compute pass over the in-memory 1M x 20 table:
   min, max, mean and null count of each numeric column, count_distinct of each string column;
-- ``inmemory_s`` and ``inmemory_ratio`` (target <= 1.0): datacheck on the same table;
+- ``inmemory_s`` and ``inmemory_ratio`` (target <= 1.0): datacheck on the same table; the
+  ``_cpu_`` figures are the same runs in CPU seconds of this process (all threads), which
+  other jobs on a shared machine do not inflate;
 - ``csv_read_s``, ``csv_s`` and ``csv_ratio`` (target <= 1.5): datacheck from the CSV file,
   against pyarrow's CSV read time plus the in-memory profiling time;
 - ``memory_above_data_mb`` (target < 300): peak RSS above the loaded table while profiling it,
@@ -55,19 +57,23 @@ def baseline(table: pa.Table) -> None:
             _ = column.null_count
 
 
-def median_times(fns: list[Callable[[], object]], runs: int) -> list[float]:
-    """Median wall time of each function over ``runs`` rounds.
+def median_times(fns: list[Callable[[], object]], runs: int) -> list[tuple[float, float]]:
+    """Median (wall, CPU) seconds of each function over ``runs`` rounds.
 
     The functions take turns within each round, so that load from other processes on a shared
-    machine falls on all of them alike rather than on whichever ran during a busy spell.
+    machine falls on all of them alike rather than on whichever ran during a busy spell. CPU
+    time (this process, all threads) shows the work done whatever the machine's load.
     """
-    times: list[list[float]] = [[] for _ in fns]
+    times: list[list[tuple[float, float]]] = [[] for _ in fns]
     for _ in range(runs):
         for fn, bucket in zip(fns, times, strict=True):
-            start = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             fn()
-            bucket.append(time.perf_counter() - start)
-    return [statistics.median(bucket) for bucket in times]
+            bucket.append((time.perf_counter() - wall, time.process_time() - cpu))
+    return [
+        (statistics.median(w for w, _ in bucket), statistics.median(c for _, c in bucket))
+        for bucket in times
+    ]
 
 
 def _rss() -> int:
@@ -125,12 +131,17 @@ def _speed(csv_path: Path, runs: int) -> None:
     print(f"table: {table.num_rows:,} rows x {table.num_columns} columns, "
           f"{table.nbytes / 2**20:,.0f} MB")
     generate_statistics(table.slice(0, 100_000))  # warm up imports and the thread pool
-    base, ours = median_times([lambda: baseline(table), lambda: generate_statistics(table)], runs)
+    (base, base_cpu), (ours, ours_cpu) = median_times(
+        [lambda: baseline(table), lambda: generate_statistics(table)], runs
+    )
     print(f"baseline_s: {base:.3f}")
     print(f"inmemory_s: {ours:.3f}")
     print(f"inmemory_ratio: {ours / base:.2f}  (target <= 1.0)")
+    print(f"baseline_cpu_s: {base_cpu:.3f}")
+    print(f"inmemory_cpu_s: {ours_cpu:.3f}")
+    print(f"inmemory_cpu_ratio: {ours_cpu / base_cpu:.2f}")
     csv_runs = max(3, runs // 2)
-    read, from_csv = median_times(
+    (read, _), (from_csv, _) = median_times(
         [lambda: pacsv.read_csv(csv_path), lambda: generate_statistics(str(csv_path))], csv_runs
     )
     print(f"csv_read_s: {read:.3f}")
