@@ -46,7 +46,8 @@ class StatsOptions:
     #: rows per record batch when reading files (how the work is done, not what the profile
     #: means: not recorded, not compared)
     batch_size: int = field(default=65_536, compare=False)
-    #: worker threads over columns; None: one per CPU core (not recorded, not compared)
+    #: worker threads over columns; None: one per core other processes leave idle when the
+    #: run starts (not recorded, not compared)
     threads: int | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
