@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, partial
 from itertools import repeat
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -236,6 +237,14 @@ def _coerce(
     return None, present, wrong
 
 
+def _compare(op: Any, values: pa.Array, bound: float) -> pa.Array:
+    """``op(values, bound)``; a bound beyond int64 is compared as a float (Arrow takes no
+    Python int outside int64)."""
+    if isinstance(bound, int) and not -(2**63) <= bound < 2**63:
+        return op(pc.cast(values, pa.float64()), float(bound))
+    return op(values, bound)
+
+
 def _check_domain(f: Feature, values: pa.Array) -> Iterator[tuple[AnomalyCode, pa.Array]]:
     """(code, per-value failure) for each domain check of ``f`` on already coerced values."""
     d = f.domain
@@ -246,9 +255,9 @@ def _check_domain(f: Feature, values: pa.Array) -> Iterator[tuple[AnomalyCode, p
         yield AnomalyCode.ENUM_TYPE_UNEXPECTED_STRING_VALUES, outside
     elif isinstance(d, IntDomain):
         if d.min is not None:
-            yield AnomalyCode.INT_TYPE_SMALL_INT, pc.less(values, d.min)
+            yield AnomalyCode.INT_TYPE_SMALL_INT, _compare(pc.less, values, d.min)
         if d.max is not None:
-            yield AnomalyCode.INT_TYPE_BIG_INT, pc.greater(values, d.max)
+            yield AnomalyCode.INT_TYPE_BIG_INT, _compare(pc.greater, values, d.max)
     elif isinstance(d, FloatDomain):
         if d.min is not None:
             yield AnomalyCode.FLOAT_TYPE_SMALL_FLOAT, pc.less(values, d.min)

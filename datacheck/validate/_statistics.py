@@ -219,6 +219,9 @@ def _bool_ok(run: _Run, f: Feature, s: FeatureStatistics) -> bool | None:
         odd = sorted(v for v in seen if v.strip().lower() not in _BOOL_TEXT)
         if not odd and (st.value_counts is not None or st.distinct_upper_bound <= 4):
             return True
+        if len(odd) == len(seen):
+            # No value reads as a bool: the column changed type, it is not a sloppy bool.
+            return None
         run.flag(
             C.BOOL_TYPE_UNEXPECTED_STRING, f.name,
             f"bool feature {f.name!r} has text values that are not true/false "

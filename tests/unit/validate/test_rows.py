@@ -58,6 +58,12 @@ def test_int_range_codes() -> None:
     assert _reasons(bad) == [[("INT_TYPE_SMALL_INT", "a")], [("INT_TYPE_BIG_INT", "a")]]
 
 
+def test_int_bounds_beyond_int64() -> None:
+    schema = _schema(Feature(name="a", type=T.INT, domain=IntDomain(min=-(2**70), max=2**70)))
+    valid, _ = _run(schema, a=[1, 2])
+    assert valid.num_rows == 2
+
+
 def test_quarantined_rows_keep_their_values() -> None:
     schema = _schema(Feature(name="a", type=T.INT, domain=IntDomain(max=5)))
     _, bad = _run(schema, a=[9, 1], b=["x", "y"])

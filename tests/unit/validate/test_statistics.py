@@ -78,6 +78,11 @@ def test_bool_with_other_text() -> None:
     assert codes == [("BOOL_TYPE_UNEXPECTED_STRING", "b")]
 
 
+def test_bool_as_text_that_never_reads_as_bool_is_a_type_change() -> None:
+    codes = _codes(pa.table({"b": ["x", "y"]}), _one("b", T.BOOL))
+    assert codes == [("UNEXPECTED_DATA_TYPE", "b")]
+
+
 def test_bool_with_other_ints() -> None:
     codes = _codes(pa.table({"b": [0, 1, 2]}), _one("b", T.BOOL))
     assert codes == [("BOOL_TYPE_UNEXPECTED_INT", "b")]
