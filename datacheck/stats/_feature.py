@@ -111,13 +111,12 @@ def _new_kind(
 
 def _unnest(array: pa.Array, weights: np.ndarray | None) -> tuple[pa.Array, np.ndarray | None]:
     """The innermost values of a (possibly nested) list array, with each value's row weight."""
+    # The compute kernels, not casts: pyarrow 25 casts list views to lists with bad offsets.
     while is_list_type(array.type):
-        if pa.types.is_list_view(array.type) or pa.types.is_large_list_view(array.type):
-            array = array.cast(pa.large_list(array.type.value_type))
         if weights is not None:
             parents = pc.list_parent_indices(array).to_numpy(zero_copy_only=False)
             weights = weights[parents]
-        array = array.flatten()
+        array = pc.list_flatten(array)
     return array, weights
 
 

@@ -36,6 +36,8 @@ def numeric_values(values: pa.Array) -> tuple[np.ndarray, bool]:
 
     Dates and timestamps become their underlying integers; decimals become float64.
     """
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
     if values.null_count:
         values = pc.drop_null(values)
     t = values.type

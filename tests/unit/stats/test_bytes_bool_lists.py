@@ -63,3 +63,21 @@ def test_weighted_lists_weight_each_value_by_its_row() -> None:
     table = pa.table({"l": pa.array([[1.0, 3.0], [10.0]]), "w": [1.0, 2.0]})
     stats = generate_statistics(table, StatsOptions(weight="w")).features["l"].numeric
     assert stats.weighted.mean == pytest.approx((1 + 3 + 20) / 4)
+
+
+@pytest.mark.parametrize(
+    "arrow_type",
+    [pa.large_list(pa.int64()), pa.list_(pa.int64(), 2), pa.list_view(pa.int64())],
+    ids=["large_list", "fixed_size_list", "list_view"],
+)
+def test_every_list_layout_gives_its_values(arrow_type: pa.DataType) -> None:
+    feature = _feature(pa.array([[1, 2], [3, 4]], arrow_type))
+    assert (feature.numeric.min, feature.numeric.max, feature.numeric.num_values) == (1, 4, 4)
+    assert feature.value_counts.mean == 2.0
+
+
+def test_dictionary_encoded_ints_keep_exact_int_statistics() -> None:
+    feature = _feature(pa.array([5, 7, 5]).dictionary_encode())
+    assert feature.type == "int"
+    assert (feature.numeric.min, feature.numeric.max) == (5, 7)
+    assert isinstance(feature.numeric.min, int)
