@@ -62,3 +62,10 @@ def test_empty_file_is_exit_2_naming_it(tmp_path, capsys) -> None:
     path.write_text("a,b\n")
     assert main(["stats", str(path)]) == 2
     assert "empty.csv: no rows" in capsys.readouterr().err
+
+
+def test_mixed_type_columns_are_flagged_in_the_summary(tmp_path, capsys) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("a,b\n1,x\nfoo,y\n")
+    assert main(["stats", str(path)]) == 0
+    assert "a (mixed)" in capsys.readouterr().out
