@@ -112,7 +112,11 @@ def kll_histograms(
             kind="standard", buckets=(HistogramBucket(low=low, high=high, count=n),)
         )
     else:
-        edges = np.linspace(low, high, nb + 1)
+        # Halves: high - low overflows for values of both signs near the largest double.
+        edges = np.linspace(low / 2, high / 2, nb + 1) * 2
+        edges[0], edges[-1] = low, high
+        # Values a few ULPs apart give repeated edges, which get_pmf refuses.
+        edges = np.unique(edges)
         # Masses of (-inf, e1), [e1, e2), ...; the last bucket also takes the maximum itself.
         masses = kll.get_pmf(edges[1:-1].tolist())
         standard = Histogram(

@@ -5,6 +5,8 @@ Each test names the law that found the bug and pins the smallest example it shra
 
 from __future__ import annotations
 
+import math
+
 import pyarrow as pa
 
 from datacheck._types import FeatureType
@@ -36,3 +38,20 @@ def test_all_null_column_with_a_string_domain_does_not_crash_row_checks() -> Non
     (checked,) = validate_batches([batch], schema)
     assert checked.valid.num_rows == 2
     assert checked.quarantined.num_rows == 0
+
+
+def test_floats_a_few_ulps_apart_are_profiled() -> None:
+    # Found by the merge law on from_schema data: equal-width histogram edges between values a
+    # few ULPs apart repeat, and the KLL sketch's get_pmf raised ValueError.
+    profile = generate_statistics(pa.table({"a": [1.0, 1.0000000000000002]}))
+    buckets = profile.features["a"].numeric.histogram.buckets  # type: ignore[union-attr]
+    assert sum(b.count for b in buckets) == 2.0
+    assert all(b.low < b.high for b in buckets)
+
+
+def test_floats_spanning_the_whole_double_range_get_finite_histogram_edges() -> None:
+    # high - low overflowed to inf, and the equal-width edges became NaN.
+    profile = generate_statistics(pa.table({"a": [-1.7e308, 1.7e308]}))
+    buckets = profile.features["a"].numeric.histogram.buckets  # type: ignore[union-attr]
+    assert len(buckets) == 10
+    assert all(math.isfinite(b.low) and math.isfinite(b.high) for b in buckets)
