@@ -21,19 +21,7 @@ Importing this package without Apache Beam installed raises
 
 from __future__ import annotations
 
-import logging
-
-from datacheck.errors import MissingExtraError
-
-# Importing Beam warns about Google Cloud client libraries datacheck does not use.
-logging.disable(logging.WARNING)
-try:
-    import apache_beam  # noqa: F401  # imported only to tell whether the extra is installed
-except ImportError:
-    raise MissingExtraError("apache_beam", "beam") from None
-finally:
-    logging.disable(logging.NOTSET)
-
+from datacheck.beam import _extra  # noqa: F401  # first: fails without Apache Beam
 from datacheck.beam._io import ReadBatches
 from datacheck.beam._runner import RUNNERS, beam_pipeline_options, profile_on_beam, run_pipeline
 from datacheck.beam._schema import InferSchema

@@ -88,14 +88,39 @@ class ProfileCombineFn(beam.CombineFn):  # type: ignore[misc]  # Beam ships no t
         return self._generator.extract_output(accumulator)
 
 
-def _keyed(
-    batch: pa.RecordBatch, generator: ProfileGenerator
-) -> Iterator[tuple[str, pa.RecordBatch]]:
-    """The batch under the whole-dataset key, and each of its slices under the slice's key."""
-    generator.check_columns(batch)
-    yield _WHOLE, batch
-    if generator.options.slice_by and batch.num_rows:
-        yield from split_slices(batch, generator.options.slice_by)
+def _too_many_slices(options: StatsOptions) -> OptionError:
+    return OptionError(
+        f"--slice-by {','.join(options.slice_by)}: more than {options.max_slices} slices; "
+        "slice by columns with fewer distinct values, or raise max_slices"
+    )
+
+
+class _KeyBySlice(beam.DoFn):  # type: ignore[misc]  # Beam ships no type hints
+    """The batch under the whole-dataset key, and each of its slices under the slice's key.
+
+    Each worker stops as soon as it sees more than ``max_slices`` slice keys, as the in-memory
+    generator does, so a slice column with a value per row fails early rather than making
+    one accumulator per row.
+    """
+
+    def __init__(self, options: StatsOptions) -> None:
+        super().__init__()
+        self._generator = ProfileGenerator(options)
+        self._seen: set[str] = set()
+
+    def process(self, batch: pa.RecordBatch) -> Iterator[tuple[str, pa.RecordBatch]]:
+        generator = self._generator
+        generator.check_columns(batch)
+        yield _WHOLE, batch
+        options = generator.options
+        if not options.slice_by or not batch.num_rows:
+            return
+        for key, rows in split_slices(batch, options.slice_by):
+            if key not in self._seen:
+                if len(self._seen) >= options.max_slices:
+                    raise _too_many_slices(options)
+                self._seen.add(key)
+            yield key, rows
 
 
 def _assemble(
@@ -107,10 +132,7 @@ def _assemble(
     if whole is None or whole.num_rows == 0:
         raise InputError("the pipeline's input holds no rows; profile a dataset with data")
     if len(by_key) > options.max_slices:
-        raise OptionError(
-            f"--slice-by {','.join(options.slice_by)}: more than {options.max_slices} slices; "
-            "slice by columns with fewer distinct values, or raise max_slices"
-        )
+        raise _too_many_slices(options)
     slices = {key: replace(by_key[key], options=options) for key in sorted(by_key)}
     return replace(whole, options=options, slices=slices)
 
@@ -151,7 +173,7 @@ class GenerateStatistics(beam.PTransform):  # type: ignore[misc]  # Beam ships n
         per_key = ProfileCombineFn(replace(options, slice_by=()))
         return (
             batches
-            | "KeyBySlice" >> beam.FlatMap(_keyed, ProfileGenerator(options))
+            | "KeyBySlice" >> beam.ParDo(_KeyBySlice(options))
             | "ProfilePerSlice" >> beam.CombinePerKey(per_key)
             | "CollectSlices" >> beam.combiners.ToList()
             | "Assemble" >> beam.Map(_assemble, options)
