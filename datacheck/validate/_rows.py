@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache, partial
 from itertools import repeat
 from typing import Any
@@ -241,7 +242,11 @@ def _compare(op: Any, values: pa.Array, bound: float) -> pa.Array:
     """``op(values, bound)``; a bound beyond int64 is compared as a float (Arrow takes no
     Python int outside int64)."""
     if isinstance(bound, int) and not -(2**63) <= bound < 2**63:
-        return op(pc.cast(values, pa.float64()), float(bound))
+        # Compared exactly in decimal: a float64 cast refuses ints past 2**53. Any bound beyond
+        # int64 orders like the nearest integer just outside it.
+        edge = max(-(2**63) - 1, min(bound, 2**63))
+        exact = pa.decimal128(20, 0)
+        return op(pc.cast(values, exact), pa.scalar(Decimal(edge), exact))
     return op(values, bound)
 
 

@@ -10,7 +10,7 @@ import math
 import pyarrow as pa
 
 from datacheck._types import FeatureType
-from datacheck.schema import Feature, Schema, StringDomain
+from datacheck.schema import Feature, IntDomain, Schema, StringDomain
 from datacheck.stats import generate_statistics
 from datacheck.validate import AnomalyCode, Severity, validate_batches, validate_statistics
 
@@ -55,3 +55,24 @@ def test_floats_spanning_the_whole_double_range_get_finite_histogram_edges() -> 
     buckets = profile.features["a"].numeric.histogram.buckets  # type: ignore[union-attr]
     assert len(buckets) == 10
     assert all(math.isfinite(b.low) and math.isfinite(b.high) for b in buckets)
+
+
+def test_ints_past_2_53_are_checked_against_a_bound_beyond_int64() -> None:
+    # Found by the inferred-schema law on from_schema data: infer_schema widened an int range
+    # past int64, and validate_batches cast the column to float64, which Arrow refuses for
+    # ints past 2**53 (ArrowInvalid).
+    schema = Schema(
+        features=(Feature(name="i", type=FeatureType.INT, domain=IntDomain(max=2**63 + 10)),)
+    )
+    batch = pa.record_batch({"i": pa.array([8_363_636_363_636_363_777, 2**63 - 1], pa.int64())})
+    (checked,) = validate_batches([batch], schema)
+    assert checked.valid.num_rows == 2
+
+
+def test_a_min_beyond_int64_fails_every_int64_value() -> None:
+    schema = Schema(
+        features=(Feature(name="i", type=FeatureType.INT, domain=IntDomain(min=2**64)),)
+    )
+    batch = pa.record_batch({"i": pa.array([2**63 - 1, None], pa.int64())})
+    (checked,) = validate_batches([batch], schema)
+    assert checked.quarantined.num_rows == 1
