@@ -11,6 +11,7 @@ observed fraction otherwise; numeric ranges only when asked, with a margin.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from datacheck._types import FeatureType
@@ -92,6 +93,13 @@ def _nice_step(width: float) -> float:
     return 10.0 ** math.floor(math.log10(width)) if width > 0 else 1.0
 
 
+def _outward(x: float, step: float, to_int: Callable[[float], int], fallback: float) -> float:
+    if not math.isfinite(x):
+        return fallback
+    y = to_int(x / step) * step
+    return y if math.isfinite(y) else fallback
+
+
 def range_with_margin(low: float, high: float, margin: float) -> tuple[float, float]:
     """``[low, high]`` widened by ``margin`` of its span on each side, rounded outwards.
 
@@ -100,9 +108,12 @@ def range_with_margin(low: float, high: float, margin: float) -> tuple[float, fl
     """
     span = high - low
     width = margin * (span if span > 0 else max(abs(low), abs(high), 1.0))
+    if not math.isfinite(width):
+        return low, high  # the range spans most doubles: no margin fits around it
     step = _nice_step(width)
-    lo = math.floor((low - width) / step) * step
-    hi = math.ceil((high + width) / step) * step
+    # Near the largest double the widened bound overflows: keep the observed one there.
+    lo = _outward(low - width, step, math.floor, low)
+    hi = _outward(high + width, step, math.ceil, high)
     if low >= 0:
         lo = max(lo, 0.0)
     if high <= 0:

@@ -10,7 +10,15 @@ import math
 import pyarrow as pa
 
 from datacheck._types import FeatureType
-from datacheck.schema import Feature, IntDomain, Schema, StringDomain
+from datacheck.schema import (
+    Feature,
+    FloatDomain,
+    InferOptions,
+    IntDomain,
+    Schema,
+    StringDomain,
+    infer_schema,
+)
 from datacheck.stats import generate_statistics
 from datacheck.validate import AnomalyCode, Severity, validate_batches, validate_statistics
 
@@ -76,3 +84,15 @@ def test_a_min_beyond_int64_fails_every_int64_value() -> None:
     batch = pa.record_batch({"i": pa.array([2**63 - 1, None], pa.int64())})
     (checked,) = validate_batches([batch], schema)
     assert checked.quarantined.num_rows == 1
+
+
+def test_ranges_are_inferred_for_floats_near_the_largest_double() -> None:
+    # Found by the inferred-schema law on from_schema data: the margin pushed the bound past
+    # the largest double and math.floor(-inf) raised OverflowError inside infer_schema.
+    table = pa.table({"c": [-1.634266486238469e308]})
+    profile = generate_statistics(table)
+    schema = infer_schema(profile, InferOptions(infer_ranges=True))
+    domain = schema.features[0].domain
+    assert isinstance(domain, FloatDomain)
+    assert domain.min is not None and math.isfinite(domain.min)
+    assert validate_statistics(profile, schema).anomalies == ()
