@@ -16,6 +16,7 @@ from datacheck.errors import InputError, InputNotFoundError, OptionError
 from datacheck.io import MIXED_TYPES_KEY, read_batches
 
 TWO_PROCESSES = ["--direct_num_workers=2", "--direct_running_mode=multi_processing"]
+MANY_BUNDLES = ["--direct_num_workers=4", "--direct_running_mode=multi_threading"]
 
 
 def _collect(source: object, tmp_path: Path, beam_args: list[str] | None = None) -> pa.Table:
@@ -50,7 +51,7 @@ def _assert_same_rows(got: pa.Table, expected: pa.Table, key: str) -> None:
 def test_parquet_row_groups_give_the_rows_of_read_batches(
     parquet_parts: list[str], tmp_path: Path
 ) -> None:
-    got = _collect(parquet_parts, tmp_path, TWO_PROCESSES)
+    got = _collect(parquet_parts, tmp_path, MANY_BUNDLES)
     expected = pa.Table.from_batches(list(read_batches(parquet_parts)))
     assert got.schema.equals(expected.schema, check_metadata=True)
     _assert_same_rows(got, expected, "w")
