@@ -23,7 +23,13 @@ from __future__ import annotations
 
 from datacheck.beam import _extra  # noqa: F401  # first: fails without Apache Beam
 from datacheck.beam._io import ReadBatches
-from datacheck.beam._runner import RUNNERS, beam_pipeline_options, profile_on_beam, run_pipeline
+from datacheck.beam._runner import (
+    RUNNERS,
+    beam_pipeline_options,
+    profile_on_beam,
+    quarantine_on_beam,
+    run_pipeline,
+)
 from datacheck.beam._schema import InferSchema
 from datacheck.beam._stats import GenerateStatistics, ProfileCombineFn
 from datacheck.beam._validate import QUARANTINE, VALID, ValidateBatches, ValidateStatistics
@@ -43,5 +49,6 @@ __all__ = [
     "WriteReport",
     "beam_pipeline_options",
     "profile_on_beam",
+    "quarantine_on_beam",
     "run_pipeline",
 ]

@@ -11,21 +11,35 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import apache_beam as beam
+import numpy as np
+import pyarrow as pa
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.runner import PipelineState
 
 from datacheck import errors
 from datacheck.beam._io import ReadBatches
 from datacheck.beam._stats import GenerateStatistics
+from datacheck.beam._validate import ValidateBatches
 from datacheck.beam._write import WriteProfile
 from datacheck.errors import DatacheckError, OptionError
+from datacheck.io import atomic_output, write_bytes_atomic
+from datacheck.io._schema import empty_batch
+from datacheck.schema import Schema
 from datacheck.stats import DatasetProfile, StatsOptions, load_profile
+from datacheck.validate import REASONS_COLUMN, REASONS_TYPE, CheckedBatch
 
-__all__ = ["RUNNERS", "beam_pipeline_options", "profile_on_beam", "run_pipeline"]
+__all__ = [
+    "RUNNERS",
+    "beam_pipeline_options",
+    "profile_on_beam",
+    "quarantine_on_beam",
+    "run_pipeline",
+]
 
 #: the runners ``--runner`` accepts
 RUNNERS: tuple[str, ...] = (
@@ -178,3 +192,89 @@ def profile_on_beam(
         )
         run_pipeline(pipeline, quiet=quiet)
         return load_profile(out)
+
+
+def _spill(batch: pa.RecordBatch, directory: str) -> None:
+    """One quarantined batch to its own Arrow IPC file (written whole, then renamed)."""
+    with (
+        atomic_output(Path(directory) / f"{uuid.uuid4().hex}.arrow") as tmp,
+        pa.OSFile(str(tmp), "wb") as sink,
+        pa.ipc.new_file(sink, batch.schema) as out,
+    ):
+        out.write_batch(batch)
+
+
+def _write_text(value: object, path: str) -> None:
+    write_bytes_atomic(path, str(value).encode("utf-8"))
+
+
+def _write_schema(serialized: list[bytes], path: str) -> None:
+    if serialized:
+        write_bytes_atomic(path, serialized[0])
+
+
+def quarantine_on_beam(
+    source: str | Sequence[str],
+    schema: Schema,
+    environment: str | None,
+    path: str,
+    pipeline_options: PipelineOptions,
+    write: Callable[[Iterable[CheckedBatch], str], tuple[int, int]],
+) -> tuple[int, int]:
+    """Check every row with a Beam pipeline; ``write`` puts the quarantined rows in ``path``.
+
+    Workers spill each quarantined batch to a temporary directory (on a cluster it must be
+    visible to them: ``TMPDIR`` on a shared mount) and count the valid rows; this process then
+    hands the spilled batches to ``write`` (the command's own quarantine writer), so the file
+    is the one the in-memory path writes, up to row order.
+
+    Returns:
+        (quarantined rows, input rows).
+
+    Raises:
+        DatacheckError: The source cannot be read or the pipeline fails.
+    """
+    with tempfile.TemporaryDirectory(prefix="datacheck-beam-") as tmp:
+        spilled = Path(tmp) / "quarantine"
+        spilled.mkdir()
+        pipeline = beam.Pipeline(options=pipeline_options)
+        batches = pipeline | "ReadBatches" >> ReadBatches(source)
+        checked = batches | "ValidateBatches" >> ValidateBatches(schema, environment)
+        _ = checked.quarantine | "SpillQuarantine" >> beam.Map(_spill, str(spilled))
+        _ = (
+            checked.valid
+            | "ValidRows" >> beam.Map(lambda b: b.num_rows)
+            | "SumValidRows" >> beam.CombineGlobally(sum)
+            | "WriteValidRows" >> beam.Map(_write_text, str(Path(tmp) / "valid_rows"))
+        )
+        _ = (
+            batches
+            | "Schema" >> beam.Map(lambda b: b.schema.serialize().to_pybytes())
+            | "OneSchema" >> beam.combiners.Sample.FixedSizeGlobally(1)
+            | "WriteSchema" >> beam.Map(_write_schema, str(Path(tmp) / "schema"))
+        )
+        run_pipeline(pipeline)
+        valid = int((Path(tmp) / "valid_rows").read_text(encoding="utf-8"))
+        read_schema = pa.ipc.read_schema(pa.py_buffer((Path(tmp) / "schema").read_bytes()))
+        files = sorted(spilled.iterdir())
+
+        def results() -> Iterator[CheckedBatch]:
+            # Each spilled batch holds only failed rows: its input rows are all quarantined.
+            if not files:
+                empty = empty_batch(read_schema)
+                no_rows = empty.append_column(
+                    pa.field(REASONS_COLUMN, REASONS_TYPE), pa.array([], REASONS_TYPE)
+                )
+                yield CheckedBatch(
+                    batch=empty, quarantined=no_rows, quarantined_rows=np.arange(0)
+                )
+            for file in files:
+                for batch in pa.ipc.open_file(str(file)).read_all().to_batches():
+                    yield CheckedBatch(
+                        batch=batch.drop_columns([REASONS_COLUMN]),
+                        quarantined=batch,
+                        quarantined_rows=np.arange(batch.num_rows),
+                    )
+
+        bad, _ = write(results(), path)
+        return bad, valid + bad

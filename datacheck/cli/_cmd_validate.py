@@ -20,18 +20,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from datacheck.cli._cmd_report import write_report
-from datacheck.cli._runner_arg import add_runner_arguments, profile_data
+from datacheck.cli._runner_arg import add_runner_arguments, check_rows, profile_data
 from datacheck.cli._schema_arg import add_schema_arguments, resolve_schema
 from datacheck.cli._term import colour, format_table
 from datacheck.errors import OptionError
-from datacheck.io import atomic_output, read_batches
+from datacheck.io import atomic_output
 from datacheck.stats import DatasetProfile, load_profile
 from datacheck.validate import (
     Anomaly,
     CheckedBatch,
     Severity,
     ValidationReport,
-    validate_batches,
     validate_statistics,
 )
 
@@ -219,8 +218,7 @@ def run(args: argparse.Namespace) -> int:
     )
     note = None
     if args.quarantine is not None:
-        checked = validate_batches(read_batches(args.data), schema, environment=args.environment)
-        bad, total = write_quarantine(checked, args.quarantine)
+        bad, total = check_rows(args, args.data, schema, args.quarantine, write_quarantine)
         note = f"quarantined {bad:,} of {total:,} rows to {args.quarantine}"
     if args.report is not None:
         sources = {k: v for k, v in (("data", args.data), ("baseline", args.baseline),

@@ -9,13 +9,16 @@ bare ``--`` goes to Beam untouched (``-- --direct_num_workers=2``, ``-- --flink_
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from datacheck.errors import OptionError
+from datacheck.io import read_batches
+from datacheck.schema import Schema
 from datacheck.stats import DatasetProfile, StatsOptions, generate_statistics
+from datacheck.validate import CheckedBatch, validate_batches
 
-__all__ = ["add_runner_arguments", "pipeline_options", "profile_data"]
+__all__ = ["add_runner_arguments", "check_rows", "pipeline_options", "profile_data"]
 
 _RUNNER_HELP = (
     "profile on Apache Beam with this runner: DirectRunner, FlinkRunner, SparkRunner, "
@@ -90,3 +93,26 @@ def profile_data(
     if isinstance(source, list | tuple):
         return profile_on_beam([str(s) for s in source], options, pipeline_options(args))
     raise OptionError("--runner reads files: give paths, directories or globs")
+
+
+def check_rows(
+    args: argparse.Namespace,
+    source: str,
+    schema: Schema,
+    path: str,
+    write: Callable[[Iterable[CheckedBatch], str], tuple[int, int]],
+) -> tuple[int, int]:
+    """Check every row of ``source``; ``write`` puts the failed ones in ``path``.
+
+    In memory, or with ``--runner`` on Beam (``ValidateBatches``, the failed rows spilled by
+    the workers and written here by ``write``).
+
+    Returns:
+        (quarantined rows, input rows).
+    """
+    environment = args.environment
+    if args.runner is None:
+        return write(validate_batches(read_batches(source), schema, environment=environment), path)
+    from datacheck.beam import quarantine_on_beam
+
+    return quarantine_on_beam(source, schema, environment, path, pipeline_options(args), write)

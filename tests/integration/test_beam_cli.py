@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from datacheck.cli import build_parser, main
@@ -81,3 +82,48 @@ def test_a_file_that_fails_to_parse_is_one_line_naming_file_and_line(
     err = capsys.readouterr().err.strip()
     assert err.startswith("datacheck: error: ") and len(err.splitlines()) == 1
     assert f"{bad}: line 201 has 3 fields" in err
+
+
+def _cars_with_martians(tmp_path: Path) -> Path:
+    """cars.csv with every 25th car's Origin out of the inferred domain."""
+    lines = CARS.read_text(encoding="utf-8").splitlines()
+    out = [lines[0]] + [
+        line.rsplit(",", 1)[0] + ",Mars" if i % 25 == 0 else line
+        for i, line in enumerate(lines[1:])
+    ]
+    path = tmp_path / "martians.csv"
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path
+
+
+def test_validate_quarantine_on_beam_equals_in_memory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema = tmp_path / "schema.json"
+    assert main(["infer", str(CARS), "-o", str(schema)]) == 0
+    data = _cars_with_martians(tmp_path)
+    memory, beam = tmp_path / "memory.parquet", tmp_path / "beam.parquet"
+    base = ["validate", str(data), "--schema", str(schema), "--format", "json"]
+    assert main([*base, "--quarantine", str(memory)]) == 1
+    capsys.readouterr()
+    assert main([*base, "--quarantine", str(beam), "--runner", "DirectRunner"]) == 1
+    assert "quarantined 17 of 406 rows" in capsys.readouterr().err
+    got, expected = pq.read_table(beam), pq.read_table(memory)
+    assert got.num_rows == expected.num_rows == 17
+    assert got.schema == expected.schema
+    assert sorted(got.column("Name").to_pylist()) == sorted(expected.column("Name").to_pylist())
+
+
+def test_validate_quarantine_on_beam_without_bad_rows_writes_an_empty_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema = tmp_path / "schema.json"
+    assert main(["infer", str(CARS), "-o", str(schema)]) == 0
+    out = tmp_path / "q.parquet"
+    code = main([
+        "validate", str(CARS), "--schema", str(schema), "--quarantine", str(out),
+        "--runner", "DirectRunner",
+    ])
+    assert code == 0
+    assert "quarantined 0 of 406 rows" in capsys.readouterr().out
+    assert pq.read_table(out).num_rows == 0
