@@ -58,8 +58,12 @@ def _int_domain(draw: st.DrawFn) -> IntDomain:
 
 
 @st.composite
-def _float_domain(draw: st.DrawFn) -> FloatDomain:
-    bound = st.none() | st.floats(-1e6, 1e6, allow_nan=False)
+def _float_domain(draw: st.DrawFn, *, decimal: bool = False) -> FloatDomain:
+    # Decimal bounds in hundredths, so that the decimals between them are not too few to draw.
+    finite = st.integers(-10**6, 10**6).map(lambda k: k / 100) if decimal else st.floats(
+        -1e6, 1e6, allow_nan=False
+    )
+    bound = st.none() | finite
     low, high = _sorted_pair(draw(bound), draw(bound))
     return FloatDomain(
         min=low, max=high, disallow_nan=draw(st.booleans()), disallow_inf=draw(st.booleans())
@@ -70,7 +74,7 @@ def _domain(ftype: FeatureType) -> st.SearchStrategy[Domain | None]:
     if ftype is FeatureType.INT:
         return st.none() | _int_domain()
     if ftype in (FeatureType.FLOAT, FeatureType.DECIMAL):
-        return st.none() | _float_domain()
+        return st.none() | _float_domain(decimal=ftype is FeatureType.DECIMAL)
     if ftype in (FeatureType.STRING, FeatureType.BYTES):
         words = st.lists(_WORDS, min_size=1, max_size=5, unique=True)
         return st.none() | words.map(lambda v: StringDomain(values=tuple(v)))

@@ -32,9 +32,9 @@ INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 #: digits after the point of generated decimals (the Arrow type is decimal128(18, 6))
 DECIMAL_PLACES = 6
-#: generated decimals stay strictly inside (-DECIMAL_LIMIT, DECIMAL_LIMIT), so 18 digits hold
-#: them
-DECIMAL_LIMIT = 10**11
+#: generated decimals stay strictly inside (-DECIMAL_LIMIT, DECIMAL_LIMIT): their unscaled
+#: integers stay below 2**53, so Arrow's cast to float64 rounds them exactly as Python does
+DECIMAL_LIMIT = 10**9
 _MAX_TEXT = 8
 
 _ARROW_TYPES: dict[FeatureType, pa.DataType] = {
@@ -74,10 +74,14 @@ def _decimal_bounds(d: FloatDomain | None) -> tuple[Decimal, Decimal]:
     high = Decimal(DECIMAL_LIMIT) - unit
     bound_low = None if d is None else _finite(d.min)
     bound_high = None if d is None else _finite(d.max)
+    # Validation compares a decimal as the float nearest to it, so a grid point whose float
+    # equals the bound is inside (0.010000 is float 0.01, which is a hair above 0.01).
     if bound_low is not None:
-        low = max(low, Decimal(bound_low).quantize(unit, rounding="ROUND_CEILING"))
+        edge = Decimal(bound_low).quantize(unit, rounding="ROUND_FLOOR")
+        low = max(low, edge if float(edge) >= bound_low else edge + unit)
     if bound_high is not None:
-        high = min(high, Decimal(bound_high).quantize(unit, rounding="ROUND_FLOOR"))
+        edge = Decimal(bound_high).quantize(unit, rounding="ROUND_CEILING")
+        high = min(high, edge if float(edge) <= bound_high else edge - unit)
     return low, high
 
 
