@@ -9,8 +9,12 @@ Numeric features are compared through their KLL quantile sketches:
   large divergences; quantile bins hold equal baseline mass each. Log base 2, so JSD is in [0, 1].
 - **PSI** (population stability index) over the same bins, natural log, with both masses
   floored at :data:`PSI_EPSILON` so that an empty bin gives a large, finite value.
-- **KS statistic**: the largest difference of the two CDFs, evaluated at the quantiles of both
-  sketches (from either side of each point), in [0, 1].
+- **KS statistic**: the largest difference of the two CDFs, evaluated just below and just
+  above the quantiles of both sketches, in [0, 1].
+
+Values closer than 1e-5 of the joint range count as equal (bin edges and CDF points sit that
+far from the sketch's values), so that two profiles that rounded the same value differently
+do not split a group of tied values and report drift that is not there.
 - **Normalized Wasserstein-1**: the mean absolute difference of the two quantile functions over
   :data:`WASSERSTEIN_GRID` evenly spaced ranks, divided by the baseline's interquartile range
   (or, when that is zero, its full range; when that is zero too, by 1). A value of 0.5 means
@@ -89,17 +93,32 @@ class CategoricalCounts:
     exact: bool
 
 
+def _tolerance(baseline: QuantileSketch, current: QuantileSketch) -> float:
+    """How far apart two values may be and still count as the same value.
+
+    Profiles may store values rounded (a float32 offset from a batch minimum, say), and each
+    dataset rounds its own way: the same 5.6 becomes 5.59999981 on one side, 5.60000038 on the
+    other. A bin edge or a CDF point between the two would split a group of tied values and
+    report drift that is not there. 1e-5 of the joint range is far above such rounding (about
+    6e-8 of the range) and far below any real difference.
+    """
+    lows_highs = [s.get_quantiles([0.0, 1.0]) for s in (baseline, current)]
+    span = max(h for _, h in lows_highs) - min(lo for lo, _ in lows_highs)
+    return 1e-5 * span if np.isfinite(span) and span > 0 else 0.0
+
+
 def quantile_bin_masses(
     baseline: QuantileSketch, current: QuantileSketch, bins: int = QUANTILE_BINS
 ) -> tuple[Floats, Floats]:
     """The masses of both sides in the baseline's quantile bins (each sums to 1).
 
-    Edges are the distinct baseline quantiles at ranks 1/bins ... (bins-1)/bins; a column with
-    few distinct values gets fewer bins, one per distinct edge.
+    Edges are the distinct baseline quantiles at ranks 1/bins ... (bins-1)/bins, each moved
+    down by a tolerance (see :func:`_tolerance`) so that a group of tied values falls wholly
+    into one bin on both sides; a column with few distinct values gets fewer bins.
     """
     ranks = np.linspace(0.0, 1.0, bins + 1)[1:-1]
     edges = np.unique(np.asarray(baseline.get_quantiles(ranks.tolist()), dtype=np.float64))
-    edges = edges[np.isfinite(edges)]
+    edges = np.unique(edges[np.isfinite(edges)] - _tolerance(baseline, current))
     p = np.asarray(baseline.get_pmf(edges.tolist()), dtype=np.float64)
     q = np.asarray(current.get_pmf(edges.tolist()), dtype=np.float64)
     return p / p.sum(), q / q.sum()
@@ -155,18 +174,22 @@ def _support(baseline: QuantileSketch, current: QuantileSketch) -> Floats:
 
 
 def ks_statistic(baseline: QuantileSketch, current: QuantileSketch) -> float:
-    """The Kolmogorov-Smirnov statistic: the largest gap between the two CDFs, in [0, 1]."""
-    points = _support(baseline, current).tolist()
-    if not points:
+    """The Kolmogorov-Smirnov statistic: the largest gap between the two CDFs, in [0, 1].
+
+    The CDFs are compared just below and just above every quantile of either side, a
+    tolerance away (see :func:`_tolerance`), so that the same value rounded two ways does not
+    show as a step on one side only.
+    """
+    support = _support(baseline, current)
+    if not support.size:
         return 0.0
-    gaps = [
-        np.abs(
-            np.asarray(baseline.get_cdf(points, inclusive=inc)[:-1])
-            - np.asarray(current.get_cdf(points, inclusive=inc)[:-1])
-        )
-        for inc in (False, True)
-    ]
-    return float(min(max(g.max() for g in gaps), 1.0))
+    tol = _tolerance(baseline, current)
+    points = np.unique(np.concatenate([support - tol, support + tol])).tolist()
+    gap = np.abs(
+        np.asarray(baseline.get_cdf(points, inclusive=True)[:-1])
+        - np.asarray(current.get_cdf(points, inclusive=True)[:-1])
+    )
+    return float(min(gap.max(), 1.0))
 
 
 def wasserstein_normalized(baseline: QuantileSketch, current: QuantileSketch) -> float:
