@@ -92,9 +92,10 @@ def test_top_values_lump_the_unknown_rest_into_other() -> None:
 
 
 def test_ties_rounded_two_ways_are_still_ties() -> None:
-    # The same values, stored as float32 offsets by one profile and exactly by the other.
-    values = np.repeat(np.arange(0.0, 30.0, 0.1), 20)
-    rounded = (values - 0.05).astype(np.float32).astype(np.float64) + 0.05
+    # The same 30 tied values, exact on one side and stored as float32 offsets on the other
+    # (a few 1e-8 apart); 180 items keep KLL exact, so the check is deterministic.
+    values = np.repeat(np.round(np.arange(5.0, 8.0, 0.1), 1), 6)
+    rounded = (values - 4.95).astype(np.float32).astype(np.float64) + 4.95
     a, b = _sketch(values), _sketch(rounded)
-    assert numeric_jensen_shannon(a, b) < 1e-4
-    assert ks_statistic(a, b) < 0.02
+    assert numeric_jensen_shannon(a, b) == 0.0
+    assert ks_statistic(a, b) == 0.0
