@@ -97,3 +97,15 @@ def test_a_corrupt_parquet_file_fails_naming_it(tmp_path: Path) -> None:
     bad.write_bytes(b"PAR1 this is not parquet")
     with pytest.raises(InputError, match=r"bad\.parquet: not a readable Parquet file"):
         ReadBatches(bad)
+
+
+def test_json_lines_file_gives_the_rows_of_read_batches(tmp_path: Path) -> None:
+    data = tmp_path / "rows.jsonl"
+    data.write_text(
+        "".join(f'{{"id": {i}, "tag": "{"ab"[i % 2]}", "v": {i / 4}}}\n' for i in range(50)),
+        encoding="utf-8",
+    )
+    got = _collect(str(data), tmp_path)
+    expected = pa.Table.from_batches(list(read_batches(str(data))))
+    assert got.schema.equals(expected.schema, check_metadata=True)
+    _assert_same_rows(got, expected, "id")
