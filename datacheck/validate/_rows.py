@@ -195,6 +195,8 @@ def _coerce(
     """
     actual = feature_type_of(values.type)
     wrong = AnomalyCode.UNEXPECTED_DATA_TYPE
+    if actual is FeatureType.DECIMAL and expected in (FeatureType.FLOAT, FeatureType.DECIMAL):
+        return _decimal_to_float(values), None, wrong
     if actual == expected or actual is FeatureType.NULL:
         return values, None, wrong
     present = pc.is_valid(values)
@@ -238,8 +240,14 @@ def _coerce(
     return None, present, wrong
 
 
+def _decimal_to_float(values: pa.Array) -> pa.Array:
+    """Decimals as the nearest doubles, as the profile reads them: through text, since Arrow's
+    direct cast is not correctly rounded (17.510000 became 17.509999999999998 < 17.51)."""
+    return pc.cast(pc.cast(values, pa.string()), pa.float64())
+
+
 def _compare(op: Any, values: pa.Array, bound: float) -> pa.Array:
-    """``op(values, bound)``; a bound beyond int64 is compared as a float (Arrow takes no
+    """``op(values, bound)``; a bound beyond int64 is compared in decimal (Arrow takes no
     Python int outside int64)."""
     if isinstance(bound, int) and not -(2**63) <= bound < 2**63:
         # Compared exactly in decimal: a float64 cast refuses ints past 2**53. Any bound beyond
