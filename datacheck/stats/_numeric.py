@@ -48,7 +48,10 @@ def numeric_values(values: pa.Array) -> tuple[np.ndarray, bool]:
     if pa.types.is_duration(t):
         return values.view(pa.int64()).to_numpy(zero_copy_only=False), True
     if pa.types.is_decimal(t):
-        return values.cast(pa.float64()).to_numpy(zero_copy_only=False), False
+        # Through text: Arrow's direct decimal-to-double cast is not correctly rounded
+        # (17.510000 became 17.509999999999998, below a schema bound of 17.51).
+        text = pc.cast(values, pa.string())
+        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), False
     if pa.types.is_integer(t):
         return values.to_numpy(zero_copy_only=False), True
     return values.cast(pa.float64()).to_numpy(zero_copy_only=False), False

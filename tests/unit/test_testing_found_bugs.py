@@ -6,6 +6,7 @@ Each test names the law that found the bug and pins the smallest example it shra
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import pyarrow as pa
 
@@ -96,3 +97,15 @@ def test_ranges_are_inferred_for_floats_near_the_largest_double() -> None:
     assert isinstance(domain, FloatDomain)
     assert domain.min is not None and math.isfinite(domain.min)
     assert validate_statistics(profile, schema).anomalies == ()
+
+
+def test_a_decimal_equal_to_its_float_bound_passes() -> None:
+    # Found by the thorough run of the from_schema law: Arrow's decimal-to-double cast turned
+    # 17.510000 into 17.509999999999998, so both validators said it was below a min of 17.51.
+    schema = Schema(
+        features=(Feature(name="d", type=FeatureType.DECIMAL, domain=FloatDomain(min=17.51)),)
+    )
+    table = pa.table({"d": pa.array([Decimal("17.51")], pa.decimal128(18, 6))})
+    assert validate_statistics(generate_statistics(table), schema).anomalies == ()
+    (checked,) = validate_batches(table.to_batches(), schema)
+    assert checked.quarantined.num_rows == 0
