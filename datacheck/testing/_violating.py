@@ -299,9 +299,11 @@ def _type_kind(b: _Builder, plan: FeaturePlan) -> _Kind:
         drawn.columns[name] = new
         drawn.types[name] = pa.list_(wrong_type) if plan.is_list else wrong_type
         rows = [i for i, v in enumerate(new) if v is not None and v != []]
-        # A bool feature arriving as text is judged by its values, in both validators.
-        code = row_code if f.type is FeatureType.BOOL else C.UNEXPECTED_DATA_TYPE
-        return _violation(drawn, code, name, row_code if rows else None, rows, what)
+        # Text where no value reads as a bool is a type change for the profile; row checks
+        # name the unreadable text.
+        return _violation(
+            drawn, C.UNEXPECTED_DATA_TYPE, name, row_code if rows else None, rows, what
+        )
 
     return _Kind(description=what, draw=draw_it)
 
