@@ -21,9 +21,10 @@ __all__ = [
 #: numeric features: Jensen-Shannon divergence over the baseline's quantile bins
 NUMERIC_DRIFT = Comparator(method=ComparatorMethod.JENSEN_SHANNON, threshold=0.05)
 NUMERIC_SKEW = Comparator(method=ComparatorMethod.JENSEN_SHANNON, threshold=0.05)
-#: string and bool features: L-infinity over value frequencies
-CATEGORICAL_DRIFT = Comparator(method=ComparatorMethod.L_INFINITY, threshold=0.1)
-CATEGORICAL_SKEW = Comparator(method=ComparatorMethod.L_INFINITY, threshold=0.1)
+#: string and bool features: L-infinity over value frequencies. 0.15, not 0.1: consecutive
+#: undrifted years of seattle-weather's labels measure 0.085 to 0.112; a collapsed category 0.36
+CATEGORICAL_DRIFT = Comparator(method=ComparatorMethod.L_INFINITY, threshold=0.15)
+CATEGORICAL_SKEW = Comparator(method=ComparatorMethod.L_INFINITY, threshold=0.15)
 
 _NUMERIC = frozenset(
     {

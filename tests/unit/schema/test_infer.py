@@ -162,7 +162,7 @@ def test_default_comparators_on_every_comparable_feature(stats) -> None:
     assert s.feature("n").drift_comparator.method is ComparatorMethod.JENSEN_SHANNON
     assert s.feature("n").skew_comparator.threshold == 0.05
     assert s.feature("s").drift_comparator.method is ComparatorMethod.L_INFINITY
-    assert s.feature("b").skew_comparator.threshold == 0.1
+    assert s.feature("b").skew_comparator.threshold == 0.15
 
 
 def test_features_follow_profile_order(stats) -> None:
