@@ -1,1 +1,5 @@
-"""datacheck plugins: pipeline stages beyond validation, discovered through the "datacheck.plugins" entry-point group."""
+"""datacheck plugins: pipeline stages beyond validation.
+
+Each plugin is its own package, discovered through the entry-point group "datacheck.plugins";
+heavy dependencies (torch) live only here, never in the core.
+"""
