@@ -21,8 +21,8 @@ import pyarrow.parquet as pq
 from datacheck.errors import InputError, OptionError
 from datacheck.io import FORMATS, read_batches
 
-# conform/unify are the reader's own rules for one schema per source; the Beam reader must
-# apply exactly the same ones, so it uses them rather than a copy.
+# The reader's own path expansion and one-schema-per-source rules (conform, unify): the Beam
+# reader must apply exactly the same ones, so it uses them rather than a copy.
 from datacheck.io._files import expand_paths, format_of
 from datacheck.io._schema import conform, unify
 
