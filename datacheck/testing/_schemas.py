@@ -1,14 +1,17 @@
-"""schemas: a strategy for valid schemas that some data satisfies.
+"""schemas: a strategy for valid schemas, by default ones that some data satisfies.
 
-Every drawn schema loads back from its JSON document, passes the semantic checks, and
-:func:`~datacheck.testing.from_schema` can draw data for it: no required null feature, no
-empty string domain, distinct-count bounds that the domain and list lengths can meet, and
-row-count bounds above what the features need.
+Every drawn schema loads back from its JSON document and passes the semantic checks. By
+default :func:`~datacheck.testing.from_schema` can also draw data for it: no required null
+feature, no empty string domain, distinct-count bounds that the domain and list lengths can
+meet, and row-count bounds above what the features need. ``satisfiable=False`` drops those
+limits (any names, int64-extreme bounds, empty domains, bounds on any type) for laws about
+schema documents themselves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Literal
 
 from hypothesis import strategies as st
 
@@ -170,13 +173,98 @@ def _schemas(
     )
 
 
+# --- any valid schema (satisfiable=False) ----------------------------------------------------
+
+#: surrogates are not UTF-8, so no JSON document could hold them
+_SURROGATES: tuple[Literal["Cs"]] = ("Cs",)
+_ANY_NAMES = st.text(
+    st.characters(codec="utf-8", exclude_categories=_SURROGATES), min_size=1, max_size=8
+)
+_ANY_ENVIRONMENTS = st.lists(
+    st.sampled_from(["TRAINING", "SERVING", "EVAL"]), max_size=2, unique=True
+)
+_ANY_FINITE = st.floats(-1e9, 1e9, allow_nan=False)
+
+
+def _any_bounds(values: st.SearchStrategy[Any]) -> st.SearchStrategy[tuple[Any, Any]]:
+    return st.tuples(st.none() | values, st.none() | values).map(lambda t: _sorted_pair(*t))
+
+
+@st.composite
+def _any_domain(draw: st.DrawFn, ftype: FeatureType) -> Domain | None:
+    if ftype is FeatureType.INT:
+        low, high = draw(_any_bounds(st.integers(-(2**63), 2**63 - 1)))
+        return IntDomain(min=low, max=high)
+    if ftype is FeatureType.FLOAT:
+        low, high = draw(_any_bounds(_ANY_FINITE))
+        return FloatDomain(
+            min=low, max=high, disallow_nan=draw(st.booleans()), disallow_inf=draw(st.booleans())
+        )
+    if ftype is FeatureType.STRING:
+        return StringDomain(values=tuple(draw(st.lists(_ANY_NAMES, max_size=5))))
+    return BoolDomain() if ftype is FeatureType.BOOL else None
+
+
+@st.composite
+def _any_feature(draw: st.DrawFn, name: str, types: Sequence[FeatureType]) -> Feature:
+    ftype = draw(st.sampled_from(types))
+    vc = draw(st.none() | _any_bounds(st.integers(0, 100)))
+    unique = draw(st.none() | _any_bounds(st.integers(0, 100)))
+    env_in = draw(_ANY_ENVIRONMENTS)
+    return Feature(
+        name=name,
+        type=ftype,
+        presence=Presence(
+            min_fraction=draw(st.floats(0, 1)), min_count=draw(st.integers(0, 9))
+        ),
+        value_count=None if vc is None else ValueCount(min=vc[0], max=vc[1]),
+        domain=draw(st.none() | _any_domain(ftype)),
+        distribution=draw(
+            st.none() | st.builds(DistributionConstraints, min_domain_mass=st.floats(0, 1))
+        ),
+        unique=None if unique is None else UniqueConstraints(min=unique[0], max=unique[1]),
+        drift_comparator=draw(_COMPARATORS),
+        skew_comparator=draw(_COMPARATORS),
+        in_environments=tuple(env_in),
+        not_in_environments=tuple(e for e in draw(_ANY_ENVIRONMENTS) if e not in env_in),
+        lifecycle=draw(st.sampled_from(Lifecycle)),
+        description=draw(st.text(max_size=10)),
+        severity_overrides=draw(_OVERRIDES),
+    )
+
+
+@st.composite
+def _any_schemas(
+    draw: st.DrawFn, min_features: int, max_features: int, types: tuple[FeatureType, ...]
+) -> Schema:
+    names = draw(
+        st.lists(_ANY_NAMES, min_size=min_features, max_size=max_features, unique=True)
+    )
+    rows = draw(_any_bounds(st.integers(0, 10**6)))
+    ratios = draw(_any_bounds(st.floats(0, 10)))
+    return Schema(
+        features=tuple(draw(_any_feature(n, types)) for n in names),
+        dataset=DatasetConstraints(
+            min_row_count=rows[0],
+            max_row_count=rows[1],
+            min_row_count_ratio=ratios[0],
+            max_row_count_ratio=ratios[1],
+        ),
+        default_environments=tuple(draw(_ANY_ENVIRONMENTS)),
+        severity_overrides=draw(_OVERRIDES),
+        description=draw(st.text(max_size=10)),
+        version=draw(st.integers(1, 1000)),
+    )
+
+
 def schemas(
     *,
     min_features: int = 1,
     max_features: int = 5,
     types: Sequence[FeatureType] = tuple(FeatureType),
+    satisfiable: bool = True,
 ) -> st.SearchStrategy[Schema]:
-    """Valid schemas that some data satisfies (see the module docstring).
+    """Valid schemas; by default ones that some data satisfies (see the module docstring).
 
     Features use short names, dotted ones among them (struct fields); every constraint kind
     appears: presence, list lengths, int/float/string/bool domains with NaN and infinity
@@ -185,7 +273,11 @@ def schemas(
 
     Args:
         min_features: fewest features.
-        max_features: most features (at most 10).
+        max_features: most features (at most 10 when ``satisfiable``).
         types: the feature types to draw from.
+        satisfiable: only schemas that :func:`~datacheck.testing.from_schema` can draw data
+            for; False: any valid schema document.
     """
+    if not satisfiable:
+        return _any_schemas(min_features, max_features, tuple(types))
     return _schemas(min_features, min(max_features, len(_NAMES)), tuple(types))

@@ -3,36 +3,22 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from datacheck._types import FeatureType
 from datacheck.schema import (
-    BoolDomain,
-    Comparator,
-    ComparatorMethod,
-    DatasetConstraints,
-    DistributionConstraints,
-    Feature,
-    FloatDomain,
     InferOptions,
-    IntDomain,
-    Lifecycle,
-    Presence,
     Schema,
-    StringDomain,
-    UniqueConstraints,
-    ValueCount,
     check_compatible,
     diff_schemas,
     infer_schema,
     update_schema,
 )
 from datacheck.stats import generate_statistics
+from datacheck.testing import schemas as any_schemas
 from datacheck.validate import validate_batches, validate_statistics
 from tests.strategies import arrow_tables
 
@@ -97,86 +83,9 @@ def test_update_with_the_same_data_changes_nothing(table: pa.Table, options: Inf
 
 # --- drawn schemas ---------------------------------------------------------------------------
 
-_names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=8)
-_envs = st.lists(st.sampled_from(["TRAINING", "SERVING", "EVAL"]), max_size=2, unique=True)
-_codes = st.dictionaries(
-    st.sampled_from(["SCHEMA_NEW_COLUMN", "INT_TYPE_BIG_INT", "COMPARATOR_L_INFTY_HIGH"]),
-    st.sampled_from(["error", "warning"]),
-    max_size=2,
-)
-_finite = st.floats(-1e9, 1e9, allow_nan=False)
-
-
-def _bounds(values: st.SearchStrategy[Any]) -> st.SearchStrategy[tuple[Any, Any]]:
-    return st.tuples(st.none() | values, st.none() | values).map(
-        lambda t: tuple(sorted(t)) if None not in t else t  # type: ignore[arg-type]  # both set
-    )
-
-
-@st.composite
-def _domain(draw: st.DrawFn, ftype: FeatureType) -> Any:
-    if ftype is FeatureType.INT:
-        low, high = draw(_bounds(st.integers(-(2**63), 2**63 - 1)))
-        return IntDomain(min=low, max=high)
-    if ftype is FeatureType.FLOAT:
-        low, high = draw(_bounds(_finite))
-        return FloatDomain(
-            min=low, max=high, disallow_nan=draw(st.booleans()), disallow_inf=draw(st.booleans())
-        )
-    if ftype is FeatureType.STRING:
-        return StringDomain(values=tuple(draw(st.lists(_names, max_size=5))))
-    return BoolDomain() if ftype is FeatureType.BOOL else None
-
-
-_comparators = st.none() | st.builds(
-    Comparator, method=st.sampled_from(ComparatorMethod), threshold=st.floats(0, 1)
-)
-
-
-@st.composite
-def features(draw: st.DrawFn, name: str) -> Feature:
-    ftype = draw(st.sampled_from(FeatureType))
-    vc = draw(st.none() | _bounds(st.integers(0, 100)))
-    unique = draw(st.none() | _bounds(st.integers(0, 100)))
-    env_in = draw(_envs)
-    return Feature(
-        name=name,
-        type=ftype,
-        presence=Presence(min_fraction=draw(st.floats(0, 1)), min_count=draw(st.integers(0, 9))),
-        value_count=None if vc is None else ValueCount(min=vc[0], max=vc[1]),
-        domain=draw(st.none() | _domain(ftype)),
-        distribution=draw(
-            st.none() | st.builds(DistributionConstraints, min_domain_mass=st.floats(0, 1))
-        ),
-        unique=None if unique is None else UniqueConstraints(min=unique[0], max=unique[1]),
-        drift_comparator=draw(_comparators),
-        skew_comparator=draw(_comparators),
-        in_environments=tuple(env_in),
-        not_in_environments=tuple(e for e in draw(_envs) if e not in env_in),
-        lifecycle=draw(st.sampled_from(Lifecycle)),
-        description=draw(st.text(max_size=10)),
-        severity_overrides=draw(_codes),
-    )
-
-
-@st.composite
-def schemas(draw: st.DrawFn) -> Schema:
-    names = draw(st.lists(_names, max_size=6, unique=True))
-    rows = draw(_bounds(st.integers(0, 10**6)))
-    ratios = draw(_bounds(st.floats(0, 10)))
-    return Schema(
-        features=tuple(draw(features(n)) for n in names),
-        dataset=DatasetConstraints(
-            min_row_count=rows[0],
-            max_row_count=rows[1],
-            min_row_count_ratio=ratios[0],
-            max_row_count_ratio=ratios[1],
-        ),
-        default_environments=tuple(draw(_envs)),
-        severity_overrides=draw(_codes),
-        description=draw(st.text(max_size=10)),
-        version=draw(st.integers(1, 1000)),
-    )
+# Shared with users: datacheck.testing.schemas; satisfiable=False draws any valid document.
+def schemas() -> st.SearchStrategy[Schema]:
+    return any_schemas(min_features=0, max_features=6, satisfiable=False)
 
 
 @given(schemas())
