@@ -238,3 +238,8 @@ def test_schemas_respect_the_feature_count(schema: Schema) -> None:
 def test_schemas_of_one_type_draw_data(schema: Schema, data: st.DataObject) -> None:
     assert {f.type for f in schema.features} == {T.STRING}
     data.draw(from_schema(schema).tables())
+
+
+@given(schemas(satisfiable=False))
+def test_any_schema_is_a_valid_document(schema: Schema) -> None:
+    assert Schema.from_dict(schema.to_dict()) == schema
