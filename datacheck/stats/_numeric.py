@@ -63,17 +63,29 @@ def _moments(x: np.ndarray, w: np.ndarray | None) -> tuple[float, float, float]:
     Plain ufunc sums, not ``np.dot``: dot goes to BLAS, whose own threads spin and fight the
     column thread pool for the two cores.
     """
+    with np.errstate(over="ignore"):
+        return _moments_unchecked(x, w)
+
+
+def _moments_unchecked(x: np.ndarray, w: np.ndarray | None) -> tuple[float, float, float]:
     if w is None:
         n = float(x.size)
         if n == 0:
             return 0.0, 0.0, 0.0
         mean = float(x.mean())
+        if not math.isfinite(mean):
+            # The sum overflowed (values near the float64 maximum): average scaled values.
+            scale = float(np.abs(x).max())
+            mean = float((x / scale).mean()) * scale
         d = x - mean
         return n, mean, float(np.square(d).sum())
     total = float(w.sum())
     if total == 0:
         return 0.0, 0.0, 0.0
     mean = float((w * x).sum() / total)
+    if not math.isfinite(mean):
+        scale = float(np.abs(x).max())
+        mean = float((w * (x / scale)).sum() / total) * scale
     d = x - mean
     return total, mean, float((w * np.square(d)).sum())
 
@@ -90,7 +102,8 @@ def _chan(
         return b
     n = na + nb
     delta = mb - ma
-    return n, ma + delta * nb / n, m2a + m2b + delta * delta * na * nb / n
+    # Fractions first, so that values near the float maximum do not overflow the products.
+    return n, ma + delta * (nb / n), m2a + m2b + delta * delta * (na / n * nb)
 
 
 def _exact_ends(quantiles: Any, kll: Any) -> tuple[float, ...]:

@@ -97,3 +97,9 @@ def test_weighted_mean_and_quantiles() -> None:
     assert stats.weighted.median == 2.0
     assert stats.weighted.quantiles[-1] == 10.0
     assert stats.mean == pytest.approx(13 / 3)
+
+
+def test_mean_of_values_near_the_float_maximum_does_not_overflow() -> None:
+    big = 8.98846567431158e307
+    stats = _numeric([big, big, big], pa.float64()).numeric
+    assert stats.mean == pytest.approx(big) and stats.std_dev == 0.0
