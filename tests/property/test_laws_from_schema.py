@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from datacheck.schema import InferOptions, Schema, infer_schema, update_schema
 from datacheck.stats import DatasetProfile, generate_statistics, merge_profiles
-from datacheck.testing import from_schema, schemas, violating
+from datacheck.testing import Violation, from_schema, schemas, violating
 from datacheck.validate import (
     REASONS_COLUMN,
     AnomalyCode,
@@ -58,6 +58,26 @@ def _schema_and_environment(draw: st.DrawFn) -> tuple[Schema, str | None]:
     return schema, environment
 
 
+Valid = tuple[Schema, str | None, pa.Table]
+Broken = tuple[Schema, str | None, Violation | None]
+
+
+@st.composite
+def _valid(draw: st.DrawFn) -> Valid:
+    """A schema, an environment, and a table that satisfies the schema there."""
+    schema, environment = draw(_schema_and_environment())
+    return schema, environment, draw(from_schema(schema, environment=environment).tables())
+
+
+@st.composite
+def _broken(draw: st.DrawFn) -> Broken:
+    """A schema, an environment, and a violation of it (None: no active feature to break)."""
+    schema, environment = draw(_schema_and_environment())
+    if not schema.features_in(environment):
+        return schema, environment, None
+    return schema, environment, draw(violating(schema, environment=environment))
+
+
 def _profile(table: pa.Table) -> DatasetProfile:
     with warnings.catch_warnings():
         # Floats near the largest double overflow the variance; that is the data, not a bug.
@@ -75,12 +95,9 @@ def _quarantined(table: pa.Table, schema: Schema, environment: str | None) -> li
 # --- data that satisfies the schema ------------------------------------------------------------
 
 
-@given(_schema_and_environment(), st.data())
-def test_data_from_a_schema_gives_no_anomaly(
-    case: tuple[Schema, str | None], data: st.DataObject
-) -> None:
-    schema, environment = case
-    table = data.draw(from_schema(schema, environment=environment).tables())
+@given(_valid())
+def test_data_from_a_schema_gives_no_anomaly(case: Valid) -> None:
+    schema, environment, table = case
     if table.num_columns == 0:
         return  # every feature deprecated or out of the environment: nothing to profile
     report = validate_statistics(_profile(table), schema, environment=environment)
@@ -88,12 +105,9 @@ def test_data_from_a_schema_gives_no_anomaly(
     assert report.verdict == "pass"
 
 
-@given(_schema_and_environment(), st.data())
-def test_data_from_a_schema_quarantines_no_row(
-    case: tuple[Schema, str | None], data: st.DataObject
-) -> None:
-    schema, environment = case
-    table = data.draw(from_schema(schema, environment=environment).tables())
+@given(_valid())
+def test_data_from_a_schema_quarantines_no_row(case: Valid) -> None:
+    schema, environment, table = case
     assert _quarantined(table, schema, environment) == []
 
 
@@ -113,28 +127,22 @@ def test_records_from_a_schema_pass_row_checks(
 # --- data that breaks one constraint ---------------------------------------------------------
 
 
-@given(_schema_and_environment(), st.data())
-def test_a_violation_gives_its_code_on_its_feature(
-    case: tuple[Schema, str | None], data: st.DataObject
-) -> None:
-    schema, environment = case
-    if not schema.features_in(environment):
+@given(_broken())
+def test_a_violation_gives_its_code_on_its_feature(case: Broken) -> None:
+    schema, environment, violation = case
+    if violation is None:
         return  # nothing active to break
-    violation = data.draw(violating(schema, environment=environment))
     report = validate_statistics(_profile(violation.table), schema, environment=environment)
     found = {(a.code, a.path) for a in report.anomalies}
     assert (violation.code, violation.path) in found
     assert {f for f in found if f[0] is not _CANNOT_CHECK} <= {(violation.code, violation.path)}
 
 
-@given(_schema_and_environment(), st.data())
-def test_a_violation_quarantines_exactly_its_rows(
-    case: tuple[Schema, str | None], data: st.DataObject
-) -> None:
-    schema, environment = case
-    if not schema.features_in(environment):
+@given(_broken())
+def test_a_violation_quarantines_exactly_its_rows(case: Broken) -> None:
+    schema, environment, violation = case
+    if violation is None:
         return  # nothing active to break
-    violation = data.draw(violating(schema, environment=environment))
     quarantined: list[int] = []
     offset = 0
     for checked in validate_batches(
@@ -153,14 +161,11 @@ def test_a_violation_quarantines_exactly_its_rows(
 # --- documents -------------------------------------------------------------------------------
 
 
-@given(_schema_and_environment(), st.data())
-def test_report_round_trips_and_passes_its_json_schema(
-    case: tuple[Schema, str | None], data: st.DataObject
-) -> None:
-    schema, environment = case
-    if not schema.features_in(environment):
+@given(_broken())
+def test_report_round_trips_and_passes_its_json_schema(case: Broken) -> None:
+    schema, environment, violation = case
+    if violation is None:
         return  # nothing active to break
-    violation = data.draw(violating(schema, environment=environment))
     profile = _profile(violation.table)
     report = validate_statistics(profile, schema, baseline=profile, environment=environment)
     document = json.loads(report.to_json())
@@ -175,12 +180,9 @@ def test_drawn_schemas_round_trip_and_pass_their_json_schema(schema: Schema) -> 
     assert Schema.from_dict(document) == schema
 
 
-@given(_schema_and_environment(), st.data())
-def test_profile_of_schema_data_round_trips_and_passes_its_json_schema(
-    case: tuple[Schema, str | None], data: st.DataObject
-) -> None:
-    schema, environment = case
-    table = data.draw(from_schema(schema, environment=environment).tables())
+@given(_valid())
+def test_profile_of_schema_data_round_trips_and_passes_its_json_schema(case: Valid) -> None:
+    table = case[2]
     if table.num_columns == 0:
         return
     profile = _profile(table)
@@ -192,12 +194,11 @@ def test_profile_of_schema_data_round_trips_and_passes_its_json_schema(
 # --- profiles, drift, inference, evolution ---------------------------------------------------
 
 
-@given(_schema_and_environment(), st.data())
+@given(_valid(), st.data())
 def test_merged_profiles_of_two_parts_equal_the_profile_of_the_whole(
-    case: tuple[Schema, str | None], data: st.DataObject
+    case: Valid, data: st.DataObject
 ) -> None:
-    schema, environment = case
-    table = data.draw(from_schema(schema, environment=environment).tables())
+    table = case[2]
     if table.num_rows < 2:
         return  # a schema that allows at most one row has no two parts
     cut = data.draw(st.integers(1, table.num_rows - 1))
@@ -209,12 +210,9 @@ def test_merged_profiles_of_two_parts_equal_the_profile_of_the_whole(
     assert_profiles_equivalent(merge_profiles(*parts), _profile(table))
 
 
-@given(_schema_and_environment(), st.data())
-def test_data_does_not_drift_from_itself(
-    case: tuple[Schema, str | None], data: st.DataObject
-) -> None:
-    schema, environment = case
-    table = data.draw(from_schema(schema, environment=environment).tables())
+@given(_valid())
+def test_data_does_not_drift_from_itself(case: Valid) -> None:
+    schema, environment, table = case
     if table.num_columns == 0:
         return
     profile = _profile(table)
@@ -229,12 +227,9 @@ def test_data_does_not_drift_from_itself(
             assert not m.exceeded, m
 
 
-@given(_schema_and_environment(), st.data())
-def test_inferred_schema_accepts_the_data_of_any_schema(
-    case: tuple[Schema, str | None], data: st.DataObject
-) -> None:
-    schema, environment = case
-    table = data.draw(from_schema(schema, environment=environment).tables())
+@given(_valid())
+def test_inferred_schema_accepts_the_data_of_any_schema(case: Valid) -> None:
+    table = case[2]
     if table.num_columns == 0:
         return
     profile = _profile(table)
