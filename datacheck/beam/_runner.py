@@ -9,10 +9,13 @@ naming the file and row, as the in-memory path reports it.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import apache_beam as beam
@@ -132,26 +135,48 @@ def _translate(error: BaseException) -> DatacheckError:
     return DatacheckError(f"the Beam pipeline failed: {last}")
 
 
+@contextmanager
+def _quiet_beam() -> Iterator[None]:
+    """Beam's log records and its local worker processes' stderr kept off the terminal.
+
+    Local worker processes (``direct_running_mode=multi_processing``) log to the stderr they
+    inherit, at INFO, before they have read any option; a failure reaches this process through
+    the runner anyway, as the exception :func:`run_pipeline` turns into one line.
+    """
+    beam_logger = logging.getLogger("apache_beam")
+    level = beam_logger.level
+    beam_logger.setLevel(logging.CRITICAL)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+        beam_logger.setLevel(level)
+
+
 def run_pipeline(pipeline: beam.Pipeline, *, quiet: bool = True) -> None:
     """Run ``pipeline`` to the end; a failure raises the DatacheckError behind it.
 
     Args:
         pipeline: The pipeline to run.
-        quiet: Keep Beam's own log records (a failure's traceback among them) off stderr
-            while it runs, so that a failure is the one line of the error raised.
+        quiet: Keep Beam's own log records (a failure's traceback among them) and the stderr of
+            local worker processes off the terminal while it runs, so that a failure is the
+            one line of the error raised.
 
     Raises:
         DatacheckError: The pipeline failed. When a worker raised a ``DatacheckError`` (a file
             that does not parse, a missing column), that error, with its message naming the
             file and row; otherwise the runner's last error line.
     """
-    beam_logger = logging.getLogger("apache_beam")
-    level = beam_logger.level
-    if quiet:
-        beam_logger.setLevel(logging.CRITICAL)
     try:
-        result = pipeline.run()
-        state = result.wait_until_finish()
+        with _quiet_beam() if quiet else nullcontext():
+            result = pipeline.run()
+            state = result.wait_until_finish()
     except errors.MissingExtraError:
         raise
     except DatacheckError as error:
@@ -159,8 +184,6 @@ def run_pipeline(pipeline: beam.Pipeline, *, quiet: bool = True) -> None:
         raise type(error)(_STAGE_SUFFIX.sub("", str(error))) from None
     except Exception as error:  # every runner reports a failure its own way
         raise _translate(error) from None
-    finally:
-        beam_logger.setLevel(level)
     if state is not None and state != PipelineState.DONE:
         raise DatacheckError(f"the Beam pipeline ended in state {state}, not DONE")
 
