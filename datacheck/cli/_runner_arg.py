@@ -1,14 +1,16 @@
-"""``--runner RUNNER [-- BEAM_OPTIONS...]``: profile data on Apache Beam instead of in memory.
+"""``--runner RUNNER [-- BEAM_OPTIONS...]``: run on Apache Beam instead of in memory.
 
 The commands that profile data (``stats``, ``infer``, ``validate``) call
-:func:`add_runner_arguments` when they build their parser and :func:`profile_data` where they
-profile. Without ``--runner`` nothing changes: the in-memory path runs. Everything after a
-bare ``--`` goes to Beam untouched (``-- --direct_num_workers=2``, ``-- --flink_master=...``).
+:func:`add_runner_arguments` when they build their parser, :func:`profile_data` where they
+profile, and ``validate`` calls :func:`check_rows` for its row quarantine. Without
+``--runner`` nothing changes: the in-memory path runs. Everything after a bare ``--`` goes to
+Beam untouched (``-- --direct_num_workers=2``, ``-- --flink_master=...``).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -21,7 +23,7 @@ from datacheck.validate import CheckedBatch, validate_batches
 __all__ = ["add_runner_arguments", "check_rows", "pipeline_options", "profile_data"]
 
 _RUNNER_HELP = (
-    "profile on Apache Beam with this runner: DirectRunner, FlinkRunner, SparkRunner, "
+    "run on Apache Beam with this runner: DirectRunner, FlinkRunner, SparkRunner, "
     "DataflowRunner or PortableRunner (needs pip install 'datacheck[beam]'); Beam's own "
     "options follow a bare '--' at the end, e.g. -- --direct_num_workers=2"
 )
@@ -34,7 +36,7 @@ def _split_at_separator(parser_class: type[argparse.ArgumentParser]) -> type[Any
         def parse_known_args(
             self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
         ) -> tuple[argparse.Namespace, list[str]]:
-            given = list(args or ())
+            given = list(sys.argv[1:] if args is None else args)
             beam: list[str] = []
             if "--" in given:
                 cut = given.index("--")
