@@ -142,3 +142,11 @@ def test_small_batches_are_joined_and_schema_changes_flush() -> None:
     other = pa.record_batch({"x": pa.array([1.5])})
     sizes = [b.num_rows for b in iter_batches([*small, other], batch_size=4)]
     assert sizes == [4, 4, 2, 1]
+
+
+def test_default_threads_are_between_one_and_the_core_count() -> None:
+    import os
+
+    from datacheck.stats._generate import _idle_cores
+
+    assert 1 <= _idle_cores() <= (os.cpu_count() or 1)
