@@ -209,7 +209,8 @@ def _save_forever(root: str, ready: Event) -> None:
             Feature(name=f"f{i}", type=FeatureType.STRING, domain=values) for i in range(50)
         )
     )
-    ready.set()
+    store.save("victim", big, message="x")
+    ready.set()  # after one whole save: the kills below land in later saves, even under load
     while True:
         store.save("victim", big, message="x")
 
