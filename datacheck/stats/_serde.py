@@ -22,25 +22,6 @@ from datacheck.stats._profile import FORMAT_VERSION, DatasetProfile
 __all__ = ["check_document", "load_profile", "profile_to_json", "save_profile"]
 
 
-@cache
-def _validator() -> jsonschema.protocols.Validator:
-    here = Path(__file__).resolve().parent.parent
-    # Installed wheels carry the schemas inside the package; a source checkout has them at the
-    # repository root.
-    for candidate in (here / "_schemas", here.parent / "schemas"):
-        path = candidate / "statistics.v1.json"
-        if path.is_file():
-            document = json.loads(path.read_text(encoding="utf-8"))
-            cls = jsonschema.validators.validator_for(document)
-            cls.check_schema(document)
-            validator: jsonschema.protocols.Validator = cls(document)
-            return validator
-    raise FileNotFoundError("statistics.v1.json is missing from the datacheck installation")
-
-
-def _pointer(parts: Any) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts) or "/"
-
 
 def check_document(document: Any, *, source: str = "<profile>") -> None:
     """Check a parsed statistics document against the format gate and the JSON Schema.
@@ -63,15 +44,11 @@ def check_document(document: Any, *, source: str = "<profile>") -> None:
             f"{source}: /format_version: {version} is newer than this release knows "
             f"({FORMAT_VERSION}); upgrade datacheck to read it"
         )
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
-    if error is not None:
-        parts = list(error.absolute_path)
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            # Point at the unknown key itself: that is where the problem is.
-            known = error.schema.get("properties", {})
-            parts += sorted(k for k in error.instance if k not in known)[:1]
+    problem = document_problem(document, "statistics.v1.json")
+    if problem is not None:
+        pointer, message = problem
         raise ProfileFormatError(
-            f"{source}: {_pointer(parts)}: {error.message}; "
+            f"{source}: {pointer}: {message}; "
             "see schemas/statistics.v1.json for the allowed keys and values"
         )
 

@@ -57,3 +57,16 @@ def test_merges_with_a_sketch_fed_value_by_value() -> None:
     built.merge(plain)
     assert built.n == 100_000
     assert built.get_quantile(0.5) == pytest.approx(0.5, abs=0.02)
+
+
+def test_sketched_floats_are_the_data_s_own_values() -> None:
+    # Rounded copies would split ties between profiles (5.6 as 5.59999981 and 5.60000038).
+    values = np.random.default_rng(4).choice([5.6, 7.1, 12.3], size=50_000)
+    sketch = _fed(values)
+    assert set(sketch.get_quantiles([i / 20 for i in range(21)])) <= {5.6, 7.1, 12.3}
+
+
+def test_sketched_ints_are_exact() -> None:
+    values = np.random.default_rng(5).integers(10**12, 10**12 + 1000, size=50_000)
+    quantiles = _fed(values).get_quantiles([0.1, 0.5, 0.9])
+    assert all(q == int(q) and 10**12 <= q < 10**12 + 1000 for q in quantiles)
