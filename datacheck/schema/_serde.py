@@ -11,12 +11,10 @@ import json
 import math
 import os
 from collections.abc import Callable, Mapping
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
+from datacheck._documents import document_problem
 from datacheck._types import FeatureType
 from datacheck.errors import InputError, InputNotFoundError, SchemaFormatError
 from datacheck.io import write_bytes_atomic
@@ -54,25 +52,6 @@ __all__ = [
 #: the first published format, so there is nothing to migrate yet; format 2 adds its step here.
 _MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
-
-@cache
-def _validator() -> jsonschema.protocols.Validator:
-    here = Path(__file__).resolve().parent.parent
-    # Installed wheels carry the schemas inside the package; a source checkout has them at the
-    # repository root.
-    for candidate in (here / "_schemas", here.parent / "schemas"):
-        path = candidate / "schema.v1.json"
-        if path.is_file():
-            document = json.loads(path.read_text(encoding="utf-8"))
-            cls = jsonschema.validators.validator_for(document)
-            cls.check_schema(document)
-            validator: jsonschema.protocols.Validator = cls(document)
-            return validator
-    raise FileNotFoundError("schema.v1.json is missing from the datacheck installation")
-
-
-def _pointer(parts: Any) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts) or "/"
 
 
 def _bounds_to_dict(low: float | None, high: float | None) -> dict[str, Any]:
@@ -156,15 +135,11 @@ def schema_to_dict(schema: Schema) -> dict[str, Any]:
 
 
 def _check_document(document: dict[str, Any], source: str) -> None:
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
-    if error is not None:
-        parts = list(error.absolute_path)
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            # Point at the unknown key itself: that is where the typo is.
-            known = error.schema.get("properties", {})
-            parts += sorted(k for k in error.instance if k not in known)[:1]
+    problem = document_problem(document, "schema.v1.json")
+    if problem is not None:
+        pointer, message = problem
         raise SchemaFormatError(
-            f"{source}: {_pointer(parts)}: {error.message}; "
+            f"{source}: {pointer}: {message}; "
             "see schemas/schema.v1.json for the allowed keys and values"
         )
 

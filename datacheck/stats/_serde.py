@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
+from datacheck._documents import document_problem
 from datacheck.errors import InputError, InputNotFoundError, ProfileFormatError
 from datacheck.io import write_bytes_atomic
 from datacheck.stats._profile import FORMAT_VERSION, DatasetProfile

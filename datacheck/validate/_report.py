@@ -10,12 +10,9 @@ import json
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import jsonschema
-
+from datacheck._documents import document_problem
 from datacheck.errors import InputError
 from datacheck.validate._codes import AnomalyCode, Severity
 
@@ -170,11 +167,11 @@ class ValidationReport:
             InputError: the document fails ``schemas/report.v1.json``; the message names
                 ``source`` and the JSON pointer of the problem.
         """
-        error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
-        if error is not None:
-            pointer = "".join(f"/{p}" for p in error.absolute_path) or "/"
+        problem = document_problem(document, "report.v1.json")
+        if problem is not None:
+            pointer, message = problem
             raise InputError(
-                f"{source}: not a datacheck report at {pointer}: {error.message}; "
+                f"{source}: not a datacheck report at {pointer}: {message}; "
                 "write it with `datacheck validate --format json`"
             )
         s = document["summary"]
@@ -236,18 +233,4 @@ def _from_json_safe(value: Any) -> Any:
         return [_from_json_safe(v) for v in value]
     return value
 
-
-@cache
-def _validator() -> jsonschema.protocols.Validator:
-    here = Path(__file__).resolve().parent.parent
-    # Installed wheels carry the schemas inside the package; a checkout has them at the root.
-    for candidate in (here / "_schemas", here.parent / "schemas"):
-        path = candidate / "report.v1.json"
-        if path.is_file():
-            document = json.loads(path.read_text(encoding="utf-8"))
-            cls = jsonschema.validators.validator_for(document)
-            cls.check_schema(document)
-            validator: jsonschema.protocols.Validator = cls(document)
-            return validator
-    raise FileNotFoundError("report.v1.json is missing from the datacheck installation")
 
