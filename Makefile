@@ -41,9 +41,12 @@ lint: install  ## ruff
 typecheck: install  ## mypy --strict on the package
 	$(BIN)/mypy --strict datacheck
 
-bench: install  ## run the benchmarks; figures go to bench/RESULTS.md by hand
+bench: install  ## run the benchmarks (minutes); figures go to bench/RESULTS.md by hand
+	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/bench_stats.py
 	$(BIN)/python bench/bench_read.py
+	$(BIN)/python bench/bench_validate.py
+	$(BIN)/python bench/bench_beam.py
 
 demo: install  ## profile the example dataset, infer its schema, validate a changed copy
 	@mkdir -p out/demo
@@ -55,6 +58,9 @@ demo: install  ## profile the example dataset, infer its schema, validate a chan
 		--baseline out/demo/profile.json --quarantine out/demo/quarantine.jsonl; \
 	status=$$?; echo "datacheck validate exit code: $$status (1: error-level anomalies found)"; \
 	test $$status -le 1
+	@$(BIN)/datacheck report tests/data/demo/cars_changed.csv --baseline out/demo/profile.json \
+		--schema out/demo/schema.json -o out/demo/report.html >/dev/null 2>&1; \
+	test $$? -le 1 && echo "HTML report written to out/demo/report.html (open it in a browser)"
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
