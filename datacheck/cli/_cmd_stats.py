@@ -13,6 +13,7 @@ import sys
 from collections import Counter
 from typing import Any
 
+from datacheck._format import DASH, value_formatter
 from datacheck.cli._runner_arg import add_runner_arguments, profile_data
 from datacheck.cli._term import ProgressBar, colour, format_table
 from datacheck.stats import (
@@ -77,19 +78,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _number(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, int):
-        return f"{value:,}" if abs(value) < 10**9 else f"{value:.3g}"
-    return f"{value:.4g}"
-
-
 def _describe(feature: FeatureStatistics) -> tuple[str, str]:
     """(distinct values, range or top value) of one feature, as short text."""
     if feature.numeric is not None and feature.numeric.num_values:
         n = feature.numeric
-        spread = f"{_number(n.min)} / {_number(n.median)} / {_number(n.max)}"
+        shown = value_formatter(feature)
+        spread = " / ".join(
+            DASH if v is None else shown(v) for v in (n.min, n.median, n.max)
+        )
         if n.num_nan:
             spread += f" ({n.num_nan:,} NaN)"
         return "", spread
@@ -134,7 +130,7 @@ def summary(profile: DatasetProfile) -> str:
         rows.append([feature.path + flag, kind, f"{missing:.1%}", distinct, spread])
     lines.append(
         format_table(
-            ["feature", "type", "missing", "distinct", "min / median / max, or top value"],
+            ["feature", "type", "missing", "unique", "min / median / max, or top value"],
             rows,
             width=80,
         )

@@ -16,7 +16,7 @@ from html import escape
 import numpy as np
 from datasketches import kll_doubles_sketch
 
-from datacheck.report._format import fmt_share
+from datacheck._format import fmt_share
 from datacheck.stats import NumericStatistics
 
 __all__ = [

@@ -17,6 +17,7 @@ import os
 from collections.abc import Mapping, Sequence
 from html import escape
 
+from datacheck._format import DASH, fmt_count, fmt_number, fmt_share, value_formatter
 from datacheck._types import FeatureType
 from datacheck.io import write_bytes_atomic
 from datacheck.report._assets import CSS, SCRIPT
@@ -27,7 +28,6 @@ from datacheck.report._charts import (
     numeric_bins,
     presence_svg,
 )
-from datacheck.report._format import DASH, fmt_count, fmt_number, fmt_share, value_formatter
 from datacheck.report._view import FeatureView, ReportView, build_view
 from datacheck.schema import (
     BoolDomain,

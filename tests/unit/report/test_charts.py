@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from datacheck._format import fmt_number
 from datacheck.report._charts import (
     BarRow,
     bars_svg,
@@ -16,7 +17,6 @@ from datacheck.report._charts import (
     numeric_bins,
     presence_svg,
 )
-from datacheck.report._format import fmt_number
 from datacheck.stats import NumericStatistics, generate_statistics
 
 

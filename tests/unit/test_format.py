@@ -7,7 +7,7 @@ import math
 
 import pyarrow as pa
 
-from datacheck.report._format import DASH, fmt_count, fmt_number, fmt_share, value_formatter
+from datacheck._format import DASH, fmt_count, fmt_number, fmt_share, value_formatter
 from datacheck.stats import generate_statistics
 
 

@@ -1,4 +1,4 @@
-"""How numbers, shares and feature values read in a report: short, exact where it matters.
+"""How numbers, shares and feature values read, in reports and terminal summaries alike.
 
 Every function here returns plain text; escaping for HTML happens where the text is placed.
 """
