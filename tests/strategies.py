@@ -125,7 +125,8 @@ def _assert_features(a: FeatureStatistics, b: FeatureStatistics, where: str) -> 
     if a.numeric is not None or b.numeric is not None:
         x, y = a.numeric, b.numeric
         assert x is not None and y is not None, where
-        for name in ("num_values", "num_zeros", "num_nan", "num_pos_inf", "num_neg_inf"):
+        for name in ("num_values", "num_zeros", "num_nan", "num_pos_inf", "num_neg_inf",
+                     "distinct", "distinct_lower_bound", "distinct_values"):
             assert getattr(x, name) == getattr(y, name), f"{where}.numeric.{name}"
         for name in ("min", "max"):
             _close(getattr(x, name), getattr(y, name), f"{where}.numeric.{name}")

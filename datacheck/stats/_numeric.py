@@ -5,6 +5,10 @@ mean and standard deviation up to float rounding. Quantiles and both histograms 
 sketch (DataSketches ``kll_doubles_sketch``, fed whole numpy arrays). Weighted quantiles come
 from a VarOpt sample (``var_opt_sketch``/``var_opt_union``): DataSketches' mergeable weighted
 sample of bounded size, since the Python binding's KLL takes no weights.
+
+Distinct values are counted exactly while there are at most ``exact_counts_cap`` of them (a
+sorted numpy array, merged by union); past the cap only that fact is kept, so a high-cardinality
+column pays for ``pc.unique`` on its first batch only.
 """
 
 from __future__ import annotations
@@ -167,12 +171,23 @@ def _weighted_quantiles(sample: Any, ranks: tuple[float, ...]) -> tuple[float, .
     return tuple(float(values[min(int(p), values.size - 1)]) for p in positions)
 
 
+def _distinct_of(values: np.ndarray) -> np.ndarray:
+    """The distinct values of a NaN-free array, ascending (int64 or float64, -0.0 as 0.0)."""
+    # Hashing (pc.unique) first: np.unique alone sorts the whole batch.
+    found = pc.unique(pa.array(values)).to_numpy(zero_copy_only=False)
+    if found.dtype.kind == "f":
+        # 0.0 and -0.0 are one value (as np.unique sees them); one sign keeps splits alike.
+        return np.unique(found.astype(np.float64, copy=False) + 0.0)
+    return np.unique(found.astype(np.int64, copy=False))
+
+
 class NumericAccumulator:
     """Mutable, picklable state of one numeric feature; bounded by the sketch sizes."""
 
     __slots__ = (
-        "integer", "kll", "max", "min", "moments", "num_nan", "num_neg_inf", "num_pos_inf",
-        "num_values", "num_zeros", "options", "sample", "weighted_moments",
+        "distinct", "distinct_floor", "integer", "kll", "max", "min", "moments", "num_nan",
+        "num_neg_inf", "num_pos_inf", "num_values", "num_zeros", "options", "sample",
+        "weighted_moments",
     )
 
     def __init__(self, options: StatsOptions, *, integer: bool, weighted: bool) -> None:
@@ -186,6 +201,10 @@ class NumericAccumulator:
         self.min: float | None = None
         self.max: float | None = None
         self.moments = (0.0, 0.0, 0.0)
+        # The distinct values, sorted, while at most exact_counts_cap; None once past the cap,
+        # when distinct_floor is all that is known (cap + 1, or a loaded profile's lower bound).
+        self.distinct: np.ndarray | None = np.empty(0, dtype=np.int64 if integer else np.float64)
+        self.distinct_floor = 0
         self.kll: Any = ds.kll_doubles_sketch(options.kll_k)
         self.weighted_moments: tuple[float, float, float] | None = (
             (0.0, 0.0, 0.0) if weighted else None
@@ -224,6 +243,8 @@ class NumericAccumulator:
                 keep = np.isfinite(x)
                 w_values, w = x[keep], weights[keep]
         self.num_zeros += int(np.count_nonzero(nonnan == 0))
+        if self.distinct is not None:
+            self._add_distinct(_distinct_of(nonnan))
         self.min = lo if self.min is None else min(self.min, lo)
         self.max = hi if self.max is None else max(self.max, hi)
         self.moments = _chan(self.moments, _moments(finite.astype(np.float64, copy=False), None))
@@ -236,9 +257,27 @@ class NumericAccumulator:
                 if weight > 0:
                     update(value, weight)
 
+    def _add_distinct(self, values: np.ndarray) -> None:
+        """Union sorted distinct ``values`` into the exact set, or drop it past the cap."""
+        assert self.distinct is not None
+        cap = self.options.exact_counts_cap
+        union = values if self.distinct.size == 0 else np.union1d(self.distinct, values)
+        if union.size > cap:
+            self.distinct, self.distinct_floor = None, cap + 1
+        else:
+            self.distinct = union
+
+    def _distinct_lower(self) -> int:
+        return self.distinct_floor if self.distinct is None else int(self.distinct.size)
+
     def merge(self, other: NumericAccumulator) -> None:
         """Fold ``other`` into this accumulator (``other`` is not changed)."""
         self.integer = self.integer and other.integer
+        if self.distinct is not None and other.distinct is not None:
+            self._add_distinct(other.distinct)
+        else:
+            self.distinct_floor = max(self._distinct_lower(), other._distinct_lower())
+            self.distinct = None
         self.num_values += other.num_values
         self.num_nan += other.num_nan
         self.num_pos_inf += other.num_pos_inf
@@ -293,8 +332,19 @@ class NumericAccumulator:
             histogram=histogram,
             quantile_histogram=quantile_histogram,
             kll_sketch=bytes(kll.serialize()),
+            distinct=None if self.distinct is None else int(self.distinct.size),
+            distinct_lower_bound=self._distinct_lower(),
+            distinct_values=self._distinct_values(),
             weighted=weighted,
         )
+
+    def _distinct_values(self) -> tuple[float, ...] | None:
+        """The exact set as Python numbers: ints for integer features, floats for the rest."""
+        if self.distinct is None:
+            return None
+        if self.integer:
+            return tuple(self.distinct.tolist())
+        return tuple(self.distinct.astype(np.float64, copy=False).tolist())
 
     @classmethod
     def from_output(
@@ -312,6 +362,12 @@ class NumericAccumulator:
         if n > 0 and stats.mean is not None and stats.std_dev is not None:
             acc.moments = (n, stats.mean, stats.std_dev**2 * n)
         acc.kll = ds.kll_doubles_sketch.deserialize(stats.kll_sketch)
+        if stats.distinct_values is None:
+            acc.distinct, acc.distinct_floor = None, stats.distinct_lower_bound
+        else:
+            acc.distinct = np.array(
+                stats.distinct_values, dtype=np.int64 if integer else np.float64
+            )
         w = stats.weighted
         if w is not None:
             if w.total_weight > 0 and w.mean is not None and w.std_dev is not None:

@@ -238,11 +238,34 @@ class NumericStatistics:
     quantile_histogram: Histogram
     #: serialized KLL sketch (doubles) of the non-NaN values, for merging and comparators
     kll_sketch: bytes = field(repr=False)
+    #: distinct non-NaN values (infinities count, 0.0 and -0.0 are one value), counted exactly
+    #: while there are at most the options' ``exact_counts_cap``; None above the cap, where
+    #: only :attr:`distinct_lower_bound` is known (and None in profiles written before numeric
+    #: features were counted)
+    distinct: int | None = None
+    #: a count the distinct count is sure to reach: ``distinct`` when exact, else the cap + 1
+    distinct_lower_bound: int = 0
+    #: the distinct non-NaN values, ascending, while :attr:`distinct` is exact (for merging)
+    distinct_values: tuple[float, ...] | None = field(default=None, repr=False)
     #: weighted statistics when the profile was made with a weight column
     weighted: WeightedNumericStatistics | None = None
 
+    @property
+    def distinct_exact(self) -> bool:
+        """Whether :attr:`distinct` is the exact count (as for strings)."""
+        return self.distinct is not None
+
+    @property
+    def distinct_upper_bound(self) -> int:
+        """A count the distinct count is sure not to exceed: ``distinct`` when exact, else the
+        number of non-NaN values."""
+        if self.distinct is not None:
+            return self.distinct
+        return self.num_values - self.num_nan
+
     def to_dict(self) -> dict[str, Any]:
-        """As a JSON object."""
+        """As a JSON object (``distinct_exact`` and ``distinct_upper_bound`` written too, in the
+        string statistics' shape, and derived again when read)."""
         d: dict[str, Any] = {
             "num_values": self.num_values,
             "min": _num(self.min),
@@ -258,6 +281,14 @@ class NumericStatistics:
             "histogram": self.histogram.to_dict(),
             "quantile_histogram": self.quantile_histogram.to_dict(),
             "kll_sketch": _b64(self.kll_sketch),
+            "distinct": self.distinct,
+            "distinct_lower_bound": self.distinct_lower_bound,
+            "distinct_upper_bound": self.distinct_upper_bound,
+            "distinct_exact": self.distinct_exact,
+            "distinct_values": (
+                None if self.distinct_values is None
+                else [_num(v) for v in self.distinct_values]
+            ),
         }
         if self.weighted is not None:
             d["weighted"] = self.weighted.to_dict()
@@ -265,8 +296,9 @@ class NumericStatistics:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> NumericStatistics:
-        """From its JSON object."""
+        """From its JSON object (one without distinct counts reads as not counted)."""
         weighted = d.get("weighted")
+        values = d.get("distinct_values")
         return cls(
             num_values=d["num_values"],
             min=_unnum(d["min"]),
@@ -282,6 +314,9 @@ class NumericStatistics:
             histogram=Histogram.from_dict(d["histogram"]),
             quantile_histogram=Histogram.from_dict(d["quantile_histogram"]),
             kll_sketch=_unb64(d["kll_sketch"]),
+            distinct=d.get("distinct"),
+            distinct_lower_bound=d.get("distinct_lower_bound", 0),
+            distinct_values=None if values is None else tuple(_unnum(v) for v in values),
             weighted=None if weighted is None else WeightedNumericStatistics.from_dict(weighted),
         )
 

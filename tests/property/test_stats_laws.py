@@ -34,6 +34,18 @@ def test_any_split_gives_the_same_profile(data: st.DataObject, table: pa.Table) 
     assert_profiles_equivalent(_profile_of(batches), _profile_of(table.to_batches()))
 
 
+@given(st.data(), arrow_tables(kinds=("int", "float", "date", "list")), st.integers(0, 8))
+def test_any_split_gives_the_same_profile_around_the_exact_cap(
+    data: st.DataObject, table: pa.Table, cap: int
+) -> None:
+    # A small cap: numeric distinct counts pass it in some batch, or in the merge, or never.
+    options = StatsOptions(exact_counts_cap=cap)
+    batches = data.draw(batch_splits(table))
+    assert_profiles_equivalent(
+        _profile_of(batches, options), _profile_of(table.to_batches(), options)
+    )
+
+
 @given(st.data(), arrow_tables(min_rows=2))
 def test_any_merge_order_gives_the_same_profile(data: st.DataObject, table: pa.Table) -> None:
     gen = ProfileGenerator()

@@ -34,8 +34,14 @@ TABLES = {
         "w": [1.0, 0.5, 2.0, 3.0, None],
     }),
     "sliced": pa.table({"x": [1, 2, 3, 4, 5, 6], "k": ["p", "q", "p", "p", None, "q"]}),
+    # Distinct counts pass the cap of 3 partway: only a lower bound is left.
+    "capped": pa.table({"x": [1.0, 2.0, 1.0, math.nan, 3.0, 4.0, 2.0], "i": [1, 1, 2, 2, 3, 3, 3]}),
 }
-OPTIONS = {"weighted": StatsOptions(weight="w"), "sliced": StatsOptions(slice_by=("k",))}
+OPTIONS = {
+    "weighted": StatsOptions(weight="w"),
+    "sliced": StatsOptions(slice_by=("k",)),
+    "capped": StatsOptions(exact_counts_cap=3),
+}
 
 
 def _batches(table: pa.Table) -> list[pa.RecordBatch]:
