@@ -19,6 +19,7 @@ from datacheck.cli._term import ProgressBar, colour, format_table
 from datacheck.stats import (
     DatasetProfile,
     FeatureStatistics,
+    NumericStatistics,
     StatsOptions,
     save_profile,
 )
@@ -78,6 +79,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _numeric_distinct(n: NumericStatistics) -> str:
+    """An exact count, ``>1,000`` past the exact cap, or nothing where it was not counted."""
+    if n.distinct is not None:
+        return f"{n.distinct:,}"
+    if n.distinct_lower_bound:
+        return f">{n.distinct_lower_bound - 1:,}"
+    return ""
+
+
 def _describe(feature: FeatureStatistics) -> tuple[str, str]:
     """(distinct values, range or top value) of one feature, as short text."""
     if feature.numeric is not None and feature.numeric.num_values:
@@ -88,7 +98,7 @@ def _describe(feature: FeatureStatistics) -> tuple[str, str]:
         )
         if n.num_nan:
             spread += f" ({n.num_nan:,} NaN)"
-        return "", spread
+        return _numeric_distinct(n), spread
     if feature.string is not None and feature.string.num_values:
         s = feature.string
         distinct = f"{s.distinct:,.0f}" if s.distinct_exact else f"~{s.distinct:,.0f}"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
 import pytest
 
 from datacheck.cli import main
-from datacheck.stats import load_profile
+from datacheck.cli._cmd_stats import summary
+from datacheck.stats import StatsOptions, generate_statistics, load_profile
 
 _CSV = "x,s,w,k\n1,a,1.0,p\n2,b,2.0,q\n3,a,0.5,p\n,c,1.0,p\n"
 
@@ -69,3 +71,23 @@ def test_mixed_type_columns_are_flagged_in_the_summary(tmp_path, capsys) -> None
     path.write_text("a,b\n1,x\nfoo,y\n")
     assert main(["stats", str(path)]) == 0
     assert "a (mixed)" in capsys.readouterr().out
+
+
+def test_summary_counts_distinct_numbers(data, capsys) -> None:
+    main(["stats", str(data)])
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert lines["x"].split()[3] == "3"
+
+
+def _unique_column(table: pa.Table, cap: int) -> dict[str, str]:
+    lines = summary(generate_statistics(table, StatsOptions(exact_counts_cap=cap))).splitlines()
+    return {line.split()[0]: line.split()[3] for line in lines[1:]}
+
+
+def test_summary_writes_exact_counts_with_thousands_separators() -> None:
+    table = pa.table({"y": [i % 1500 for i in range(5000)]})
+    assert _unique_column(table, 2000)["y"] == "1,500"
+
+
+def test_summary_shows_numbers_past_the_cap_as_more_than_the_cap() -> None:
+    assert _unique_column(pa.table({"x": range(5000)}), 2000)["x"] == ">2,000"
