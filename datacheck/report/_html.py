@@ -84,6 +84,13 @@ def _distinct(s: FeatureStatistics) -> str:
         return f"≈{fmt_count(st.distinct)}"
     if s.bool is not None:
         return str((s.bool.num_true > 0) + (s.bool.num_false > 0))
+    if s.numeric is not None:
+        n = s.numeric
+        if n.distinct is not None:
+            return fmt_count(n.distinct)
+        if n.distinct_lower_bound:
+            # Past the profile's exact cap only a lower bound is kept, never an estimate.
+            return f">{fmt_count(n.distinct_lower_bound - 1)}"
     return DASH
 
 

@@ -112,6 +112,17 @@ def test_missing_share_and_distinct_count_are_shown(profile):
     assert "400 (100.0%)" in empty
 
 
+def test_a_numeric_card_shows_its_distinct_count(profile):
+    card = _cards(render_html(profile))["count"]
+    assert "<th>distinct</th><td class=\"num\">6</td>" in card
+
+
+def test_a_numeric_count_past_the_cap_shows_as_more_than_the_cap():
+    profile = generate_statistics(pa.table({"x": range(50)}), StatsOptions(exact_counts_cap=20))
+    card = _cards(render_html(profile))["x"]
+    assert "<th>distinct</th><td class=\"num\">&gt;20</td>" in card
+
+
 def test_the_summary_counts_rows_anomalies_and_drift(profile, baseline, schema, validation):
     page = _full(profile, baseline, schema, validation)
     drifted = len({m.path for m in validation.measurements if m.enforced and m.exceeded})
