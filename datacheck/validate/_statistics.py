@@ -404,29 +404,71 @@ def _check_unique(run: _Run, f: Feature, s: FeatureStatistics) -> None:
     u = f.unique
     if u is None or (u.min is None and u.max is None):
         return
-    st = s.string
-    if st is None:
+    expected = {"min": u.min, "max": u.max}
+    st, n = s.string, s.numeric
+    measured: Any
+    if st is not None:
+        # Judge with the sketch's confidence bounds: flag only what the bounds prove.
+        measured, text = st.distinct, f"{st.distinct:g}"
+        lower, upper = st.distinct_lower_bound, st.distinct_upper_bound
+    elif n is not None:
+        lower, upper = n.distinct_lower_bound, n.distinct_upper_bound
+        if n.distinct is not None:
+            measured, text = n.distinct, f"{n.distinct:,}"
+        elif _numeric_unique_undecided(run, f, lower, upper, expected):
+            return
+        else:
+            measured, text = {"min": lower, "max": upper}, f"more than {lower - 1:,}"
+    else:
         run.flag(
             C.STATS_NOT_AVAILABLE, f.name,
             f"feature {f.name!r} has distinct-count bounds, but its profile counts distinct "
-            f"values only for strings ({s.type})",
-            expected={"min": u.min, "max": u.max},
+            f"values only for strings and numbers ({s.type})",
+            expected=expected,
         )
         return
-    expected = {"min": u.min, "max": u.max}
-    # Judge with the sketch's confidence bounds: flag only what the bounds prove.
-    if u.min is not None and st.distinct_upper_bound < u.min:
+    if u.min is not None and upper < u.min:
         run.flag(
             C.FEATURE_TYPE_LOW_UNIQUE, f.name,
-            f"feature {f.name!r} has {st.distinct:g} distinct values, expected at least {u.min}",
-            measured=st.distinct, expected=expected,
+            f"feature {f.name!r} has {text} distinct values, expected at least {u.min}",
+            measured=measured, expected=expected,
         )
-    if u.max is not None and st.distinct_lower_bound > u.max:
+    if u.max is not None and lower > u.max:
         run.flag(
             C.FEATURE_TYPE_HIGH_UNIQUE, f.name,
-            f"feature {f.name!r} has {st.distinct:g} distinct values, expected at most {u.max}",
-            measured=st.distinct, expected=expected,
+            f"feature {f.name!r} has {text} distinct values, expected at most {u.max}",
+            measured=measured, expected=expected,
         )
+
+
+def _numeric_unique_undecided(
+    run: _Run, f: Feature, lower: int, upper: int, expected: dict[str, int | None]
+) -> bool:
+    """Flag STATS_NOT_AVAILABLE when a numeric count past the exact cap, known only as
+    ``lower``..``upper`` (no estimate), can neither pass nor fail a bound; say whether it did."""
+    lo, hi = expected["min"], expected["max"]
+    undecided = (lo is not None and lower < lo <= upper) or (
+        hi is not None and lower <= hi < upper
+    )
+    if not undecided:
+        return False
+    if lower:
+        message = (
+            f"feature {f.name!r} has more than {lower - 1:,} distinct values, too many for the "
+            f"profile to count exactly, so its distinct-count bounds cannot be checked; "
+            f"profile with an exact_counts_cap of at least "
+            f"{max(b for b in (lo, hi) if b is not None)}"
+        )
+    else:
+        message = (
+            f"feature {f.name!r} has distinct-count bounds, but its profile was written "
+            f"before numeric distinct values were counted; profile the data again"
+        )
+    run.flag(
+        C.STATS_NOT_AVAILABLE, f.name, message,
+        measured={"min": lower, "max": upper}, expected=expected,
+    )
+    return True
 
 
 def _compare(
