@@ -68,6 +68,14 @@ def _moments(x: np.ndarray, w: np.ndarray | None) -> tuple[float, float, float]:
     column thread pool for the two cores.
     """
     with np.errstate(over="ignore"):
+        if x.size:
+            # Deviations from a value of the data: with a large common offset (timestamps in
+            # microseconds, ~1e15) the mean's rounding error otherwise enters every deviation.
+            pivot = float(x[0])
+            shifted = x - pivot
+            if np.isfinite(shifted).all():
+                n, mean, m2 = _moments_unchecked(shifted, w)
+                return n, mean + pivot, m2
         return _moments_unchecked(x, w)
 
 
