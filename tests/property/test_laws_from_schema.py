@@ -101,8 +101,8 @@ def test_data_from_a_schema_gives_no_anomaly(case: Valid) -> None:
     if table.num_columns == 0:
         return  # every feature deprecated or out of the environment: nothing to profile
     report = validate_statistics(_profile(table), schema, environment=environment)
+    # (A schema may make "could not check" an error: the verdict is not asserted.)
     assert [a for a in report.anomalies if a.code is not _CANNOT_CHECK] == []
-    assert report.verdict == "pass"
 
 
 @given(_valid())
@@ -253,5 +253,5 @@ def test_after_update_both_old_and_new_data_pass(
     for table in (old, new):
         report = validate_statistics(_profile(table), updated, environment=environment)
         # A type change is not relaxed (update_schema leaves it for validation to report).
-        left = {a.code for a in report.errors} - _TYPE_CODES
+        left = {a.code for a in report.errors} - _TYPE_CODES - {_CANNOT_CHECK}
         assert left == set(), (report.anomalies, changes)
