@@ -33,6 +33,8 @@ from datacheck.stats._profile import (
 __all__ = ["NumericAccumulator", "kll_histograms", "numeric_values"]
 
 _SERDE = ds.PyDoublesSerDe()
+#: values of a batch whose distinct values are counted before the rest (at least 8x the cap)
+_PROBE = 4096
 
 
 def numeric_values(values: pa.Array) -> tuple[np.ndarray, bool]:
@@ -252,7 +254,7 @@ class NumericAccumulator:
                 w_values, w = x[keep], weights[keep]
         self.num_zeros += int(np.count_nonzero(nonnan == 0))
         if self.distinct is not None:
-            self._add_distinct(_distinct_of(nonnan))
+            self._add_distinct(nonnan)
         self.min = lo if self.min is None else min(self.min, lo)
         self.max = hi if self.max is None else max(self.max, hi)
         self.moments = _chan(self.moments, _moments(finite.astype(np.float64, copy=False), None))
@@ -266,6 +268,18 @@ class NumericAccumulator:
                     update(value, weight)
 
     def _add_distinct(self, values: np.ndarray) -> None:
+        """Count the distinct values of a NaN-free batch, while the set is still exact."""
+        # A prefix first: a high-cardinality column passes the cap there (a whole in-memory
+        # column can be one batch of millions), and the rest of it is never hashed.
+        probe = max(_PROBE, 8 * (self.options.exact_counts_cap + 1))
+        if values.size > probe:
+            self._union_distinct(_distinct_of(values[:probe]))
+            if self.distinct is None:
+                return
+            values = values[probe:]
+        self._union_distinct(_distinct_of(values))
+
+    def _union_distinct(self, values: np.ndarray) -> None:
         """Union sorted distinct ``values`` into the exact set, or drop it past the cap."""
         assert self.distinct is not None
         cap = self.options.exact_counts_cap
@@ -282,7 +296,7 @@ class NumericAccumulator:
         """Fold ``other`` into this accumulator (``other`` is not changed)."""
         self.integer = self.integer and other.integer
         if self.distinct is not None and other.distinct is not None:
-            self._add_distinct(other.distinct)
+            self._union_distinct(other.distinct)
         else:
             self.distinct_floor = max(self._distinct_lower(), other._distinct_lower())
             self.distinct = None

@@ -130,3 +130,14 @@ def test_a_document_without_distinct_counts_reads_as_not_counted() -> None:
     assert (numeric.distinct, numeric.distinct_lower_bound, numeric.distinct_upper_bound) == (
         None, 0, 3
     )
+
+
+def test_a_long_batch_counts_the_values_after_its_first_thousands() -> None:
+    # The first 4,096 values are probed alone; the rest of the batch must still count.
+    stats = _numeric(pa.array([0] * 5000 + list(range(1, 50))), cap=100)
+    assert stats.distinct == 50
+
+
+def test_a_long_batch_passes_the_cap_after_its_first_thousands() -> None:
+    stats = _numeric(pa.array([0] * 5000 + list(range(1, 200))), cap=100)
+    assert (stats.distinct, stats.distinct_lower_bound) == (None, 101)
