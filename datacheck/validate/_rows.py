@@ -171,9 +171,13 @@ def _resolve(batch: pa.RecordBatch, path: str) -> pa.Array | None:
 
 
 def _flatten(column: pa.Array) -> tuple[pa.Array, npt.NDArray[np.int64] | None, pa.Array | None]:
-    """Values, the row of each value (None when not a list) and the outer list lengths."""
+    """Values, the row of each value (None when not a list) and the outer list lengths.
+
+    Dictionary-encoded values (pandas categoricals, Parquet dictionaries) are decoded, so the
+    checks compare values, not dictionary indices.
+    """
     if not is_list_type(column.type):
-        return column, None, None
+        return _decoded(column), None, None
     lengths = pc.list_value_length(column)
     parents = np.arange(len(column), dtype=np.int64)
     values = column
@@ -181,7 +185,13 @@ def _flatten(column: pa.Array) -> tuple[pa.Array, npt.NDArray[np.int64] | None, 
         inner = np.asarray(pc.list_parent_indices(values).to_numpy(), dtype=np.int64)
         parents = parents[inner]
         values = pc.list_flatten(values)
-    return values, parents, lengths
+    return _decoded(values), parents, lengths
+
+
+def _decoded(values: pa.Array) -> pa.Array:
+    if pa.types.is_dictionary(values.type):
+        return values.dictionary_decode()
+    return values
 
 
 def _coerce(
