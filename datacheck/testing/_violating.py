@@ -286,9 +286,7 @@ def _type_kind(b: _Builder, plan: FeaturePlan) -> _Kind:
         column = drawn.columns[name]
         if plan.is_list:
             new: list[Any] = [None if v is None else [wrong] * len(v) for v in column]
-            if _first_present(new, nonempty=True) is None and (
-                plan.length_high != 0 or f.type is FeatureType.BOOL
-            ):
+            if _first_present(new, nonempty=True) is None and plan.length_high != 0:
                 # Every list is empty or missing: give the first row values (presence and
                 # lengths allow it), so that a row shows the wrong type.
                 new[0] = [wrong] * max(1, plan.length_low)
@@ -445,7 +443,9 @@ def _row_kinds(b: _Builder) -> list[_Kind]:
 def _kinds(b: _Builder) -> list[_Kind]:
     kinds: list[_Kind] = []
     for plan in b.checked:
-        kinds.append(_type_kind(b, plan))
+        # Empty text lists read as bools (there is nothing to misread): no type to break.
+        if not (plan.feature.type is FeatureType.BOOL and plan.length_high == 0):
+            kinds.append(_type_kind(b, plan))
         kinds += _presence_kinds(b, plan)
         if plan.feature.unique is None:
             # Changing values or lengths could change a distinct count too: features with
