@@ -338,28 +338,38 @@ def _presence_kinds(b: _Builder, plan: FeaturePlan) -> list[_Kind]:
             MAX_VIOLATION_ROWS, b.schema_high
         )
         if nf <= high:
-            what_f = f"{name} present in {kf} of {nf} rows, min fraction {p.min_fraction}"
-
-            def low_fraction(draw: st.DrawFn) -> Violation:
-                drawn = b.table(draw, nf, exact={name: kf})
-                return _violation(drawn, C.FEATURE_TYPE_LOW_FRACTION_PRESENT, name, row_code,
-                                  list(range(kf, nf)), what_f)
-
-            kinds.append(_Kind(description=what_f, draw=low_fraction))
+            kinds.append(_pinned_presence(
+                b, name, kf, nf, C.FEATURE_TYPE_LOW_FRACTION_PRESENT, row_code,
+                f"{name} present in {kf} of {nf} rows, min fraction {p.min_fraction}",
+            ))
     if p.min_count >= 2 and plan.rows_for_values(plan.distinct_low) <= p.min_count - 1:
         kc = p.min_count - 1
         nc = max(b.needed(without=name), kc)
         # More rows than present ones may break the fraction; then this kind is not offered.
         if kc / nc >= p.min_fraction and (b.schema_high is None or nc <= b.schema_high):
-            what_c = f"{name} present in {kc} rows, min count {p.min_count}"
-
-            def low_count(draw: st.DrawFn) -> Violation:
-                drawn = b.table(draw, nc, exact={name: kc})
-                return _violation(drawn, C.FEATURE_TYPE_LOW_NUMBER_PRESENT, name, row_code,
-                                  list(range(kc, nc)), what_c)
-
-            kinds.append(_Kind(description=what_c, draw=low_count))
+            kinds.append(_pinned_presence(
+                b, name, kc, nc, C.FEATURE_TYPE_LOW_NUMBER_PRESENT, row_code,
+                f"{name} present in {kc} rows, min count {p.min_count}",
+            ))
     return kinds
+
+
+def _pinned_presence(
+    b: _Builder,
+    name: str,
+    present: int,
+    rows: int,
+    code: AnomalyCode,
+    row_code: AnomalyCode | None,
+    what: str,
+) -> _Kind:
+    """``rows`` rows of which exactly the first ``present`` hold feature ``name``."""
+
+    def draw_it(draw: st.DrawFn) -> Violation:
+        drawn = b.table(draw, rows, exact={name: present})
+        return _violation(drawn, code, name, row_code, list(range(present, rows)), what)
+
+    return _Kind(description=what, draw=draw_it)
 
 
 def _missing_kind(b: _Builder, plan: FeaturePlan) -> _Kind:
