@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 from hypothesis import strategies as st
@@ -22,7 +22,7 @@ from datacheck.testing._plan import FeaturePlan, draw_column
 from datacheck.testing._values import arrow_type
 from datacheck.validate import schema_environments
 
-__all__ = ["DEFAULT_MAX_ROWS", "SchemaStrategies", "TableDraw", "from_schema"]
+__all__ = ["DEFAULT_MAX_ROWS", "Kind", "SchemaStrategies", "TableDraw", "from_schema"]
 
 #: rows of a drawn table when the caller sets no max_rows (small data shrinks and runs fast)
 DEFAULT_MAX_ROWS = 20
@@ -221,25 +221,55 @@ def _to_batch(table: pa.Table) -> pa.RecordBatch:
     return table.combine_chunks().to_batches()[0]
 
 
-def from_schema(schema: Schema, *, environment: str | None = None) -> SchemaStrategies:
-    """Strategies for data that satisfies ``schema`` in ``environment``.
+#: what :func:`from_schema` draws
+Kind = Literal["records", "tables", "batches", "dataframes", "polars_frames"]
 
-    Use ``from_schema(schema).records()``, ``.tables()``, ``.batches()``, ``.dataframes()`` or
-    ``.polars_frames()`` in ``@given``. Every drawn table passes ``validate_statistics`` and
-    ``validate_batches`` with no anomaly from the constraints it meets: types, domains, ranges
-    (NaN and infinities only where allowed), presence fractions and counts, list lengths,
-    distinct counts, row counts, environments, deprecated features. Row-count ratios and drift
-    need a baseline, so they are not drawn for.
+
+def from_schema(
+    schema: Schema,
+    *,
+    environment: str | None = None,
+    kind: Kind = "records",
+    min_rows: int = 1,
+    max_rows: int | None = None,
+) -> st.SearchStrategy[Any]:
+    """A strategy for data that satisfies ``schema`` in ``environment``.
+
+    ``@given(from_schema(schema))`` draws one record (a dict); ``kind`` picks a ``pa.Table``,
+    ``pa.RecordBatch``, pandas or polars DataFrame of ``min_rows`` to ``max_rows`` rows
+    instead (:class:`SchemaStrategies` offers the same as methods). Every drawn table passes
+    ``validate_statistics`` and ``validate_batches`` with no anomaly from the constraints it
+    meets: types, domains, ranges (NaN and infinities only where allowed), presence fractions
+    and counts, list lengths, distinct counts, row counts, environments, deprecated features.
+    A record meets the row-level ones. Row-count ratios and drift need a baseline, so they are
+    not drawn for.
 
     Args:
         schema: the schema the data must satisfy.
         environment: draw data for this environment (features not expected in it are left
             out); None: every feature.
+        kind: ``"records"`` (the default), ``"tables"``, ``"batches"``, ``"dataframes"`` or
+            ``"polars_frames"``.
+        min_rows: fewest rows of a drawn table (not used for records).
+        max_rows: most rows of a drawn table; None: a small default within the schema's bounds.
 
     Raises:
-        OptionError: ``environment`` is not one the schema defines.
+        OptionError: ``environment`` is not one the schema defines, or an unknown ``kind``.
         SchemaFormatError: a feature no data can satisfy (a required null feature, an empty
             domain with required values).
     """
-    return SchemaStrategies(schema, environment=environment)
+    strategies = SchemaStrategies(schema, environment=environment)
+    if kind == "records":
+        return strategies.records()
+    tables = {
+        "tables": strategies.tables,
+        "batches": strategies.batches,
+        "dataframes": strategies.dataframes,
+        "polars_frames": strategies.polars_frames,
+    }
+    if kind not in tables:
+        raise OptionError(
+            f"from_schema: unknown kind {kind!r}; use one of records, {', '.join(tables)}"
+        )
+    return tables[kind](min_rows=min_rows, max_rows=max_rows)
 

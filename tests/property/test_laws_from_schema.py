@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from datacheck.schema import InferOptions, Schema, infer_schema, update_schema
 from datacheck.stats import DatasetProfile, generate_statistics, merge_profiles
-from datacheck.testing import Violation, from_schema, schemas, violating
+from datacheck.testing import SchemaStrategies, Violation, from_schema, schemas, violating
 from datacheck.validate import (
     REASONS_COLUMN,
     AnomalyCode,
@@ -66,7 +66,7 @@ Broken = tuple[Schema, str | None, Violation | None]
 def _valid(draw: st.DrawFn) -> Valid:
     """A schema, an environment, and a table that satisfies the schema there."""
     schema, environment = draw(_schema_and_environment())
-    return schema, environment, draw(from_schema(schema, environment=environment).tables())
+    return schema, environment, draw(from_schema(schema, environment=environment, kind="tables"))
 
 
 @st.composite
@@ -116,7 +116,7 @@ def test_records_from_a_schema_pass_row_checks(
     case: tuple[Schema, str | None], data: st.DataObject
 ) -> None:
     schema, environment = case
-    strategies = from_schema(schema, environment=environment)
+    strategies = SchemaStrategies(schema, environment=environment)
     record = data.draw(strategies.records())
     table = pa.Table.from_pylist([record]) if record else pa.table({})
     if table.num_columns:
@@ -243,7 +243,7 @@ def test_after_update_both_old_and_new_data_pass(
     case: tuple[Schema, str | None], data: st.DataObject
 ) -> None:
     schema, environment = case
-    strategies = from_schema(schema, environment=environment)
+    strategies = SchemaStrategies(schema, environment=environment)
     old = data.draw(strategies.tables())
     if old.num_columns == 0 or not schema.features_in(environment):
         return

@@ -66,14 +66,14 @@ def test_readme_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     from datacheck.schema import load_schema
     from datacheck.testing import from_schema
 
-    @given(from_schema(load_schema("schema.json")).records())
+    @given(from_schema(load_schema("schema.json")))
     def test_ages_are_adult(record):  # type: ignore[no-untyped-def]  # as users write it
         assert record["age"] >= 18
     # --- end ---
 
     test_ages_are_adult()
 
-    @given(from_schema(load_schema("schema.json")).records())
+    @given(from_schema(load_schema("schema.json")))
     def test_ages_are_over_18(record):  # type: ignore[no-untyped-def]  # the same, too strict
         assert record["age"] > 18
 
@@ -84,7 +84,7 @@ def test_readme_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 # --- records ---------------------------------------------------------------------------------
 
 
-@given(from_schema(SCHEMA).records())
+@given(from_schema(SCHEMA))
 def test_a_record_holds_every_required_feature(record: dict[str, Any]) -> None:
     assert 18 <= record["age"] <= 99
     assert record["color"] in ("red", "green")
@@ -92,24 +92,24 @@ def test_a_record_holds_every_required_feature(record: dict[str, Any]) -> None:
     assert isinstance(record["label"], bool)
 
 
-@given(from_schema(SCHEMA).records())
+@given(from_schema(SCHEMA))
 def test_list_lengths_and_ranges_hold(record: dict[str, Any]) -> None:
     assert record["tags"] is None or 1 <= len(record["tags"]) <= 3
     assert record["score"] is None or 0.0 <= record["score"] <= 1.0
 
 
 def test_an_optional_feature_may_be_missing() -> None:
-    record = find(from_schema(SCHEMA).records(), lambda r: r["score"] is None, settings=_QUIET)
+    record = find(from_schema(SCHEMA), lambda r: r["score"] is None, settings=_QUIET)
     assert record["score"] is None
 
 
 def test_a_deprecated_feature_is_drawn_or_left_out() -> None:
-    records = from_schema(SCHEMA).records()
+    records = from_schema(SCHEMA)
     assert "old" in find(records, lambda r: "old" in r, settings=_QUIET)
     assert "old" not in find(records, lambda r: "old" not in r, settings=_QUIET)
 
 
-@given(from_schema(SCHEMA, environment="SERVING").records())
+@given(from_schema(SCHEMA, environment="SERVING"))
 def test_a_feature_not_expected_in_the_environment_is_left_out(record: dict[str, Any]) -> None:
     assert "label" not in record
 
@@ -122,12 +122,12 @@ def test_an_unknown_environment_is_refused() -> None:
 # --- tables ----------------------------------------------------------------------------------
 
 
-@given(from_schema(SCHEMA).tables(min_rows=2, max_rows=5))
+@given(from_schema(SCHEMA, kind="tables", min_rows=2, max_rows=5))
 def test_tables_keep_the_row_bounds(table: pa.Table) -> None:
     assert 2 <= table.num_rows <= 5
 
 
-@given(from_schema(SCHEMA).tables())
+@given(from_schema(SCHEMA, kind="tables"))
 def test_dotted_paths_become_struct_fields(table: pa.Table) -> None:
     assert pa.types.is_struct(table.schema.field("user").type)
     assert table.schema.field("tags").type == pa.list_(pa.string())
@@ -135,14 +135,14 @@ def test_dotted_paths_become_struct_fields(table: pa.Table) -> None:
 
 def test_paths_that_cannot_nest_stay_flat_columns() -> None:
     schema = Schema(features=(Feature(name="a", type=T.INT), Feature(name="a.b", type=T.INT)))
-    table = find(from_schema(schema).tables(), lambda t: True, settings=_QUIET)
+    table = find(from_schema(schema, kind="tables"), lambda t: True, settings=_QUIET)
     assert table.column_names == ["a", "a.b"]
 
 
 def test_row_bounds_the_schema_cannot_meet_are_refused() -> None:
     schema = Schema(dataset=DatasetConstraints(min_row_count=10))
     with pytest.raises(OptionError, match="max_rows=5"):
-        from_schema(schema).tables(max_rows=5)
+        from_schema(schema, kind="tables", max_rows=5)
 
 
 def test_a_schema_no_data_satisfies_is_refused_with_its_pointer() -> None:
@@ -153,24 +153,24 @@ def test_a_schema_no_data_satisfies_is_refused_with_its_pointer() -> None:
 
 @settings(max_examples=10)
 @given(from_schema(Schema(features=SCHEMA.features[:3],
-                          dataset=DatasetConstraints(min_row_count=30))).tables())
+                          dataset=DatasetConstraints(min_row_count=30)), kind="tables"))
 def test_a_schema_that_needs_many_rows_passes_the_health_checks(table: pa.Table) -> None:
     assert table.num_rows >= 30
 
 
-@given(from_schema(SCHEMA).batches())
+@given(from_schema(SCHEMA, kind="batches"))
 def test_batches_are_record_batches(batch: pa.RecordBatch) -> None:
     assert isinstance(batch, pa.RecordBatch)
     assert batch.num_rows >= 1
 
 
-@given(from_schema(SCHEMA).dataframes())
+@given(from_schema(SCHEMA, kind="dataframes"))
 def test_dataframes_keep_arrow_types(frame: pd.DataFrame) -> None:
     assert isinstance(frame.dtypes["age"], pd.ArrowDtype)
     assert pa.Table.from_pandas(frame).schema.field("age").type == pa.int64()
 
 
-@given(from_schema(SCHEMA).polars_frames())
+@given(from_schema(SCHEMA, kind="polars_frames"))
 def test_polars_frames(frame: Any) -> None:
     pl = pytest.importorskip("polars")
     assert isinstance(frame, pl.DataFrame)
@@ -182,7 +182,7 @@ def test_polars_frames(frame: Any) -> None:
 
 def test_a_failing_property_shrinks_to_a_small_readable_table() -> None:
     # The minimal table with 3 rows is 3 rows of the simplest values the schema allows.
-    table = find(from_schema(SCHEMA).tables(), lambda t: t.num_rows >= 3, settings=_QUIET)
+    table = find(from_schema(SCHEMA, kind="tables"), lambda t: t.num_rows >= 3, settings=_QUIET)
     assert table.num_rows == 3
     assert table.column("age").to_pylist() == [18, 18, 18]
     assert table.column("color").to_pylist() == ["green"] * 3
@@ -190,7 +190,7 @@ def test_a_failing_property_shrinks_to_a_small_readable_table() -> None:
 
 
 def test_a_failing_property_on_values_shrinks_to_the_boundary() -> None:
-    record = find(from_schema(SCHEMA).records(), lambda r: r["age"] > 50, settings=_QUIET)
+    record = find(from_schema(SCHEMA), lambda r: r["age"] > 50, settings=_QUIET)
     assert record["age"] == 51
     assert record["tags"] is None
 
@@ -241,9 +241,14 @@ def test_schemas_respect_the_feature_count(schema: Schema) -> None:
 @given(schemas(types=(T.STRING,)), st.data())
 def test_schemas_of_one_type_draw_data(schema: Schema, data: st.DataObject) -> None:
     assert {f.type for f in schema.features} == {T.STRING}
-    data.draw(from_schema(schema).tables())
+    data.draw(from_schema(schema, kind="tables"))
 
 
 @given(schemas(satisfiable=False))
 def test_any_schema_is_a_valid_document(schema: Schema) -> None:
     assert Schema.from_dict(schema.to_dict()) == schema
+
+
+def test_an_unknown_kind_is_refused() -> None:
+    with pytest.raises(OptionError, match="unknown kind 'rows'"):
+        from_schema(SCHEMA, kind="rows")  # type: ignore[arg-type]
