@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -24,11 +25,9 @@ def count_invalid_utf8(values: pa.Array) -> int:
     """
     if len(values) == 0:
         return 0
-    try:
+    with contextlib.suppress(pa.ArrowInvalid):  # invalid bytes: count them below
         values.cast(pa.large_string())
         return 0
-    except pa.ArrowInvalid:
-        pass
     if len(values) <= _SMALL:
         bad = 0
         for value in values.to_pylist():
