@@ -52,3 +52,21 @@ def document_problem(document: Any, filename: str) -> tuple[str, str] | None:
         known = error.schema.get("properties", {})
         parts += sorted(k for k in error.instance if k not in known)[:1]
     return json_pointer(parts), error.message
+
+
+def format_version_problem(document: dict[str, Any], known: int) -> str | None:
+    """Why ``document["format_version"]`` cannot be read by a release that knows ``known``.
+
+    Returns:
+        None when it is an integer no newer than ``known``; else the problem, to be raised with
+        the caller's error type, its source and its own fix.
+    """
+    version = document.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        return "/format_version: missing or not an integer"
+    if version > known:
+        return (
+            f"/format_version: {version} is newer than this release knows ({known}); "
+            "upgrade datacheck to read it"
+        )
+    return None

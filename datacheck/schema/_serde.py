@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from datacheck._documents import document_problem
+from datacheck._documents import document_problem, format_version_problem
 from datacheck._types import FeatureType
 from datacheck.errors import InputError, InputNotFoundError, SchemaFormatError
 from datacheck.io import write_bytes_atomic
@@ -246,17 +246,11 @@ def _feature_from_dict(d: Mapping[str, Any]) -> Feature:
 
 
 def _migrate(document: dict[str, Any], source: str) -> dict[str, Any]:
-    version = document.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise SchemaFormatError(
-            f"{source}: /format_version: missing or not an integer; "
-            f"set it to {FORMAT_VERSION} for this release's format"
-        )
-    if version > FORMAT_VERSION:
-        raise SchemaFormatError(
-            f"{source}: /format_version: {version} is newer than this release knows "
-            f"({FORMAT_VERSION}); upgrade datacheck to read it"
-        )
+    problem = format_version_problem(document, FORMAT_VERSION)
+    if problem is not None:
+        hint = "" if "newer" in problem else f"; set it to {FORMAT_VERSION}"
+        raise SchemaFormatError(f"{source}: {problem}{hint}")
+    version = document["format_version"]
     while version < FORMAT_VERSION:
         step = _MIGRATIONS.get(version)
         if step is None:

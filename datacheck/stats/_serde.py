@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from datacheck._documents import document_problem
+from datacheck._documents import document_problem, format_version_problem
 from datacheck.errors import InputError, InputNotFoundError, ProfileFormatError
 from datacheck.io import write_bytes_atomic
 from datacheck.stats._profile import FORMAT_VERSION, DatasetProfile
@@ -31,17 +31,10 @@ def check_document(document: Any, *, source: str = "<profile>") -> None:
         raise ProfileFormatError(
             f"{source}: /: a profile document is a JSON object, not {type(document).__name__}"
         )
-    version = document.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise ProfileFormatError(
-            f"{source}: /format_version: missing or not an integer; "
-            f"regenerate the profile with `datacheck stats`"
-        )
-    if version > FORMAT_VERSION:
-        raise ProfileFormatError(
-            f"{source}: /format_version: {version} is newer than this release knows "
-            f"({FORMAT_VERSION}); upgrade datacheck to read it"
-        )
+    unreadable = format_version_problem(document, FORMAT_VERSION)
+    if unreadable is not None:
+        hint = "" if "newer" in unreadable else "; regenerate the profile with `datacheck stats`"
+        raise ProfileFormatError(f"{source}: {unreadable}{hint}")
     problem = document_problem(document, "statistics.v1.json")
     if problem is not None:
         pointer, message = problem
