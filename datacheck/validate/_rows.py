@@ -14,11 +14,12 @@ input rows: nothing is dropped.
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache, partial
+from functools import cache
 from itertools import repeat
 from typing import Any
 
@@ -40,7 +41,8 @@ REASONS_COLUMN = "datacheck_reasons"
 #: its Arrow type: one (code, feature) entry per failed check
 REASONS_TYPE = pa.list_(pa.struct([("code", pa.string()), ("feature", pa.string())]))
 
-Mask = npt.NDArray[np.bool_]
+#: rows per unit of work: small batches are checked in groups, large ones in slices, this size
+_UNIT_ROWS = 262_144
 
 _INT_TEXT = r"^\s*[+-]?\d+\s*$"
 _FLOAT_TEXT = (
@@ -49,10 +51,14 @@ _FLOAT_TEXT = (
 _NUMERIC = frozenset({FeatureType.INT, FeatureType.FLOAT, FeatureType.DECIMAL})
 
 
+def _workers() -> int:
+    return os.cpu_count() or 1
+
+
 @cache
 def _pool() -> ThreadPoolExecutor:
     """Threads for the column work: Arrow's kernels release the GIL, so they use every core."""
-    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="datacheck")
+    return ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="datacheck")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,14 +90,13 @@ class CheckedBatch:
 
 
 class _Failures:
-    """The failed checks of one batch: the failing rows of each (code, feature).
+    """The failed checks of some rows: the failing rows of each (code, feature).
 
     Checks hand in Arrow boolean arrays; a cheap ``any`` on the bitmap comes first, so that
-    clean data never pays for a conversion to numpy.
+    clean data never pays for finding the failing rows.
     """
 
-    def __init__(self, num_rows: int) -> None:
-        self.num_rows = num_rows
+    def __init__(self) -> None:
         self.codes: list[str] = []
         self.features: list[str] = []
         self.rows: list[npt.NDArray[np.int64]] = []
@@ -106,28 +111,20 @@ class _Failures:
         """Record the rows where ``failed`` is true; ``parents`` maps list values to rows."""
         if not pc.any(failed).as_py():
             return
-        where = np.flatnonzero(_mask(failed))
+        where = pc.indices_nonzero(failed).to_numpy().astype(np.int64)  # a null is no failure
         if parents is not None:
             where = np.unique(parents[where])
         self.codes.append(str(code))
         self.features.append(feature)
-        self.rows.append(where.astype(np.int64, copy=False))
+        self.rows.append(where)
 
-    def extend(self, other: _Failures) -> None:
-        """Append another feature's failures (kept in feature order, whichever ran first)."""
-        self.codes += other.codes
-        self.features += other.features
-        self.rows += other.rows
-
-    def bad_rows(self) -> npt.NDArray[np.int64]:
-        """The sorted indices of every row that failed a check."""
+    def found(self) -> _Found:
+        """The failing rows, sorted, and each one's reasons (one entry per failed check, in
+        check order)."""
         if not self.rows:
-            return np.empty(0, dtype=np.int64)
-        return np.unique(np.concatenate(self.rows))
-
-    def reasons(self, bad: npt.NDArray[np.int64]) -> pa.Array:
-        """The reasons column for the rows ``bad`` (sorted), in that order."""
-        rows = np.concatenate(self.rows) if self.rows else np.empty(0, dtype=np.int64)
+            return _Found(rows=np.empty(0, dtype=np.int64), reasons=_NO_REASONS)
+        rows = np.concatenate(self.rows)
+        bad = np.unique(rows)
         checks = np.repeat(
             np.arange(len(self.rows), dtype=np.int32), [r.size for r in self.rows]
         )
@@ -141,16 +138,22 @@ class _Failures:
              pa.array(self.features, pa.string()).take(take)],
             fields=list(REASONS_TYPE.value_type),
         )
-        return pa.ListArray.from_arrays(pa.array(offsets), entries, type=REASONS_TYPE)
+        reasons = pa.ListArray.from_arrays(pa.array(offsets), entries, type=REASONS_TYPE)
+        return _Found(rows=bad, reasons=reasons)
 
 
-def _mask(values: pa.Array | pa.ChunkedArray) -> Mask:
-    arr = pc.fill_null(values, False)
-    out: Mask = np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.bool_)
-    return out
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """The rows that failed some check, ascending, and :data:`REASONS_TYPE` reasons for each."""
+
+    rows: npt.NDArray[np.int64]
+    reasons: pa.Array
 
 
-def _resolve(batch: pa.RecordBatch, path: str) -> pa.Array | None:
+_NO_REASONS = pa.array([], type=REASONS_TYPE)
+
+
+def _resolve(batch: pa.Table, path: str) -> pa.ChunkedArray | None:
     """The column at a feature path: a top-level column, or a dotted path into structs."""
     names = batch.schema.names
     if path in names:
@@ -173,11 +176,11 @@ def _resolve(batch: pa.RecordBatch, path: str) -> pa.Array | None:
 def _flatten(column: pa.Array) -> tuple[pa.Array, npt.NDArray[np.int64] | None, pa.Array | None]:
     """Values, the row of each value (None when not a list) and the outer list lengths.
 
-    Dictionary-encoded values (pandas categoricals, Parquet dictionaries) are decoded, so the
-    checks compare values, not dictionary indices.
+    Dictionary-encoded values (pandas categoricals, Parquet dictionaries) stay encoded here;
+    :func:`_coerce` decodes them where a check needs the values themselves.
     """
     if not is_list_type(column.type):
-        return _decoded(column), None, None
+        return column, None, None
     lengths = pc.list_value_length(column)
     parents = np.arange(len(column), dtype=np.int64)
     values = column
@@ -185,13 +188,7 @@ def _flatten(column: pa.Array) -> tuple[pa.Array, npt.NDArray[np.int64] | None, 
         inner = np.asarray(pc.list_parent_indices(values).to_numpy(), dtype=np.int64)
         parents = parents[inner]
         values = pc.list_flatten(values)
-    return _decoded(values), parents, lengths
-
-
-def _decoded(values: pa.Array) -> pa.Array:
-    if pa.types.is_dictionary(values.type):
-        return values.dictionary_decode()
-    return values
+    return values, parents, lengths
 
 
 def _coerce(
@@ -205,6 +202,11 @@ def _coerce(
     """
     actual = feature_type_of(values.type)
     wrong = AnomalyCode.UNEXPECTED_DATA_TYPE
+    if pa.types.is_dictionary(values.type):
+        if actual is FeatureType.STRING and expected is FeatureType.STRING:
+            return values, None, wrong  # the string domain is checked on the dictionary
+        # Other checks compare values, not dictionary indices.
+        values = values.dictionary_decode()
     if actual is FeatureType.DECIMAL and expected in (FeatureType.FLOAT, FeatureType.DECIMAL):
         return _decimal_to_float(values), None, wrong
     if actual == expected or actual is FeatureType.NULL:
@@ -268,64 +270,94 @@ def _compare(op: Any, values: pa.Array, bound: float) -> pa.Array:
     return op(values, bound)
 
 
-def _check_domain(f: Feature, values: pa.Array) -> Iterator[tuple[AnomalyCode, pa.Array]]:
-    """(code, per-value failure) for each domain check of ``f`` on already coerced values."""
-    d = f.domain
-    if isinstance(d, StringDomain):
-        allowed = pa.array(d.values, type=values.type)
-        # is_in says False for a null; a missing value is the presence check's business.
-        outside = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, allowed)))
-        yield AnomalyCode.ENUM_TYPE_UNEXPECTED_STRING_VALUES, outside
-    elif isinstance(d, IntDomain):
-        if d.min is not None:
-            yield AnomalyCode.INT_TYPE_SMALL_INT, _compare(pc.less, values, d.min)
-        if d.max is not None:
-            yield AnomalyCode.INT_TYPE_BIG_INT, _compare(pc.greater, values, d.max)
-    elif isinstance(d, FloatDomain):
-        if d.min is not None:
-            yield AnomalyCode.FLOAT_TYPE_SMALL_FLOAT, pc.less(values, d.min)
-        if d.max is not None:
-            yield AnomalyCode.FLOAT_TYPE_BIG_FLOAT, pc.greater(values, d.max)
-        if pa.types.is_floating(values.type):
-            if d.disallow_nan:
-                yield AnomalyCode.FLOAT_TYPE_HAS_NAN, pc.is_nan(values)
-            if d.disallow_inf:
-                yield AnomalyCode.FLOAT_TYPE_HAS_INF, pc.is_inf(values)
+class _Plan:
+    """One feature's checks, with what can be built once for every batch (the value set)."""
 
+    __slots__ = ("feature", "value_sets")
 
-def _check_feature(f: Feature, batch: pa.RecordBatch) -> _Failures:
-    failures = _Failures(batch.num_rows)
-    _run_checks(f, batch, failures)
-    return failures
+    def __init__(self, feature: Feature) -> None:
+        self.feature = feature
+        #: the string domain as an Arrow array, per Arrow string type met (built on first use)
+        self.value_sets: dict[pa.DataType, pa.Array] = {}
 
+    def allowed(self, values_type: pa.DataType) -> pa.Array:
+        """The string domain's values as an array of ``values_type`` (cached; thread-safe as
+        a dict assignment of equal values)."""
+        found = self.value_sets.get(values_type)
+        if found is None:
+            assert isinstance(self.feature.domain, StringDomain)
+            found = pa.array(self.feature.domain.values, type=values_type)
+            self.value_sets[values_type] = found
+        return found
 
-def _run_checks(f: Feature, batch: pa.RecordBatch, failures: _Failures) -> None:
-    n = batch.num_rows
-    column = _resolve(batch, f.name)
-    if column is None:
+    def check(self, batch: pa.Table, failures: _Failures) -> None:
+        """Add this feature's failures on ``batch`` to ``failures``."""
+        f = self.feature
+        n = batch.num_rows
+        column = _resolve(batch, f.name)
+        if column is None:
+            if f.presence.required:
+                everything = pa.repeat(True, n) if n else pa.array([], pa.bool_())
+                failures.add(AnomalyCode.SCHEMA_MISSING_COLUMN, f.name, everything)
+            return
         if f.presence.required:
-            everything = pa.repeat(True, n) if n else pa.array([], pa.bool_())
-            failures.add(AnomalyCode.SCHEMA_MISSING_COLUMN, f.name, everything)
-        return
-    if f.presence.required:
-        failures.add(AnomalyCode.FEATURE_TYPE_NOT_PRESENT, f.name, pc.is_null(column))
-    values, parents, lengths = _flatten(column)
-    coerced, unreadable, code = _coerce(values, f.type)
-    if unreadable is not None:
-        failures.add(code, f.name, unreadable, parents)
-    if f.value_count is not None:
-        counts = lengths if lengths is not None else pc.if_else(pc.is_valid(column), 1, None)
-        if f.value_count.min is not None:
-            low = pc.less(counts, f.value_count.min)
-            failures.add(AnomalyCode.FEATURE_TYPE_LOW_NUMBER_VALUES, f.name, low)
-        if f.value_count.max is not None:
-            high = pc.greater(counts, f.value_count.max)
-            failures.add(AnomalyCode.FEATURE_TYPE_HIGH_NUMBER_VALUES, f.name, high)
-    if coerced is None or f.domain is None or pa.types.is_null(coerced.type):
-        # A null-typed column (an all-empty CSV column) holds no value a domain could reject.
-        return
-    for domain_code, failed in _check_domain(f, coerced):
-        failures.add(domain_code, f.name, failed, parents)
+            failures.add(AnomalyCode.FEATURE_TYPE_NOT_PRESENT, f.name, pc.is_null(column))
+        values, parents, lengths = _flatten(column)
+        coerced, unreadable, code = _coerce(values, f.type)
+        if unreadable is not None:
+            failures.add(code, f.name, unreadable, parents)
+        if f.value_count is not None:
+            counts = lengths if lengths is not None else pc.if_else(pc.is_valid(column), 1, None)
+            if f.value_count.min is not None:
+                low = pc.less(counts, f.value_count.min)
+                failures.add(AnomalyCode.FEATURE_TYPE_LOW_NUMBER_VALUES, f.name, low)
+            if f.value_count.max is not None:
+                high = pc.greater(counts, f.value_count.max)
+                failures.add(AnomalyCode.FEATURE_TYPE_HIGH_NUMBER_VALUES, f.name, high)
+        if coerced is None or f.domain is None or pa.types.is_null(coerced.type):
+            # A null-typed column (an all-empty CSV column) holds no value a domain could reject.
+            return
+        for domain_code, failed in self._check_domain(coerced):
+            failures.add(domain_code, f.name, failed, parents)
+
+    def _check_domain(self, values: pa.Array) -> Iterator[tuple[AnomalyCode, pa.Array]]:
+        """(code, per-value failure) for each domain check on already coerced values."""
+        d = self.feature.domain
+        if isinstance(d, StringDomain):
+            yield AnomalyCode.ENUM_TYPE_UNEXPECTED_STRING_VALUES, self._outside(values)
+        elif isinstance(d, IntDomain):
+            if d.min is not None:
+                yield AnomalyCode.INT_TYPE_SMALL_INT, _compare(pc.less, values, d.min)
+            if d.max is not None:
+                yield AnomalyCode.INT_TYPE_BIG_INT, _compare(pc.greater, values, d.max)
+        elif isinstance(d, FloatDomain):
+            if d.min is not None:
+                yield AnomalyCode.FLOAT_TYPE_SMALL_FLOAT, pc.less(values, d.min)
+            if d.max is not None:
+                yield AnomalyCode.FLOAT_TYPE_BIG_FLOAT, pc.greater(values, d.max)
+            if pa.types.is_floating(values.type):
+                if d.disallow_nan:
+                    yield AnomalyCode.FLOAT_TYPE_HAS_NAN, pc.is_nan(values)
+                if d.disallow_inf:
+                    yield AnomalyCode.FLOAT_TYPE_HAS_INF, pc.is_inf(values)
+
+    def _outside(self, values: pa.Array) -> pa.Array:
+        """True where a present value is not in the string domain.
+
+        A dictionary-encoded column (a Parquet dictionary, a pandas categorical) is looked up
+        once per dictionary entry, then spread over the rows by its indices.
+        """
+        if pa.types.is_dictionary(values.type):
+            chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+            return pa.chunked_array(
+                # A null index is a missing value (the presence check's business): take gives
+                # null there.
+                [pc.take(pc.invert(pc.is_in(c.dictionary, self.allowed(c.dictionary.type))),
+                         c.indices) for c in chunks],
+                type=pa.bool_(),
+            )
+        # is_in says False for a null; a missing value is the presence check's business.
+        return pc.and_not(pc.is_valid(values), pc.is_in(values, self.allowed(values.type)))
 
 
 def validate_batches(
@@ -351,31 +383,123 @@ def validate_batches(
             quarantine file validated again), or the environment is not in the schema.
     """
     check_environment(schema, environment)
-    features = schema.features_in(environment)
-    yield from _split(batches, features, _pool())
+    yield from _split(batches, schema.features_in(environment), _pool())
+
+
+@dataclass(slots=True)
+class _Unit:
+    """Rows ``[start, stop)`` of the input (numbered across batches), checked as one table."""
+
+    start: int
+    stop: int
+    result: Future[_Found]
 
 
 def _split(
     batches: Iterable[pa.RecordBatch], features: tuple[Feature, ...], pool: ThreadPoolExecutor
 ) -> Iterator[CheckedBatch]:
+    """Check the batches on the pool, a few units in flight, and yield them in input order.
+
+    The unit of work is about :data:`_UNIT_ROWS` consecutive rows checked against every
+    feature: small batches are grouped into one table of chunks (no copy), a large batch is
+    sliced. Units that size keep the threads in Arrow's kernels (which release the GIL) rather
+    than queueing for it or rebuilding a domain's hash table per small batch, and a large
+    batch still spreads over every core.
+    """
+    plans = tuple(_Plan(f) for f in features)
+    in_flight = 2 * _workers()  # enough queued work to keep every thread busy
+    waiting: deque[tuple[pa.RecordBatch, int]] = deque()  # batches not yet yielded, and start
+    units: deque[_Unit] = deque()  # submitted units not yet needed by a waiting batch
+    group: list[pa.RecordBatch] = []  # rows not yet submitted, in order
+    grouped = submitted = 0  # rows in ``group``; rows before it
+
+    def submit() -> None:
+        nonlocal grouped, submitted
+        if grouped:
+            table = pa.Table.from_batches(group)
+            task = pool.submit(_check_table, plans, table)
+            units.append(_Unit(start=submitted, stop=submitted + grouped, result=task))
+            submitted += grouped
+            group.clear()
+            grouped = 0
+
+    def ready() -> bool:
+        """Whether the first waiting batch's checks are all done (so yielding it won't block)."""
+        batch, start = waiting[0]
+        stop = start + batch.num_rows
+        return stop <= submitted and all(u.result.done() for u in units if u.start < stop)
+
+    def finish() -> CheckedBatch:
+        batch, start = waiting.popleft()
+        stop = start + batch.num_rows
+        if stop > submitted:
+            submit()  # the batch's last rows are still grouped
+        rows: list[npt.NDArray[np.int64]] = []
+        reasons: list[pa.Array] = []
+        for unit in units:
+            if unit.start >= stop:
+                break
+            found = unit.result.result()
+            lo, hi = np.searchsorted(found.rows, [start - unit.start, stop - unit.start])
+            if hi > lo:
+                rows.append(found.rows[lo:hi] + (unit.start - start))
+                reasons.append(found.reasons.slice(lo, hi - lo))
+        while units and units[0].stop <= stop:
+            units.popleft()
+        return _checked(batch, rows, reasons)
+
+    position = 0
     for batch in batches:
         if REASONS_COLUMN in batch.schema.names:
+            # The batches before it are yielded first, as they would be one at a time.
+            submit()
+            while waiting:
+                yield finish()
             raise OptionError(
                 f"the input already has a column {REASONS_COLUMN!r} (a quarantine file?); "
                 "drop or rename it before validating"
             )
-        failures = _Failures(batch.num_rows)
-        for found in pool.map(partial(_check_feature, batch=batch), features):
-            failures.extend(found)
-        bad = failures.bad_rows()
-        if bad.size == 0:
-            # The common case: nothing to copy.
-            empty = batch.slice(0, 0).append_column(
-                pa.field(REASONS_COLUMN, REASONS_TYPE), pa.array([], type=REASONS_TYPE)
-            )
-            yield CheckedBatch(batch=batch, quarantined=empty, quarantined_rows=bad)
-            continue
-        quarantined = batch.take(pa.array(bad)).append_column(
-            pa.field(REASONS_COLUMN, REASONS_TYPE), failures.reasons(bad)
+        if group and not group[0].schema.equals(batch.schema):
+            submit()
+        waiting.append((batch, position))
+        position += batch.num_rows
+        taken = 0
+        while taken < batch.num_rows:
+            piece = batch.slice(taken, _UNIT_ROWS - grouped)
+            group.append(piece)
+            grouped += piece.num_rows
+            taken += piece.num_rows
+            if grouped >= _UNIT_ROWS:
+                submit()
+        while waiting and (len(units) > in_flight or ready()):
+            yield finish()
+    submit()
+    while waiting:
+        yield finish()
+
+
+def _check_table(plans: tuple[_Plan, ...], table: pa.Table) -> _Found:
+    """Every feature's checks on ``table``; rows numbered from its first."""
+    failures = _Failures()
+    for plan in plans:
+        plan.check(table, failures)
+    return failures.found()
+
+
+def _checked(
+    batch: pa.RecordBatch, rows: list[npt.NDArray[np.int64]], reasons: list[pa.Array]
+) -> CheckedBatch:
+    """The batch split: ``rows`` (ascending, in pieces) failed for ``reasons``."""
+    if not rows:
+        # The common case: nothing to copy.
+        empty = batch.slice(0, 0).append_column(
+            pa.field(REASONS_COLUMN, REASONS_TYPE), _NO_REASONS
         )
-        yield CheckedBatch(batch=batch, quarantined=quarantined, quarantined_rows=bad)
+        return CheckedBatch(batch=batch, quarantined=empty,
+                            quarantined_rows=np.empty(0, dtype=np.int64))
+    bad = rows[0] if len(rows) == 1 else np.concatenate(rows)
+    why = reasons[0] if len(reasons) == 1 else pa.concat_arrays(reasons)
+    quarantined = batch.take(pa.array(bad)).append_column(
+        pa.field(REASONS_COLUMN, REASONS_TYPE), why
+    )
+    return CheckedBatch(batch=batch, quarantined=quarantined, quarantined_rows=bad)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
 from datacheck._types import FeatureType as T
 from datacheck.schema import Feature, FloatDomain, IntDomain, Presence, Schema, StringDomain
-from datacheck.validate import REASONS_COLUMN, validate_batches
+from datacheck.validate import REASONS_COLUMN, _rows, validate_batches
 
 SCHEMA = Schema(
     features=(
@@ -49,3 +51,33 @@ def test_valid_plus_quarantined_is_the_input(chunks: list[list[tuple[object, ...
         ).to_pylist()
         assert sorted(map(repr, kept)) == sorted(map(repr, batch.to_pylist()))
         assert all(len(r) > 0 for r in result.quarantined.column(REASONS_COLUMN).to_pylist())
+
+
+def _as_batches(chunks: list[list[tuple[object, ...]]], dictionary: bool) -> list[pa.RecordBatch]:
+    out = []
+    for chunk in chunks:
+        s = pa.array([r[2] for r in chunk], pa.string())
+        out.append(pa.record_batch({
+            "i": pa.array([r[0] for r in chunk], pa.int64()),
+            "f": pa.array([r[1] for r in chunk], pa.float64()),
+            "s": s.dictionary_encode() if dictionary else s,
+        }))
+    return out
+
+
+def _outcome(batches: list[pa.RecordBatch]) -> list[tuple[list[int], list[object]]]:
+    return [
+        (r.quarantined_rows.tolist(), r.quarantined.column(REASONS_COLUMN).to_pylist())
+        for r in validate_batches(batches, SCHEMA)
+    ]
+
+
+@given(st.lists(rows, min_size=1, max_size=6), st.integers(1, 70), st.booleans())
+def test_the_unit_of_work_does_not_change_the_outcome(
+    chunks: list[list[tuple[object, ...]]], unit_rows: int, dictionary: bool
+) -> None:
+    """Batches grouped or sliced into units of any size, and a string column dictionary-encoded
+    or plain: the same rows are quarantined, for the same reasons, batch by batch."""
+    expected = _outcome(_as_batches(chunks, dictionary=False))
+    with mock.patch.object(_rows, "_UNIT_ROWS", unit_rows):
+        assert _outcome(_as_batches(chunks, dictionary)) == expected
