@@ -115,6 +115,9 @@ def _domain_text(f: Feature) -> str:
         return f"[{low}, {high}]{flags}"
     if isinstance(d, BoolDomain):
         return "bool"
+    sl = f.string_length
+    if sl is not None:
+        return f"{sl.min or 0}..{'' if sl.max is None else sl.max} chars"
     return ""
 
 

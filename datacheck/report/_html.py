@@ -300,6 +300,9 @@ def _schema_panel(f: FeatureView, schema: Schema | None) -> str:
     domain = _domain(feature)
     if domain is not None:
         items.append(("domain", domain))
+    if feature.string_length is not None:
+        sl = feature.string_length
+        items.append(("characters", escape(_span(sl.min, sl.max))))
     if feature.distribution is not None:
         items.append(
             ("in domain", escape(f"at least {fmt_share(feature.distribution.min_domain_mass)}"))

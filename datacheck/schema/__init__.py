@@ -35,6 +35,7 @@ from datacheck.schema._model import (
     Presence,
     Schema,
     StringDomain,
+    StringLength,
     UniqueConstraints,
     ValueCount,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "SchemaStore",
     "SchemaVersion",
     "StringDomain",
+    "StringLength",
     "UniqueConstraints",
     "ValueCount",
     "check_compatible",

@@ -85,6 +85,21 @@ def schema_problems(schema: Schema) -> list[tuple[str, str]]:
             problems += _min_max(
                 f"{pointer}/value_count/min", f.value_count.min, f.value_count.max, "value count"
             )
+        if f.string_length is not None:
+            problems += _min_max(
+                f"{pointer}/string_length/min",
+                f.string_length.min,
+                f.string_length.max,
+                "string length",
+            )
+            if f.type is not FeatureType.STRING:
+                problems.append(
+                    (
+                        f"{pointer}/string_length",
+                        f"string_length applies to string features only; {f.name!r} is "
+                        f"{f.type}",
+                    )
+                )
         if f.unique is not None:
             problems += _min_max(
                 f"{pointer}/unique/min", f.unique.min, f.unique.max, "unique count"

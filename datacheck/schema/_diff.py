@@ -25,6 +25,9 @@ from datacheck.schema._model import (
     Presence,
     Schema,
     StringDomain,
+    StringLength,
+    UniqueConstraints,
+    ValueCount,
 )
 
 __all__ = [
@@ -172,6 +175,11 @@ def _stricter(
     feature: str | None, field: str, old: Any, new: Any, kind: ChangeKind
 ) -> SchemaChange:
     return _change(kind, feature, field, old, new, backward=False, forward=True)
+
+
+def _pair(bounds: ValueCount | StringLength | UniqueConstraints | None) -> tuple[Any, Any]:
+    """(min, max) of optional bounds; None: unbounded."""
+    return (None, None) if bounds is None else (bounds.min, bounds.max)
 
 
 def _bounds(
@@ -391,22 +399,11 @@ def _feature(old: Feature, new: Feature) -> list[SchemaChange]:
             )
         ]
     out = _presence(name, old.presence, new.presence)
-    ovc, nvc = old.value_count, new.value_count
-    out += _bounds(
-        name,
-        "value_count",
-        (None, None) if ovc is None else (ovc.min, ovc.max),
-        (None, None) if nvc is None else (nvc.min, nvc.max),
-    )
+    out += _bounds(name, "value_count", _pair(old.value_count), _pair(new.value_count))
     out += _domain(name, old.domain, new.domain)
+    out += _bounds(name, "string_length", _pair(old.string_length), _pair(new.string_length))
     out += _distribution(name, old.distribution, new.distribution)
-    ou, nu = old.unique, new.unique
-    out += _bounds(
-        name,
-        "unique",
-        (None, None) if ou is None else (ou.min, ou.max),
-        (None, None) if nu is None else (nu.min, nu.max),
-    )
+    out += _bounds(name, "unique", _pair(old.unique), _pair(new.unique))
     out += _comparator(name, "drift_comparator", old.drift_comparator, new.drift_comparator)
     out += _comparator(name, "skew_comparator", old.skew_comparator, new.skew_comparator)
     out += _environments(name, old, new)

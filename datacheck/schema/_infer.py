@@ -25,6 +25,7 @@ from datacheck.schema._model import (
     Presence,
     Schema,
     StringDomain,
+    StringLength,
     ValueCount,
 )
 from datacheck.stats import DatasetProfile, FeatureStatistics, StringStatistics
@@ -42,7 +43,9 @@ __all__ = [
 class InferOptions:
     """Options of :func:`infer_schema` (and of :func:`update_schema` where they apply)."""
 
-    #: give int and float features a range domain (observed range widened by ``range_margin``)
+    #: give int and float features a range domain (observed range widened by ``range_margin``),
+    #: and string features without a value domain a string length (non-empty when no empty
+    #: value was seen; the longest seen, widened by ``range_margin``)
     infer_ranges: bool = False
     #: the range is widened on each side by this fraction of its span (of its magnitude when
     #: the span is 0); bounds never cross zero when the data did not
@@ -170,6 +173,23 @@ def _domain(f: FeatureStatistics, options: InferOptions) -> Domain | None:
     return _numeric_domain(f, options)
 
 
+def _string_length(
+    f: FeatureStatistics, domain: Domain | None, options: InferOptions
+) -> StringLength | None:
+    s = f.string
+    if (
+        not options.infer_ranges
+        or domain is not None
+        or f.type is not FeatureType.STRING
+        or s is None
+        or s.min_length is None
+        or s.max_length is None
+    ):
+        return None
+    _, hi = range_with_margin(float(s.min_length), float(s.max_length), options.range_margin)
+    return StringLength(min=1 if s.min_length >= 1 else None, max=math.ceil(hi))
+
+
 def _value_count(f: FeatureStatistics) -> ValueCount | None:
     vc = f.value_counts
     if vc is None:
@@ -182,6 +202,7 @@ def _value_count(f: FeatureStatistics) -> ValueCount | None:
 def infer_feature(f: FeatureStatistics, num_rows: int, options: InferOptions) -> Feature:
     """The schema feature for one feature's statistics."""
     drift, skew = default_comparators(f.type)
+    domain = _domain(f, options)
     return Feature(
         name=f.path,
         type=f.type,
@@ -190,7 +211,8 @@ def infer_feature(f: FeatureStatistics, num_rows: int, options: InferOptions) ->
             min_count=1 if f.num_present > 0 else 0,
         ),
         value_count=_value_count(f),
-        domain=_domain(f, options),
+        domain=domain,
+        string_length=_string_length(f, domain, options),
         drift_comparator=drift,
         skew_comparator=skew,
     )

@@ -53,6 +53,13 @@ def _value_schema(f: Feature) -> dict[str, Any]:
             out["enum"] = list(d.values)
     elif isinstance(d, BoolDomain):
         out["type"] = "boolean"
+    sl = f.string_length
+    if sl is not None and f.type is FeatureType.STRING:
+        # JSON Schema counts a string's length in characters, as datacheck does.
+        if sl.min is not None:
+            out["minLength"] = sl.min
+        if sl.max is not None:
+            out["maxLength"] = sl.max
     return out
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "Presence",
     "Schema",
     "StringDomain",
+    "StringLength",
     "UniqueConstraints",
     "ValueCount",
 ]
@@ -77,6 +78,16 @@ class Presence:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ValueCount:
     """Bounds on the number of values per row of a list feature (None: unbounded)."""
+
+    min: int | None = None
+    max: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StringLength:
+    """Bounds on the length of each string value, in characters (Unicode code points; None:
+    unbounded on that side). What pandera's ``str_length`` and Great Expectations'
+    ``expect_column_value_lengths_to_be_between`` check."""
 
     min: int | None = None
     max: int | None = None
@@ -158,6 +169,8 @@ class Feature:
     #: values per row, for list features only
     value_count: ValueCount | None = None
     domain: Domain | None = None
+    #: characters per value, for string features only
+    string_length: StringLength | None = None
     distribution: DistributionConstraints | None = None
     unique: UniqueConstraints | None = None
     drift_comparator: Comparator | None = None

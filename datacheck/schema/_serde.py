@@ -34,6 +34,7 @@ from datacheck.schema._model import (
     Presence,
     Schema,
     StringDomain,
+    StringLength,
     UniqueConstraints,
     ValueCount,
 )
@@ -87,6 +88,8 @@ def _feature_to_dict(f: Feature) -> dict[str, Any]:
         out["value_count"] = _bounds_to_dict(f.value_count.min, f.value_count.max)
     if f.domain is not None:
         out["domain"] = _domain_to_dict(f.domain)
+    if f.string_length is not None:
+        out["string_length"] = _bounds_to_dict(f.string_length.min, f.string_length.max)
     if f.distribution is not None:
         out["distribution"] = {"min_domain_mass": f.distribution.min_domain_mass}
     if f.unique is not None:
@@ -218,6 +221,7 @@ def _comparator_from_dict(d: Mapping[str, Any] | None) -> Comparator | None:
 def _feature_from_dict(d: Mapping[str, Any]) -> Feature:
     presence = d.get("presence", {})
     vc = d.get("value_count")
+    length = d.get("string_length")
     unique = d.get("unique")
     dist = d.get("distribution")
     return Feature(
@@ -229,6 +233,9 @@ def _feature_from_dict(d: Mapping[str, Any]) -> Feature:
         ),
         value_count=None if vc is None else ValueCount(min=vc.get("min"), max=vc.get("max")),
         domain=None if "domain" not in d else _domain_from_dict(d["domain"]),
+        string_length=None
+        if length is None
+        else StringLength(min=length.get("min"), max=length.get("max")),
         distribution=None
         if dist is None
         else DistributionConstraints(min_domain_mass=float(dist.get("min_domain_mass", 1.0))),

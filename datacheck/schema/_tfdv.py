@@ -17,9 +17,9 @@ a TFDV schema means the same here:
   jensen_shannon. TFDV has no PSI, KS or Wasserstein: on writing, those ride along as
   annotation tags that datacheck reads back and TFDV ignores (TFDV will not check them). TFDV's
   ``normalized_abs_difference`` has no datacheck equivalent: reading it warns and drops it.
-- what TFDV cannot hold (datacheck's exact type where TFDV's is coarser, severity overrides,
-  the schema version) is written as annotation tags ``datacheck:...``, so a round trip loses
-  nothing. Sparse and weighted features read with a warning and are dropped.
+- what TFDV cannot hold (datacheck's exact type where TFDV's is coarser, string lengths,
+  severity overrides, the schema version) is written as annotation tags ``datacheck:...``, so
+  a round trip loses nothing. Sparse and weighted features read with a warning and are dropped.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from datacheck.schema._model import (
     Presence,
     Schema,
     StringDomain,
+    StringLength,
     UniqueConstraints,
     ValueCount,
 )
@@ -167,6 +168,8 @@ def _feature_to_pb(pb: Any, proto: Any, f: Feature, leaf: str) -> None:
             proto.value_count.max = f.value_count.max
         proto.value_count.SetInParent()
     _domain_to_pb(proto, f, tags)
+    if f.string_length is not None:
+        tags.append(f"{_TAG}string_length={f.string_length.min!r},{f.string_length.max!r}")
     if f.distribution is not None:
         proto.distribution_constraints.min_domain_mass = f.distribution.min_domain_mass
     if f.unique is not None:
@@ -256,6 +259,8 @@ class _Tags:
     version: int | None
     #: the exact float domain bounds, where TFDV's 32-bit ones differ
     float_bounds: tuple[float | None, float | None] | None
+    #: the string length bounds (TFDV has no such constraint)
+    string_length: StringLength | None
 
 
 def _tags(tags: Any, where: str) -> _Tags:
@@ -265,6 +270,7 @@ def _tags(tags: Any, where: str) -> _Tags:
     severities: dict[str, str] = {}
     version: int | None = None
     float_bounds: tuple[float | None, float | None] | None = None
+    string_length: StringLength | None = None
     for tag in tags:
         if not tag.startswith(_TAG):
             continue
@@ -289,6 +295,12 @@ def _tags(tags: Any, where: str) -> _Tags:
                     None if low == "None" else float(low),
                     None if high == "None" else float(high),
                 )
+            elif key == "string_length":
+                low, _, high = value.partition(",")
+                string_length = StringLength(
+                    min=None if low == "None" else int(low),
+                    max=None if high == "None" else int(high),
+                )
         except ValueError:
             raise SchemaFormatError(
                 f"{where}: annotation tag {tag!r} is not one datacheck writes; remove it"
@@ -300,6 +312,7 @@ def _tags(tags: Any, where: str) -> _Tags:
         severities=severities,
         version=version,
         float_bounds=float_bounds,
+        string_length=string_length,
     )
 
 
@@ -394,6 +407,7 @@ def _feature_from_pb(
         else Presence(min_fraction=presence.min_fraction, min_count=presence.min_count),
         value_count=value_count,
         domain=domain,
+        string_length=tags.string_length,
         distribution=None
         if dist is None
         else DistributionConstraints(

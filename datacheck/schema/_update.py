@@ -27,6 +27,7 @@ from datacheck.schema._model import (
     Presence,
     Schema,
     StringDomain,
+    StringLength,
     UniqueConstraints,
     ValueCount,
 )
@@ -119,6 +120,13 @@ def _update_feature(
             min=_lower(value_count.min, f.value_counts.min),
             max=_higher(value_count.max, f.value_counts.max),
         )
+    length = feature.string_length
+    s = f.string
+    if length is not None and s is not None and s.min_length is not None:
+        assert s.max_length is not None  # both are set together
+        length = StringLength(
+            min=_lower(length.min, s.min_length), max=_higher(length.max, s.max_length)
+        )
     unique = feature.unique
     if unique is not None and f.string is not None:
         distinct = f.string.distinct
@@ -131,6 +139,7 @@ def _update_feature(
         presence=presence,
         value_count=value_count,
         domain=_widen_domain(feature.domain, f, options),
+        string_length=length,
         unique=unique,
     )
 

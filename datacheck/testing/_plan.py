@@ -140,6 +140,9 @@ class FeaturePlan:
             return f"feature {f.name!r} has value_count min > max"
         if self.size == 0 and self.length_low > 0 and wants_rows:
             return f"feature {f.name!r} requires values in its lists but its domain is empty"
+        sl = f.string_length
+        if sl is not None and sl.min is not None and sl.max is not None and sl.min > sl.max:
+            return f"feature {f.name!r} has string_length min > max"
         if isinstance(f.domain, StringDomain) and f.type not in (
             FeatureType.STRING, FeatureType.BYTES
         ):

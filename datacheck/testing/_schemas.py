@@ -30,6 +30,7 @@ from datacheck.schema import (
     Presence,
     Schema,
     StringDomain,
+    StringLength,
     UniqueConstraints,
     ValueCount,
 )
@@ -118,12 +119,20 @@ def _feature(draw: st.DrawFn, name: str, types: Sequence[FeatureType]) -> Featur
     env_in = draw(st.lists(st.sampled_from(_ENVIRONMENTS), max_size=1, unique=True))
     env_out = [e for e in draw(st.lists(st.sampled_from(_ENVIRONMENTS), max_size=1))
                if e not in env_in]
+    string_length = None
+    if ftype is FeatureType.STRING and draw(st.booleans()):
+        # Bounds every word of the domain meets (the other constraints count on them all).
+        words = [len(v) for v in domain.values] if isinstance(domain, StringDomain) else [3]
+        lmin = draw(st.none() | st.integers(0, min(words)))
+        lmax = draw(st.none() | st.integers(max(max(words), 1), max(words) + 8))
+        string_length = StringLength(min=lmin, max=lmax)
     return Feature(
         name=name,
         type=ftype,
         presence=presence,
         value_count=value_count,
         domain=domain,
+        string_length=string_length,
         distribution=draw(
             st.none()
             | st.sampled_from([0.5, 0.9, 1.0]).map(
@@ -210,6 +219,10 @@ def _any_feature(draw: st.DrawFn, name: str, types: Sequence[FeatureType]) -> Fe
     ftype = draw(st.sampled_from(types))
     vc = draw(st.none() | _any_bounds(st.integers(0, 100)))
     unique = draw(st.none() | _any_bounds(st.integers(0, 100)))
+    length = draw(
+        st.none() | _any_bounds(st.integers(0, 100)) if ftype is FeatureType.STRING
+        else st.none()
+    )
     env_in = draw(_ANY_ENVIRONMENTS)
     return Feature(
         name=name,
@@ -219,6 +232,7 @@ def _any_feature(draw: st.DrawFn, name: str, types: Sequence[FeatureType]) -> Fe
         ),
         value_count=None if vc is None else ValueCount(min=vc[0], max=vc[1]),
         domain=draw(st.none() | _any_domain(ftype)),
+        string_length=None if length is None else StringLength(min=length[0], max=length[1]),
         distribution=draw(
             st.none() | st.builds(DistributionConstraints, min_domain_mass=st.floats(0, 1))
         ),

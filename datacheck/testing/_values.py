@@ -103,6 +103,25 @@ def _floats(d: FloatDomain | None) -> st.SearchStrategy[float]:
     return values | st.sampled_from(extra) if extra else values
 
 
+def _length_bounds(feature: Feature) -> tuple[int, int]:
+    """The characters a generated string may have: its string_length, short where open."""
+    sl = feature.string_length
+    low = 0 if sl is None or sl.min is None else sl.min
+    high = max(low, _MAX_TEXT) if sl is None or sl.max is None else sl.max
+    return low, high
+
+
+def _domain_values(feature: Feature, d: StringDomain) -> tuple[str, ...]:
+    """The domain's values that also meet the feature's string length."""
+    sl = feature.string_length
+    if sl is None or feature.type is not FeatureType.STRING:
+        return d.values
+    return tuple(
+        v for v in d.values
+        if (sl.min is None or len(v) >= sl.min) and (sl.max is None or len(v) <= sl.max)
+    )
+
+
 def valid_values(feature: Feature) -> st.SearchStrategy[Any]:
     """Python values of ``feature``'s type that its domain allows (st.nothing() if none)."""
     t, d = feature.type, feature.domain
@@ -124,14 +143,16 @@ def valid_values(feature: Feature) -> st.SearchStrategy[Any]:
         )
     if t in (FeatureType.STRING, FeatureType.BYTES):
         if isinstance(d, StringDomain):
-            if not d.values:
+            allowed = _domain_values(feature, d)
+            if not allowed:
                 return st.nothing()
             if t is FeatureType.BYTES:
-                return st.sampled_from([v.encode() for v in d.values])
-            return st.sampled_from(d.values)
-        return st.text(max_size=_MAX_TEXT) if t is FeatureType.STRING else st.binary(
-            max_size=_MAX_TEXT
-        )
+                return st.sampled_from([v.encode() for v in allowed])
+            return st.sampled_from(allowed)
+        if t is FeatureType.BYTES:
+            return st.binary(max_size=_MAX_TEXT)
+        low, high = _length_bounds(feature)
+        return st.text(min_size=low, max_size=high) if low <= high else st.nothing()
     if t is FeatureType.BOOL:
         return st.booleans()
     if t is FeatureType.DATE:
@@ -158,7 +179,12 @@ def domain_size(feature: Feature) -> float:
     if t is FeatureType.BOOL or isinstance(d, BoolDomain):
         return 2
     if isinstance(d, StringDomain) and t in (FeatureType.STRING, FeatureType.BYTES):
-        return len(d.values)
+        return len(_domain_values(feature, d))
+    if t is FeatureType.STRING and feature.string_length is not None:
+        low, high = _length_bounds(feature)
+        # Only the empty string has no characters; any longer length allows more strings
+        # than a test can draw.
+        return 0 if low > high else 1 if high == 0 else math.inf
     if t is FeatureType.INT:
         low, high = _int_bounds(d if isinstance(d, IntDomain) else None)
         return max(0, high - low + 1)

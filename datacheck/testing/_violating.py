@@ -188,6 +188,15 @@ def _bad_values(f: Feature) -> list[tuple[Any, AnomalyCode, str]]:
                 (outside, C.ENUM_TYPE_UNEXPECTED_STRING_VALUES, f"{f.name} value {text!r} not in "
                  "its domain")
             )
+    sl = f.string_length
+    if sl is not None and t is FeatureType.STRING and not isinstance(d, StringDomain):
+        # (With a string domain a value of the wrong length would also leave the domain.)
+        if sl.min is not None and sl.min >= 1:
+            out.append(("x" * (sl.min - 1), C.STRING_TYPE_SHORT_STRING,
+                        f"{f.name} a value of {sl.min - 1} characters, min {sl.min}"))
+        if sl.max is not None:
+            out.append(("x" * (sl.max + 1), C.STRING_TYPE_LONG_STRING,
+                        f"{f.name} a value of {sl.max + 1} characters, max {sl.max}"))
     return out
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 from itertools import repeat
 from typing import Any
 
@@ -30,7 +30,14 @@ import pyarrow.compute as pc
 
 from datacheck._types import FeatureType, feature_type_of, is_list_type
 from datacheck.errors import OptionError
-from datacheck.schema import Feature, FloatDomain, IntDomain, Schema, StringDomain
+from datacheck.schema import (
+    Feature,
+    FloatDomain,
+    IntDomain,
+    Schema,
+    StringDomain,
+    StringLength,
+)
 from datacheck.validate._codes import AnomalyCode
 from datacheck.validate._environments import check_environment
 
@@ -314,11 +321,15 @@ class _Plan:
             if f.value_count.max is not None:
                 high = pc.greater(counts, f.value_count.max)
                 failures.add(AnomalyCode.FEATURE_TYPE_HIGH_NUMBER_VALUES, f.name, high)
-        if coerced is None or f.domain is None or pa.types.is_null(coerced.type):
+        if coerced is None or pa.types.is_null(coerced.type):
             # A null-typed column (an all-empty CSV column) holds no value a domain could reject.
             return
-        for domain_code, failed in self._check_domain(coerced):
-            failures.add(domain_code, f.name, failed, parents)
+        if f.domain is not None:
+            for domain_code, failed in self._check_domain(coerced):
+                failures.add(domain_code, f.name, failed, parents)
+        if f.string_length is not None and feature_type_of(coerced.type) is FeatureType.STRING:
+            for length_code, failed in _check_length(f.string_length, coerced):
+                failures.add(length_code, f.name, failed, parents)
 
     def _check_domain(self, values: pa.Array) -> Iterator[tuple[AnomalyCode, pa.Array]]:
         """(code, per-value failure) for each domain check on already coerced values."""
@@ -341,23 +352,78 @@ class _Plan:
                 if d.disallow_inf:
                     yield AnomalyCode.FLOAT_TYPE_HAS_INF, pc.is_inf(values)
 
-    def _outside(self, values: pa.Array) -> pa.Array:
-        """True where a present value is not in the string domain.
+    def _outside(self, values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+        """True where a present value is not in the string domain."""
 
-        A dictionary-encoded column (a Parquet dictionary, a pandas categorical) is looked up
-        once per dictionary entry, then spread over the rows by its indices.
-        """
-        if pa.types.is_dictionary(values.type):
-            chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-            return pa.chunked_array(
-                # A null index is a missing value (the presence check's business): take gives
-                # null there.
-                [pc.take(pc.invert(pc.is_in(c.dictionary, self.allowed(c.dictionary.type))),
-                         c.indices) for c in chunks],
-                type=pa.bool_(),
-            )
-        # is_in says False for a null; a missing value is the presence check's business.
-        return pc.and_not(pc.is_valid(values), pc.is_in(values, self.allowed(values.type)))
+        def outside(strings: pa.Array) -> pa.Array:
+            # is_in says False for a null; a missing value is the presence check's business.
+            allowed = self.allowed(strings.type)
+            return pc.and_not(pc.is_valid(strings), pc.is_in(strings, allowed))
+
+        return _per_value(values, outside)
+
+
+def _per_value(
+    values: pa.Array | pa.ChunkedArray, test: Callable[[pa.Array], pa.Array]
+) -> pa.Array | pa.ChunkedArray:
+    """``test`` (a per-value boolean check) applied to plain or dictionary-encoded values.
+
+    A dictionary-encoded column (a Parquet dictionary, a pandas categorical) is tested once
+    per dictionary entry, then spread over the rows by its indices; a null index (a missing
+    value) gives null, which is no failure.
+    """
+    if isinstance(values, pa.ChunkedArray):
+        return pa.chunked_array([_per_value(c, test) for c in values.chunks], type=pa.bool_())
+    if pa.types.is_dictionary(values.type):
+        return pc.take(test(values.dictionary), values.indices)
+    return test(values)
+
+
+def _check_length(
+    bounds: StringLength, values: pa.Array | pa.ChunkedArray
+) -> Iterator[tuple[AnomalyCode, pa.Array | pa.ChunkedArray]]:
+    """(code, per-value failure) for a string length in characters out of ``bounds``.
+
+    A value of ``b`` bytes has between ``ceil(b / 4)`` and ``b`` characters (UTF-8 takes 1 to
+    4 bytes a character), so the byte length, which Arrow reads off the offsets, decides most
+    values; characters are counted only for those it leaves open.
+    """
+    lo, hi = bounds.min, bounds.max
+    if lo is not None:
+        yield AnomalyCode.STRING_TYPE_SHORT_STRING, _per_value(
+            values, partial(_by_length, sure=(0, lo - 1), unsure=(lo, 4 * lo - 4),
+                            fails=lambda chars: pc.less(chars, lo)),
+        )
+    if hi is not None:
+        yield AnomalyCode.STRING_TYPE_LONG_STRING, _per_value(
+            values, partial(_by_length, sure=(4 * hi + 1, None), unsure=(hi + 1, 4 * hi),
+                            fails=lambda chars: pc.greater(chars, hi)),
+        )
+
+
+def _by_length(
+    strings: pa.Array,
+    *,
+    sure: tuple[int, int | None],
+    unsure: tuple[int, int],
+    fails: Callable[[pa.Array], pa.Array],
+) -> pa.Array:
+    """Fails where the byte length is in ``sure``; counts the characters where it is in
+    ``unsure`` (both closed ranges, None: unbounded)."""
+    nbytes = pc.binary_length(strings)
+    failed = _within(nbytes, *sure)
+    if unsure[0] > unsure[1]:
+        return failed
+    open_ = _within(nbytes, *unsure)
+    if not pc.any(open_).as_py():
+        return failed
+    exact = fails(pc.utf8_length(pc.filter(strings, open_)))
+    return pc.replace_with_mask(failed, pc.fill_null(open_, False), exact)
+
+
+def _within(lengths: pa.Array, lo: int, hi: int | None) -> pa.Array:
+    above = pc.greater_equal(lengths, lo)
+    return above if hi is None else pc.and_(above, pc.less_equal(lengths, hi))
 
 
 def validate_batches(

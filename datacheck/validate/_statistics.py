@@ -364,6 +364,28 @@ def _check_strings(
     )
 
 
+def _check_string_length(run: _Run, f: Feature, s: FeatureStatistics) -> None:
+    sl, st = f.string_length, s.string
+    if sl is None or st is None or st.min_length is None or st.max_length is None:
+        return
+    measured = {"min": st.min_length, "max": st.max_length}
+    expected = {"min": sl.min, "max": sl.max}
+    if sl.min is not None and st.min_length < sl.min:
+        run.flag(
+            C.STRING_TYPE_SHORT_STRING, f.name,
+            f"feature {f.name!r} has values of {st.min_length} characters, "
+            f"expected at least {sl.min}",
+            measured=measured, expected=expected,
+        )
+    if sl.max is not None and st.max_length > sl.max:
+        run.flag(
+            C.STRING_TYPE_LONG_STRING, f.name,
+            f"feature {f.name!r} has values of {st.max_length} characters, "
+            f"expected at most {sl.max}",
+            measured=measured, expected=expected,
+        )
+
+
 def _check_numbers(run: _Run, f: Feature, s: FeatureStatistics) -> None:
     n, d = s.numeric, f.domain
     if n is None or n.num_values == 0 or not isinstance(d, IntDomain | FloatDomain):
@@ -546,6 +568,7 @@ def _check_feature(
         _check_strings(run, f, s, f.domain, options)
     else:
         _check_numbers(run, f, s)
+    _check_string_length(run, f, s)
     _check_unique(run, f, s)
     for kind, reference in references:
         _compare(run, f, s, reference, kind, options)

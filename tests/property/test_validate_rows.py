@@ -9,7 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from datacheck._types import FeatureType as T
-from datacheck.schema import Feature, FloatDomain, IntDomain, Presence, Schema, StringDomain
+from datacheck.schema import (
+    Feature,
+    FloatDomain,
+    IntDomain,
+    Presence,
+    Schema,
+    StringDomain,
+    StringLength,
+)
 from datacheck.validate import REASONS_COLUMN, _rows, validate_batches
 
 SCHEMA = Schema(
@@ -81,3 +89,27 @@ def test_the_unit_of_work_does_not_change_the_outcome(
     expected = _outcome(_as_batches(chunks, dictionary=False))
     with mock.patch.object(_rows, "_UNIT_ROWS", unit_rows):
         assert _outcome(_as_batches(chunks, dictionary)) == expected
+
+
+@given(
+    st.lists(st.none() | st.text(max_size=12), max_size=40),
+    st.none() | st.integers(0, 6),
+    st.none() | st.integers(0, 14),
+    st.booleans(),
+)
+def test_string_length_is_counted_in_characters(
+    values: list[str | None], low: int | None, high: int | None, dictionary: bool
+) -> None:
+    """Whatever the text (any Unicode), the rows quarantined for their length are exactly
+    those Python's len() puts outside the bounds."""
+    schema = Schema(features=(Feature(name="t", type=T.STRING,
+                                      string_length=StringLength(min=low, max=high)),))
+    column = pa.array(values, pa.string())
+    batch = pa.record_batch({"t": column.dictionary_encode() if dictionary else column})
+    [result] = validate_batches([batch], schema)
+    expected = [
+        i for i, v in enumerate(values)
+        if v is not None and ((low is not None and len(v) < low)
+                              or (high is not None and len(v) > high))
+    ]
+    assert result.quarantined_rows.tolist() == expected

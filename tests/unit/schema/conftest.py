@@ -106,8 +106,9 @@ class StatsFactory:
             top_values=(),
             top_values_exact=False,
             value_counts=counts,
-            min_length=None,
-            max_length=None,
+            # Lengths of the counted values (the fixture's profiles know no others).
+            min_length=min(map(len, counts)) if counts else None,
+            max_length=max(map(len, counts)) if counts else None,
             mean_length=None,
             hll_sketch=b"",
             frequent_items_sketch=b"",

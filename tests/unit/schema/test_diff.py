@@ -24,6 +24,7 @@ from datacheck.schema import (
     Schema,
     SchemaChange,
     StringDomain,
+    StringLength,
     UniqueConstraints,
     ValueCount,
     check_compatible,
@@ -254,3 +255,12 @@ def test_full_mode_accepts_description_only_changes() -> None:
 def test_unknown_mode_is_an_option_error() -> None:
     with pytest.raises(OptionError, match="use one of BACKWARD, FORWARD, FULL"):
         check_compatible(Schema(), Schema(), "SIDEWAYS")
+
+
+def test_string_length_bounds() -> None:
+    old = Feature(name="t", type=FeatureType.STRING, string_length=StringLength(min=1, max=9))
+    wider = replace(old, string_length=StringLength(min=1, max=20))
+    assert classified(one(old, wider)) == (ChangeKind.RANGE_WIDENED, True, False)
+    narrower = replace(old, string_length=StringLength(min=2, max=9))
+    assert classified(one(old, narrower)) == (ChangeKind.RANGE_NARROWED, False, True)
+    assert one(old, narrower).field == "string_length.min"

@@ -2,7 +2,8 @@
 
 The fixtures under tests/data/schemas/ were inferred with ``--infer-ranges`` and reviewed:
 ``weather`` (5 values over 1,461 days) and ``Origin`` (3 values over 406 cars) get value
-domains; car ``Name`` (311 distinct in 406 rows) and the dates do not; ``Miles_per_Gallon`` and
+domains; car ``Name`` (311 distinct in 406 rows) and the dates do not (``Name`` gets a string
+length instead, 1 to 39 characters: the longest name, 36, plus the margin); ``Miles_per_Gallon`` and
 ``Horsepower`` miss a few values and get a presence bound below 1; every range holds the data
 with a margin and does not cross zero where the data does not.
 """

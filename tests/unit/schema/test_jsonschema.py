@@ -19,6 +19,7 @@ from datacheck.schema import (
     Presence,
     Schema,
     StringDomain,
+    StringLength,
     ValueCount,
     to_json_schema,
 )
@@ -41,7 +42,8 @@ SCHEMA = Schema(
         Feature(name="tags", type=FeatureType.STRING, value_count=ValueCount(min=1, max=3)),
         Feature(name="day", type=FeatureType.DATE),
         Feature(name="user.id", type=FeatureType.INT, presence=REQUIRED),
-        Feature(name="user.name", type=FeatureType.STRING),
+        Feature(name="user.name", type=FeatureType.STRING,
+                string_length=StringLength(min=1, max=5)),
         Feature(
             name="old", type=FeatureType.INT, presence=REQUIRED, lifecycle=Lifecycle.DEPRECATED
         ),
@@ -66,6 +68,8 @@ def _value(f: Feature) -> st.SearchStrategy[Any]:
         base = st.booleans()
     elif f.type is FeatureType.DATE:
         base = st.dates().map(lambda x: x.isoformat())
+    elif f.string_length is not None:
+        base = st.text(min_size=f.string_length.min or 0, max_size=f.string_length.max)
     else:
         base = st.text()
     if f.value_count is not None:
@@ -179,3 +183,9 @@ def test_feature_not_in_environment_is_not_required() -> None:
 def test_every_type_exports(ftype: FeatureType) -> None:
     s = Schema(features=(Feature(name="x", type=ftype),))
     jsonschema.Draft202012Validator.check_schema(to_json_schema(s))
+
+
+def test_string_length_counts_characters() -> None:
+    assert valid(good() | {"user": {"id": 1, "name": "😀😀😀😀😀"}})
+    assert not valid(good() | {"user": {"id": 1, "name": ""}})
+    assert not valid(good() | {"user": {"id": 1, "name": "abcdef"}})

@@ -20,6 +20,7 @@ from datacheck.schema import (
     Presence,
     Schema,
     StringDomain,
+    StringLength,
     ValueCount,
 )
 from datacheck.validate import REASONS_COLUMN, validate_batches
@@ -198,3 +199,22 @@ def test_quarantined_rows_are_positions_in_the_input() -> None:
     (result,) = validate_batches([batch], schema)
     assert result.quarantined_rows.tolist() == [0, 2]
     assert result.valid.column("a").to_pylist() == [1]
+
+
+def test_string_length_counts_characters_not_bytes() -> None:
+    schema = _schema(Feature(name="t", type=T.STRING, string_length=StringLength(min=2, max=3)))
+    values = ["a", "ab", "abc", "abcd", "éé", "éééé", "😀", "😀😀😀", "", None]
+    for column in (pa.array(values), pa.array(values).dictionary_encode(),
+                   pa.array(values, pa.large_string())):
+        _, bad = _run(schema, t=column)
+        assert bad.column("t").to_pylist() == ["a", "abcd", "éééé", "😀", ""]
+        short, long = ("STRING_TYPE_SHORT_STRING", "t"), ("STRING_TYPE_LONG_STRING", "t")
+        assert _reasons(bad) == [[short], [long], [long], [short], [short]]
+
+
+def test_string_length_of_list_values_fails_the_row() -> None:
+    schema = _schema(Feature(name="t", type=T.STRING, value_count=ValueCount(),
+                             string_length=StringLength(max=2)))
+    valid, bad = _run(schema, t=[["ab", "c"], ["abc"], [], None])
+    assert bad.column("t").to_pylist() == [["abc"]]
+    assert valid.num_rows == 3

@@ -22,6 +22,7 @@ from datacheck.schema import (
     Presence,
     Schema,
     StringDomain,
+    StringLength,
     UniqueConstraints,
     ValueCount,
 )
@@ -258,3 +259,15 @@ def test_baseline_of_another_format_version_is_a_bad_request() -> None:
     baseline = replace(generate_statistics(pa.table({"a": [1]})), format_version=99)
     with pytest.raises(ProfileFormatError, match="format_version 99"):
         _codes(pa.table({"a": [1]}), _one("a", T.INT), baseline=baseline)
+
+
+def test_string_lengths_in_characters() -> None:
+    schema = _one("t", T.STRING, string_length=StringLength(min=2, max=3))
+    assert _codes(pa.table({"t": ["ab", "éèà", None]}), schema) == []
+    assert _codes(pa.table({"t": ["a", "abcd"]}), schema) == [
+        ("STRING_TYPE_SHORT_STRING", "t"), ("STRING_TYPE_LONG_STRING", "t")
+    ]
+    [long] = validate_statistics(
+        generate_statistics(pa.table({"t": ["ab", "😀😀😀😀"]})), schema
+    ).anomalies
+    assert (long.measured, long.expected) == ({"min": 2, "max": 4}, {"min": 2, "max": 3})
