@@ -307,7 +307,7 @@ class _Plan:
                 everything = pa.repeat(True, n) if n else pa.array([], pa.bool_())
                 failures.add(AnomalyCode.SCHEMA_MISSING_COLUMN, f.name, everything)
             return
-        if f.presence.required:
+        if f.presence.required and column.null_count:
             failures.add(AnomalyCode.FEATURE_TYPE_NOT_PRESENT, f.name, pc.is_null(column))
         values, parents, lengths = _flatten(column)
         coerced, unreadable, code = _coerce(values, f.type)
@@ -372,7 +372,8 @@ def _per_value(
     per dictionary entry, then spread over the rows by its indices; a null index (a missing
     value) gives null, which is no failure.
     """
-    if isinstance(values, pa.ChunkedArray):
+    if isinstance(values, pa.ChunkedArray) and pa.types.is_dictionary(values.type):
+        # Each chunk has its own dictionary.
         return pa.chunked_array([_per_value(c, test) for c in values.chunks], type=pa.bool_())
     if pa.types.is_dictionary(values.type):
         return pc.take(test(values.dictionary), values.indices)
@@ -385,45 +386,41 @@ def _check_length(
     """(code, per-value failure) for a string length in characters out of ``bounds``.
 
     A value of ``b`` bytes has between ``ceil(b / 4)`` and ``b`` characters (UTF-8 takes 1 to
-    4 bytes a character), so the byte length, which Arrow reads off the offsets, decides most
-    values; characters are counted only for those it leaves open.
+    4 bytes a character), so the byte length, which Arrow reads off the offsets, clears most
+    values with one comparison; characters are counted only for the others.
     """
     lo, hi = bounds.min, bounds.max
-    if lo is not None:
+    if lo is not None and lo > 0:
+        # Fewer than lo characters needs at most 4 * (lo - 1) bytes.
         yield AnomalyCode.STRING_TYPE_SHORT_STRING, _per_value(
-            values, partial(_by_length, sure=(0, lo - 1), unsure=(lo, 4 * lo - 4),
+            values, partial(_by_length, maybe=lambda b: pc.less_equal(b, 4 * (lo - 1)),
                             fails=lambda chars: pc.less(chars, lo)),
         )
     if hi is not None:
+        # More than hi characters needs more than hi bytes.
         yield AnomalyCode.STRING_TYPE_LONG_STRING, _per_value(
-            values, partial(_by_length, sure=(4 * hi + 1, None), unsure=(hi + 1, 4 * hi),
+            values, partial(_by_length, maybe=lambda b: pc.greater(b, hi),
                             fails=lambda chars: pc.greater(chars, hi)),
         )
 
 
 def _by_length(
-    strings: pa.Array,
+    strings: pa.Array | pa.ChunkedArray,
     *,
-    sure: tuple[int, int | None],
-    unsure: tuple[int, int],
+    maybe: Callable[[pa.Array], pa.Array],
     fails: Callable[[pa.Array], pa.Array],
-) -> pa.Array:
-    """Fails where the byte length is in ``sure``; counts the characters where it is in
-    ``unsure`` (both closed ranges, None: unbounded)."""
-    nbytes = pc.binary_length(strings)
-    failed = _within(nbytes, *sure)
-    if unsure[0] > unsure[1]:
-        return failed
-    open_ = _within(nbytes, *unsure)
-    if not pc.any(open_).as_py():
-        return failed
-    exact = fails(pc.utf8_length(pc.filter(strings, open_)))
-    return pc.replace_with_mask(failed, pc.fill_null(open_, False), exact)
-
-
-def _within(lengths: pa.Array, lo: int, hi: int | None) -> pa.Array:
-    above = pc.greater_equal(lengths, lo)
-    return above if hi is None else pc.and_(above, pc.less_equal(lengths, hi))
+) -> pa.Array | pa.ChunkedArray:
+    """``fails`` of the character counts, counted only where ``maybe`` of the byte lengths
+    holds (false elsewhere)."""
+    candidates = maybe(pc.binary_length(strings))
+    if not pc.any(candidates).as_py():
+        return candidates
+    # (Not replace_with_mask: pyarrow 25 gets it wrong on a sliced boolean array.)
+    where = pc.indices_nonzero(candidates)
+    failed = fails(pc.utf8_length(pc.filter(strings, candidates))).to_numpy(zero_copy_only=False)
+    out = np.zeros(len(strings), dtype=np.bool_)
+    out[where.to_numpy()[failed]] = True
+    return pa.array(out)
 
 
 def validate_batches(

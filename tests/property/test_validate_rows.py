@@ -26,6 +26,7 @@ SCHEMA = Schema(
                 domain=IntDomain(min=0, max=50)),
         Feature(name="f", type=T.FLOAT, domain=FloatDomain(max=1.0, disallow_nan=True)),
         Feature(name="s", type=T.STRING, domain=StringDomain(values=("a", "b"))),
+        Feature(name="t", type=T.STRING, string_length=StringLength(min=1, max=2)),
     )
 )
 
@@ -34,6 +35,7 @@ rows = st.lists(
         st.none() | st.integers(-10, 60),
         st.none() | st.floats(allow_infinity=True),
         st.none() | st.sampled_from(["a", "b", "c"]),
+        st.none() | st.sampled_from(["", "é", "ab", "abc", "😀😀😀"]),
     ),
     max_size=60,
 )
@@ -47,6 +49,7 @@ def test_valid_plus_quarantined_is_the_input(chunks: list[list[tuple[object, ...
                 "i": pa.array([r[0] for r in chunk], pa.int64()),
                 "f": pa.array([r[1] for r in chunk], pa.float64()),
                 "s": pa.array([r[2] for r in chunk], pa.string()),
+                "t": pa.array([r[3] for r in chunk], pa.string()),
             }
         )
         for chunk in chunks
@@ -65,10 +68,12 @@ def _as_batches(chunks: list[list[tuple[object, ...]]], dictionary: bool) -> lis
     out = []
     for chunk in chunks:
         s = pa.array([r[2] for r in chunk], pa.string())
+        t = pa.array([r[3] for r in chunk], pa.string())
         out.append(pa.record_batch({
             "i": pa.array([r[0] for r in chunk], pa.int64()),
             "f": pa.array([r[1] for r in chunk], pa.float64()),
             "s": s.dictionary_encode() if dictionary else s,
+            "t": t.dictionary_encode() if dictionary else t,
         }))
     return out
 
