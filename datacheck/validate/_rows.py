@@ -449,13 +449,14 @@ def validate_batches(
     yield from _split(batches, schema.features_in(environment), _pool())
 
 
-@dataclass(slots=True)
-class _Unit:
-    """Rows ``[start, stop)`` of the input (numbered across batches), checked as one table."""
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """The outcome of one piece of a unit (a batch, or a slice of one): its failing rows
+    (ascending, numbered from the piece's first) and those rows with their reasons."""
 
-    start: int
-    stop: int
-    result: Future[_Found]
+    num_rows: int
+    rows: npt.NDArray[np.int64]
+    quarantined: pa.RecordBatch | None
 
 
 def _split(
@@ -467,55 +468,46 @@ def _split(
     feature: small batches are grouped into one table of chunks (no copy), a large batch is
     sliced. Units that size keep the threads in Arrow's kernels (which release the GIL) rather
     than queueing for it or rebuilding a domain's hash table per small batch, and a large
-    batch still spreads over every core.
+    batch still spreads over every core. The worker also copies out each piece's failing
+    rows, so the quarantine is built in parallel too.
     """
     plans = tuple(_Plan(f) for f in features)
     in_flight = 2 * _workers()  # enough queued work to keep every thread busy
-    waiting: deque[tuple[pa.RecordBatch, int]] = deque()  # batches not yet yielded, and start
-    units: deque[_Unit] = deque()  # submitted units not yet needed by a waiting batch
-    group: list[pa.RecordBatch] = []  # rows not yet submitted, in order
-    grouped = submitted = 0  # rows in ``group``; rows before it
+    waiting: deque[tuple[pa.RecordBatch, int]] = deque()  # batches not yet yielded; pieces
+    units: deque[tuple[Future[list[_Piece]], int]] = deque()  # submitted units; pieces
+    done: deque[_Piece] = deque()  # outcomes of pieces of units already collected, in order
+    group: list[pa.RecordBatch] = []  # pieces not yet submitted, in order
+    grouped = 0  # rows in ``group``
 
     def submit() -> None:
-        nonlocal grouped, submitted
-        if grouped:
-            table = pa.Table.from_batches(group)
-            task = pool.submit(_check_table, plans, table)
-            units.append(_Unit(start=submitted, stop=submitted + grouped, result=task))
-            submitted += grouped
+        nonlocal grouped
+        if group:
+            units.append((pool.submit(_check_pieces, plans, list(group)), len(group)))
             group.clear()
             grouped = 0
 
     def ready() -> bool:
         """Whether the first waiting batch's checks are all done (so yielding it won't block)."""
-        batch, start = waiting[0]
-        stop = start + batch.num_rows
-        return stop <= submitted and all(u.result.done() for u in units if u.start < stop)
+        needed = waiting[0][1] - len(done)
+        for task, count in units:
+            if needed <= 0:
+                break
+            if not task.done():
+                return False
+            needed -= count
+        return needed <= 0
 
     def finish() -> CheckedBatch:
-        batch, start = waiting.popleft()
-        stop = start + batch.num_rows
-        if stop > submitted:
-            submit()  # the batch's last rows are still grouped
-        rows: list[npt.NDArray[np.int64]] = []
-        reasons: list[pa.Array] = []
-        for unit in units:
-            if unit.start >= stop:
-                break
-            found = unit.result.result()
-            lo, hi = np.searchsorted(found.rows, [start - unit.start, stop - unit.start])
-            if hi > lo:
-                rows.append(found.rows[lo:hi] + (unit.start - start))
-                reasons.append(found.reasons.slice(lo, hi - lo))
-        while units and units[0].stop <= stop:
-            units.popleft()
-        return _checked(batch, rows, reasons)
+        batch, count = waiting.popleft()
+        while len(done) < count:
+            if not units:
+                submit()  # the batch's last rows are still grouped
+            done.extend(units.popleft()[0].result())
+        return _checked(batch, [done.popleft() for _ in range(count)])
 
-    position = 0
     for batch in batches:
         if REASONS_COLUMN in batch.schema.names:
             # The batches before it are yielded first, as they would be one at a time.
-            submit()
             while waiting:
                 yield finish()
             raise OptionError(
@@ -524,16 +516,17 @@ def _split(
             )
         if group and not group[0].schema.equals(batch.schema):
             submit()
-        waiting.append((batch, position))
-        position += batch.num_rows
+        pieces = 0
         taken = 0
-        while taken < batch.num_rows:
+        while taken < batch.num_rows or (pieces == 0):
             piece = batch.slice(taken, _UNIT_ROWS - grouped)
             group.append(piece)
+            pieces += 1
             grouped += piece.num_rows
             taken += piece.num_rows
             if grouped >= _UNIT_ROWS:
                 submit()
+        waiting.append((batch, pieces))
         while waiting and (len(units) > in_flight or ready()):
             yield finish()
     submit()
@@ -541,28 +534,44 @@ def _split(
         yield finish()
 
 
-def _check_table(plans: tuple[_Plan, ...], table: pa.Table) -> _Found:
-    """Every feature's checks on ``table``; rows numbered from its first."""
+def _check_pieces(plans: tuple[_Plan, ...], pieces: list[pa.RecordBatch]) -> list[_Piece]:
+    """Every feature's checks on the pieces, as one table; each piece's outcome."""
+    table = pa.Table.from_batches(pieces)
     failures = _Failures()
     for plan in plans:
         plan.check(table, failures)
-    return failures.found()
+    found = failures.found()
+    out = []
+    start = 0
+    for piece in pieces:
+        stop = start + piece.num_rows
+        lo, hi = np.searchsorted(found.rows, [start, stop])
+        rows = found.rows[lo:hi] - start
+        quarantined = None
+        if rows.size:
+            quarantined = piece.take(pa.array(rows)).append_column(
+                pa.field(REASONS_COLUMN, REASONS_TYPE), found.reasons.slice(lo, hi - lo)
+            )
+        out.append(_Piece(num_rows=piece.num_rows, rows=rows, quarantined=quarantined))
+        start = stop
+    return out
 
 
-def _checked(
-    batch: pa.RecordBatch, rows: list[npt.NDArray[np.int64]], reasons: list[pa.Array]
-) -> CheckedBatch:
-    """The batch split: ``rows`` (ascending, in pieces) failed for ``reasons``."""
-    if not rows:
+def _checked(batch: pa.RecordBatch, pieces: list[_Piece]) -> CheckedBatch:
+    """The batch split by the outcomes of its pieces."""
+    failing = [p for p in pieces if p.quarantined is not None]
+    if not failing:
         # The common case: nothing to copy.
         empty = batch.slice(0, 0).append_column(
             pa.field(REASONS_COLUMN, REASONS_TYPE), _NO_REASONS
         )
         return CheckedBatch(batch=batch, quarantined=empty,
                             quarantined_rows=np.empty(0, dtype=np.int64))
-    bad = rows[0] if len(rows) == 1 else np.concatenate(rows)
-    why = reasons[0] if len(reasons) == 1 else pa.concat_arrays(reasons)
-    quarantined = batch.take(pa.array(bad)).append_column(
-        pa.field(REASONS_COLUMN, REASONS_TYPE), why
-    )
-    return CheckedBatch(batch=batch, quarantined=quarantined, quarantined_rows=bad)
+    if len(pieces) == 1:
+        only = pieces[0]
+        assert only.quarantined is not None
+        return CheckedBatch(batch=batch, quarantined=only.quarantined, quarantined_rows=only.rows)
+    starts = np.cumsum([0, *(p.num_rows for p in pieces)])
+    rows = np.concatenate([p.rows + start for p, start in zip(pieces, starts, strict=False)])
+    quarantined = pa.concat_batches([p.quarantined for p in failing])
+    return CheckedBatch(batch=batch, quarantined=quarantined, quarantined_rows=rows)
