@@ -2,8 +2,9 @@
 
 Checks run on whole columns with ``pyarrow.compute`` and numpy: type (a value that cannot be
 read as the schema's type), required value present, domain (string values, int and float
-ranges, NaN and infinities), and values per row of list features. A list feature's per-value
-failures are folded onto their rows with the list parent indices, never by a Python loop.
+ranges, NaN and infinities), string length in characters, and values per row of list
+features. A list feature's per-value failures are folded onto their rows with the list parent
+indices, never by a Python loop.
 
 A quarantined row keeps all its original columns and gains :data:`REASONS_COLUMN`, a
 ``list<struct<code: string, feature: string>>`` with one entry per failed check. That type
