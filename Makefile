@@ -3,10 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+LINTED := datacheck tests bench plugins
+TYPED  := datacheck plugins
 HYPOTHESIS_PROFILE ?= ci
 export HYPOTHESIS_PROFILE
 
-.PHONY: help install browser test test-thorough lint typecheck bench demo clean
+.PHONY: help install browser check test test-thorough format-check lint typecheck bench demo clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -29,17 +31,26 @@ browser:  ## install Debian's chromium for the report's browser tests, where mis
 	  echo "could not install chromium: the browser tests will be skipped"; \
 	else echo "no /usr/bin/chromium and not root: the browser tests will be skipped"; fi
 
+check: install browser  ## what CI checks, in this order: format, lint, types, the tests
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/mypy --strict $(TYPED)
+	$(BIN)/python -m pytest
+
 test: install browser  ## run the whole test suite (hypothesis profile: ci)
 	$(BIN)/python -m pytest
 
 test-thorough: install  ## run the tests with many hypothesis examples
 	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest tests/property
 
-lint: install  ## ruff
-	$(BIN)/ruff check datacheck tests bench plugins
+format-check: install  ## ruff format --check (the code is laid out by ruff format)
+	$(BIN)/ruff format --check $(LINTED)
 
-typecheck: install  ## mypy --strict on the package
-	$(BIN)/mypy --strict datacheck
+lint: install  ## ruff
+	$(BIN)/ruff check $(LINTED)
+
+typecheck: install  ## mypy --strict on the package and the plugins
+	$(BIN)/mypy --strict $(TYPED)
 
 bench: install  ## run the benchmarks (minutes); figures go to bench/RESULTS.md by hand
 	$(BIN)/pip install -q -e '.[bench]'

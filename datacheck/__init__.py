@@ -15,6 +15,7 @@ from datacheck.errors import (
 from datacheck.io import read_batches
 from datacheck.schema import (
     Feature,
+    FeatureType,
     Schema,
     SchemaStore,
     check_compatible,
@@ -38,6 +39,7 @@ from datacheck.validate import (
     Anomaly,
     AnomalyCode,
     ValidationReport,
+    check_dataset,
     detect_feature_skew,
     validate_batches,
     validate_statistics,
@@ -52,6 +54,7 @@ __all__ = [
     "DatasetProfile",
     "Feature",
     "FeatureStatistics",
+    "FeatureType",
     "InputError",
     "InputNotFoundError",
     "MissingExtraError",
@@ -65,6 +68,7 @@ __all__ = [
     "ValidationReport",
     "__version__",
     "check_compatible",
+    "check_dataset",
     "detect_feature_skew",
     "diff_schemas",
     "generate_statistics",

@@ -1,8 +1,13 @@
-"""Logical feature types shared by profiles and schemas, and their mapping from Arrow types.
+"""Logical feature types shared by profiles and schemas, their families, and their mapping
+from Arrow types.
 
 A feature's type is the type of its *values*: a ``list<int64>`` column is an INT feature whose
 rows hold several values (the profile records value counts per row). Struct columns are not
 features themselves; their children are, under dotted paths (``a.b.c``).
+
+This module is the one owner of the type families (:data:`NUMERIC_TYPES`,
+:data:`NUMBER_TYPES`, :data:`CATEGORICAL_TYPES`) and of :data:`MIXED_TYPES_KEY`; the
+statistics, the schema defaults, the comparators and the row checks all import them from here.
 """
 
 from __future__ import annotations
@@ -11,7 +16,21 @@ from enum import StrEnum
 
 import pyarrow as pa
 
-__all__ = ["FeatureType", "feature_type_of", "is_list_type", "value_type"]
+__all__ = [
+    "CATEGORICAL_TYPES",
+    "MIXED_TYPES_KEY",
+    "NUMBER_TYPES",
+    "NUMERIC_TYPES",
+    "FeatureType",
+    "feature_type_of",
+    "is_list_type",
+    "scalar_feature_type",
+    "value_type",
+]
+
+#: Field metadata the reader sets on a column whose values mixed numbers and text (the value
+#: is ``b"true"``); the profile reports such a feature as ``mixed_types``.
+MIXED_TYPES_KEY = b"datacheck.mixed_types"
 
 
 class FeatureType(StrEnum):
@@ -27,6 +46,30 @@ class FeatureType(StrEnum):
     TIMESTAMP = "timestamp"
     #: every value was missing, so the type could not be observed (an all-empty CSV column)
     NULL = "null"
+
+
+#: The numeric family: values on a number line, so they have moments, quantiles and
+#: histograms (the profile's numeric statistics, from a KLL sketch), the numeric drift and skew
+#: distances over those sketches, and the numeric default comparators. Dates and timestamps
+#: belong: they are counts of days or time units since the epoch and drift like any number.
+NUMERIC_TYPES: frozenset[FeatureType] = frozenset(
+    {
+        FeatureType.INT,
+        FeatureType.FLOAT,
+        FeatureType.DECIMAL,
+        FeatureType.DATE,
+        FeatureType.TIMESTAMP,
+    }
+)
+#: Numbers proper: :data:`NUMERIC_TYPES` without dates and timestamps. These, and only these,
+#: convert into one another (an int column where the schema says float) and are read from
+#: text (a CSV column with one bad cell arrives as text); the text "3" is not a date.
+NUMBER_TYPES: frozenset[FeatureType] = frozenset(
+    {FeatureType.INT, FeatureType.FLOAT, FeatureType.DECIMAL}
+)
+#: The categorical family: values compared by their frequencies (value counts, top values)
+#: with the categorical distances and the categorical default comparators.
+CATEGORICAL_TYPES: frozenset[FeatureType] = frozenset({FeatureType.STRING, FeatureType.BOOL})
 
 
 def is_list_type(arrow_type: pa.DataType) -> bool:
@@ -56,7 +99,12 @@ def feature_type_of(arrow_type: pa.DataType) -> FeatureType | None:
     such columns as skipped. Struct columns are handled by the caller (their children become
     features) and also give None here.
     """
-    t = value_type(arrow_type)
+    return scalar_feature_type(value_type(arrow_type))
+
+
+def scalar_feature_type(t: pa.DataType) -> FeatureType | None:
+    """The feature type of an Arrow type as it stands, lists and dictionaries *not* unwrapped
+    (they give None): for checks on one column's own type, such as a weight column's."""
     if pa.types.is_boolean(t):
         return FeatureType.BOOL
     if pa.types.is_integer(t):

@@ -13,10 +13,19 @@ the fix. Each class also inherits the builtin it resembles, so callers that catc
     ├── OptionError (ValueError)           a bad option: unknown column, environment, runner
     └── MissingExtraError (ImportError)    an optional dependency is not installed
 
-The CLI turns any ``DatacheckError`` into one line on stderr and exit code 2.
+Messages speak the caller's language, which is Python: an error about an argument names the
+parameter as the function spells it, ``weight='w': no such column; the columns are: a, b``,
+never a command-line flag. The same facts are attributes, all optional: ``parameter`` and
+``value`` (the argument), ``path``, ``column`` and ``row`` (what in the data it is about), and
+``reason`` (the message without its ``parameter=value: `` opening). A front end that spells the
+parameter otherwise writes its own opening before ``reason``; the CLI prints
+``datacheck: error: --weight w: no such column; ...`` and exits with code 2.
 """
 
 from __future__ import annotations
+
+import os
+from typing import Any
 
 __all__ = [
     "DatacheckError",
@@ -31,7 +40,66 @@ __all__ = [
 
 
 class DatacheckError(Exception):
-    """Base of every error datacheck raises on purpose."""
+    """Base of every error datacheck raises on purpose.
+
+    ``DatacheckError("message")`` is the whole message; with ``parameter`` the message opens
+    with ``parameter=value`` (the value's ``repr``), as a Python call would have written it.
+
+    Args:
+        reason: What is wrong and, where there is one, the fix.
+        parameter: The Python parameter the error is about, e.g. ``"weight"``, ``"slice_by"``.
+        value: The value given for ``parameter`` (or the one item of it that is wrong).
+        path: The file the error is about.
+        column: The column the error is about.
+        row: The row the error is about, as the message counts it.
+    """
+
+    def __init__(
+        self,
+        reason: str = "",
+        *,
+        parameter: str | None = None,
+        value: object = None,
+        path: str | os.PathLike[str] | None = None,
+        column: str | None = None,
+        row: int | None = None,
+    ) -> None:
+        message = reason if parameter is None else f"{parameter}={value!r}: {reason}"
+        super().__init__(message)
+        #: the message without its ``parameter=value: `` opening
+        self.reason = reason
+        #: the Python parameter the error is about
+        self.parameter = parameter
+        #: the value given for ``parameter``
+        self.value = value
+        #: the file the error is about
+        self.path = None if path is None else os.fspath(path)
+        #: the column the error is about
+        self.column = column
+        #: the row the error is about
+        self.row = row
+
+    def __str__(self) -> str:
+        # OSError's own __str__ would write errno and filename, which these errors leave unset.
+        return str(self.args[0]) if self.args else ""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception pickles as ``cls(*args)``, which would drop the keyword attributes; Beam
+        # pickles errors to send them between processes.
+        fields = {
+            "parameter": self.parameter,
+            "value": self.value,
+            "path": self.path,
+            "column": self.column,
+            "row": self.row,
+        }
+        rest = {k: v for k, v in self.__dict__.items() if k not in fields and k != "reason"}
+        return _rebuild, (type(self), self.reason, fields), rest or None
+
+
+def _rebuild(cls: type[DatacheckError], reason: str, fields: dict[str, Any]) -> DatacheckError:
+    """An error from what :meth:`DatacheckError.__reduce__` kept (the unpickling half)."""
+    return cls(reason, **fields)
 
 
 class InputError(DatacheckError, ValueError):
@@ -67,3 +135,6 @@ class MissingExtraError(DatacheckError, ImportError):
         )
         self.module = module
         self.extra = extra
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.module, self.extra)

@@ -4,8 +4,7 @@
   with NaN and infinities, strings and dictionary strings, booleans, binary, dates, timestamps,
   lists with nulls, structs), each column with nulls;
 - :func:`batch_splits`: a table cut into record batches at arbitrary row positions;
-- :func:`assert_profiles_equivalent`: two profiles agree: exact fields equal, floats within a
-  tight relative tolerance, sketch-based fields within the sketches' error bounds.
+- :func:`assert_profiles_equivalent` (from :mod:`datacheck.testing`): two profiles agree.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 from hypothesis import strategies as st
 
-from datacheck.stats import DatasetProfile, FeatureStatistics
+from datacheck.testing import assert_profiles_equivalent
 
 __all__ = [
     "arrow_tables",
@@ -99,86 +98,3 @@ def batch_splits(draw: st.DrawFn, table: pa.Table) -> list[pa.RecordBatch]:
         for batch in table.slice(start, stop - start).combine_chunks().to_batches()
         or [pa.RecordBatch.from_pylist([], schema=table.schema)]
     ]
-
-
-def _close(a: Any, b: Any, where: str, rel: float = 1e-9) -> None:
-    if isinstance(a, float) or isinstance(b, float):
-        assert a is not None and b is not None, f"{where}: {a!r} != {b!r}"
-        if math.isnan(a) or math.isnan(b):
-            assert math.isnan(a) and math.isnan(b), f"{where}: {a!r} != {b!r}"
-        else:
-            assert math.isclose(a, b, rel_tol=rel, abs_tol=1e-9), f"{where}: {a!r} != {b!r}"
-    else:
-        assert a == b, f"{where}: {a!r} != {b!r}"
-
-
-def _assert_features(a: FeatureStatistics, b: FeatureStatistics, where: str) -> None:
-    for name in ("path", "type", "arrow_type", "num_present", "num_missing", "mixed_types"):
-        assert getattr(a, name) == getattr(b, name), f"{where}.{name}"
-    _close(a.presence, b.presence, f"{where}.presence")
-    _close(a.weighted_num_present, b.weighted_num_present, f"{where}.weighted_num_present")
-    if a.value_counts is not None or b.value_counts is not None:
-        assert a.value_counts is not None and b.value_counts is not None, where
-        for name in ("min", "max", "num_values"):
-            assert getattr(a.value_counts, name) == getattr(b.value_counts, name), where
-        _close(a.value_counts.mean, b.value_counts.mean, f"{where}.value_counts.mean")
-    if a.numeric is not None or b.numeric is not None:
-        x, y = a.numeric, b.numeric
-        assert x is not None and y is not None, where
-        for name in ("num_values", "num_zeros", "num_nan", "num_pos_inf", "num_neg_inf",
-                     "distinct", "distinct_lower_bound", "distinct_values"):
-            assert getattr(x, name) == getattr(y, name), f"{where}.numeric.{name}"
-        for name in ("min", "max"):
-            _close(getattr(x, name), getattr(y, name), f"{where}.numeric.{name}")
-        for name in ("mean", "std_dev"):
-            _close(getattr(x, name), getattr(y, name), f"{where}.numeric.{name}", rel=1e-7)
-        # Small inputs keep every value in the KLL sketch, so its quantiles are exact too.
-        assert x.quantiles == y.quantiles, f"{where}.numeric.quantiles"
-        if x.weighted is not None or y.weighted is not None:
-            assert x.weighted is not None and y.weighted is not None, where
-            _close(x.weighted.total_weight, y.weighted.total_weight, where, rel=1e-7)
-            _close(x.weighted.mean, y.weighted.mean, f"{where}.weighted.mean", rel=1e-7)
-    if a.string is not None or b.string is not None:
-        s, t = a.string, b.string
-        assert s is not None and t is not None, where
-        for name in ("num_values", "min_length", "max_length", "distinct_exact",
-                     "top_values_exact", "value_counts", "top_values"):
-            assert getattr(s, name) == getattr(t, name), f"{where}.string.{name}"
-        _close(s.mean_length, t.mean_length, f"{where}.string.mean_length")
-        if s.distinct_exact:
-            assert s.distinct == t.distinct, f"{where}.string.distinct"
-        else:
-            assert t.distinct_lower_bound <= s.distinct <= t.distinct_upper_bound, where
-    assert a.bytes == b.bytes or _bytes_close(a, b), f"{where}.bytes"
-    if a.bool is not None or b.bool is not None:
-        assert a.bool is not None and b.bool is not None, f"{where}.bool"
-        assert (a.bool.num_true, a.bool.num_false) == (b.bool.num_true, b.bool.num_false), where
-        # Weighted counts are float sums: their last digit depends on the order of addition.
-        _close(a.bool.weighted_num_true, b.bool.weighted_num_true, f"{where}.bool.weighted")
-        _close(a.bool.weighted_num_false, b.bool.weighted_num_false, f"{where}.bool.weighted")
-
-
-def _bytes_close(a: FeatureStatistics, b: FeatureStatistics) -> bool:
-    x, y = a.bytes, b.bytes
-    if x is None or y is None:
-        return False
-    return (
-        x.num_values == y.num_values
-        and x.num_invalid_utf8 == y.num_invalid_utf8
-        and x.min_length == y.min_length
-        and x.max_length == y.max_length
-        and math.isclose(x.mean_length or 0.0, y.mean_length or 0.0, rel_tol=1e-9)
-    )
-
-
-def assert_profiles_equivalent(a: DatasetProfile, b: DatasetProfile, where: str = "") -> None:
-    """Assert that two profiles describe the same data (see the module docstring)."""
-    assert a.num_rows == b.num_rows, f"{where}num_rows: {a.num_rows} != {b.num_rows}"
-    _close(a.weighted_num_rows, b.weighted_num_rows, f"{where}weighted_num_rows")
-    assert list(a.features) == list(b.features), f"{where}feature paths"
-    assert a.skipped == b.skipped, f"{where}skipped"
-    for path in a.features:
-        _assert_features(a.features[path], b.features[path], f"{where}{path}")
-    assert list(a.slices) == list(b.slices), f"{where}slice keys"
-    for key in a.slices:
-        assert_profiles_equivalent(a.slices[key], b.slices[key], f"{where}[{key}].")

@@ -26,12 +26,18 @@ from datacheck.beam._io import ReadBatches
 from datacheck.beam._runner import (
     RUNNERS,
     beam_pipeline_options,
+    check_dataset_on_beam,
+    file_paths,
     profile_on_beam,
-    quarantine_on_beam,
     run_pipeline,
 )
 from datacheck.beam._schema import InferSchema
-from datacheck.beam._stats import GenerateStatistics, ProfileCombineFn
+from datacheck.beam._stats import (
+    GenerateStatistics,
+    GeneratorCombineFn,
+    ProfileCombineFn,
+    RunGenerator,
+)
 from datacheck.beam._validate import QUARANTINE, VALID, ValidateBatches, ValidateStatistics
 from datacheck.beam._write import WriteProfile, WriteReport
 
@@ -40,15 +46,18 @@ __all__ = [
     "RUNNERS",
     "VALID",
     "GenerateStatistics",
+    "GeneratorCombineFn",
     "InferSchema",
     "ProfileCombineFn",
     "ReadBatches",
+    "RunGenerator",
     "ValidateBatches",
     "ValidateStatistics",
     "WriteProfile",
     "WriteReport",
     "beam_pipeline_options",
+    "check_dataset_on_beam",
+    "file_paths",
     "profile_on_beam",
-    "quarantine_on_beam",
     "run_pipeline",
 ]

@@ -19,12 +19,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from datacheck.errors import InputError, OptionError
-from datacheck.io import FORMATS, read_batches
 
 # The reader's own path expansion and one-schema-per-source rules (conform, unify): the Beam
 # reader must apply exactly the same ones, so it uses them rather than a copy.
-from datacheck.io._files import expand_paths, format_of
-from datacheck.io._schema import conform, unify
+from datacheck.io import FORMATS, conform, expand_paths, format_of, read_batches, unify
 
 __all__ = ["ReadBatches"]
 

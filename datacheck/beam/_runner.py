@@ -8,13 +8,14 @@ naming the file and row, as the in-memory path reports it.
 
 from __future__ import annotations
 
+import ast
 import logging
 import os
 import re
 import sys
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
@@ -30,17 +31,25 @@ from datacheck.beam._stats import GenerateStatistics
 from datacheck.beam._validate import ValidateBatches
 from datacheck.beam._write import WriteProfile
 from datacheck.errors import DatacheckError, OptionError
-from datacheck.io import atomic_output, write_bytes_atomic
-from datacheck.io._schema import empty_batch
+from datacheck.io import atomic_output, empty_batch, write_bytes_atomic
 from datacheck.schema import Schema
-from datacheck.stats import DatasetProfile, StatsOptions, load_profile
-from datacheck.validate import REASONS_COLUMN, REASONS_TYPE, CheckedBatch
+from datacheck.stats import DatasetProfile, StatsOptions, as_profile, load_profile
+from datacheck.validate import (
+    REASONS_COLUMN,
+    REASONS_TYPE,
+    CheckedBatch,
+    DatasetCheck,
+    ValidationOptions,
+    check_environment,
+    validate_statistics,
+)
 
 __all__ = [
     "RUNNERS",
     "beam_pipeline_options",
+    "check_dataset_on_beam",
+    "file_paths",
     "profile_on_beam",
-    "quarantine_on_beam",
     "run_pipeline",
 ]
 
@@ -90,7 +99,9 @@ def beam_pipeline_options(runner: str, beam_args: Sequence[str] = ()) -> Pipelin
             option no installed runner knows.
     """
     if runner not in RUNNERS:
-        raise OptionError(f"--runner {runner}: unknown runner; use one of: {', '.join(RUNNERS)}")
+        raise OptionError(
+            f"unknown runner; use one of: {', '.join(RUNNERS)}", parameter="runner", value=runner
+        )
     args = list(beam_args)
     if args and not args[0].startswith("-"):
         raise OptionError(
@@ -117,6 +128,31 @@ def beam_pipeline_options(runner: str, beam_args: Sequence[str] = ()) -> Pipelin
     return options
 
 
+# A worker's message as DatacheckError writes it with a parameter: ``name=repr(value): reason``.
+_PARAMETER_OPENING = re.compile(r"^([a-z_]+)=((?:'[^']*'|\(.*?\)|\[.*?\]|[^:]*)): (.*)$", re.S)
+
+
+def _rebuilt(cls: type[DatacheckError], message: str) -> DatacheckError:
+    """The error a worker raised, from its message: its parameter and value recovered, so the
+    command prints it with its flag as it does in memory."""
+    found = _PARAMETER_OPENING.match(message)
+    if found is not None:
+        try:
+            value = ast.literal_eval(found.group(2))
+        except (ValueError, SyntaxError):
+            return cls(message)
+        return cls(found.group(3), parameter=found.group(1), value=value)
+    return cls(message)
+
+
+def _without_stage(error: DatacheckError) -> DatacheckError:
+    """``error`` without the stage Beam appends to its message, its attributes kept."""
+    return type(error)(
+        _STAGE_SUFFIX.sub("", error.reason), parameter=error.parameter, value=error.value,
+        path=error.path, column=error.column, row=error.row,
+    )
+
+
 def _translate(error: BaseException) -> DatacheckError:
     """The DatacheckError a worker raised, from the text of the runner's failure."""
     text = str(error)
@@ -129,7 +165,7 @@ def _translate(error: BaseException) -> DatacheckError:
         cls = getattr(errors, name, None)
         if (isinstance(cls, type) and issubclass(cls, DatacheckError)
                 and cls is not errors.MissingExtraError):
-            return cls(_STAGE_SUFFIX.sub("", message.strip()))
+            return _rebuilt(cls, _STAGE_SUFFIX.sub("", message.strip()))
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     last = lines[-1] if lines else type(error).__name__
     return DatacheckError(f"the Beam pipeline failed: {last}")
@@ -181,7 +217,7 @@ def run_pipeline(pipeline: beam.Pipeline, *, quiet: bool = True) -> None:
         raise
     except DatacheckError as error:
         # The in-process runner re-raises the worker's own error, with the stage appended.
-        raise type(error)(_STAGE_SUFFIX.sub("", str(error))) from None
+        raise _without_stage(error) from None
     except Exception as error:  # every runner reports a failure its own way
         raise _translate(error) from None
     if state is not None and state != PipelineState.DONE:
@@ -227,77 +263,115 @@ def _spill(batch: pa.RecordBatch, directory: str) -> None:
         out.write_batch(batch)
 
 
-def _write_text(value: object, path: str) -> None:
-    write_bytes_atomic(path, str(value).encode("utf-8"))
-
-
 def _write_schema(serialized: list[bytes], path: str) -> None:
     if serialized:
         write_bytes_atomic(path, serialized[0])
 
 
-def quarantine_on_beam(
-    source: str | Sequence[str],
-    schema: Schema,
-    environment: str | None,
-    path: str,
-    pipeline_options: PipelineOptions,
-    write: Callable[[Iterable[CheckedBatch], str], tuple[int, int]],
-) -> tuple[int, int]:
-    """Check every row with a Beam pipeline; ``write`` puts the quarantined rows in ``path``.
-
-    Workers spill each quarantined batch to a temporary directory (on a cluster it must be
-    visible to them: ``TMPDIR`` on a shared mount) and count the valid rows; this process then
-    hands the spilled batches to ``write`` (the command's own quarantine writer), so the file
-    is the one the in-memory path writes, up to row order.
-
-    Returns:
-        (quarantined rows, input rows).
+def file_paths(source: object, parameter: str = "source") -> str | list[str]:
+    """``source`` as the paths a Beam pipeline reads: a path, or a list of them.
 
     Raises:
-        DatacheckError: The source cannot be read or the pipeline fails.
+        OptionError: ``source`` is not a path or a list of paths (a pipeline reads files; an
+            in-memory table cannot be shipped to its workers).
     """
-    with tempfile.TemporaryDirectory(prefix="datacheck-beam-") as tmp:
-        spilled = Path(tmp) / "quarantine"
+    if isinstance(source, str | os.PathLike):
+        return os.fspath(source)
+    if isinstance(source, list | tuple) and source and all(
+        isinstance(s, str | os.PathLike) for s in source
+    ):
+        return [os.fspath(s) for s in source]
+    raise OptionError(
+        "a Beam pipeline reads files; give a path, directory or glob, or a list of them",
+        parameter=parameter,
+        value=type(source).__name__,
+    )
+
+
+def _spilled(tmp: Path, spilled: Path) -> Iterator[CheckedBatch]:
+    """The quarantined rows the workers spilled, as checked batches whose rows all failed."""
+    files = sorted(spilled.iterdir())
+    if not files:
+        # No row failed: one empty batch, so a quarantine file still gets its columns.
+        read_schema = pa.ipc.read_schema(pa.py_buffer((tmp / "schema").read_bytes()))
+        empty = empty_batch(read_schema)
+        no_rows = empty.append_column(
+            pa.field(REASONS_COLUMN, REASONS_TYPE), pa.array([], REASONS_TYPE)
+        )
+        yield CheckedBatch(batch=empty, quarantined=no_rows, quarantined_rows=np.arange(0))
+    for file in files:
+        for batch in pa.ipc.open_file(str(file)).read_all().to_batches():
+            yield CheckedBatch(
+                batch=batch.drop_columns([REASONS_COLUMN]),
+                quarantined=batch,
+                quarantined_rows=np.arange(batch.num_rows),
+            )
+
+
+def check_dataset_on_beam(
+    source: object,
+    schema: Schema,
+    pipeline_options: PipelineOptions,
+    *,
+    baseline: object = None,
+    serving: object = None,
+    environment: str | None = None,
+    on_quarantine: Callable[[CheckedBatch], None] | None = None,
+    stats_options: StatsOptions | None = None,
+    options: ValidationOptions | None = None,
+    quiet: bool = True,
+) -> DatasetCheck:
+    """:func:`datacheck.validate.check_dataset` as one Beam pipeline: the files are read once.
+
+    The workers profile every batch and, when ``on_quarantine`` is given, check every row,
+    spilling the failed rows to a temporary directory (on a cluster it must be visible to
+    them: ``TMPDIR`` on a shared mount). This process then validates the profile and hands
+    ``on_quarantine`` the spilled rows, one :class:`CheckedBatch` per spilled batch whose
+    rows all failed (valid rows stay on the workers; an empty batch when none failed).
+    A baseline or serving argument that is data is profiled on Beam too.
+
+    Raises:
+        OptionError: ``environment`` is not one the schema names.
+        DatacheckError: The source cannot be read or the pipeline fails (see
+            :func:`run_pipeline`).
+    """
+    check_environment(schema, environment)
+
+    def on_beam(data: object, stats: StatsOptions | None) -> DatasetProfile:
+        return profile_on_beam(file_paths(data), stats, pipeline_options, quiet=quiet)
+
+    references = [
+        None if side is None else as_profile(side, generate=on_beam) for side in (baseline, serving)
+    ]
+    with tempfile.TemporaryDirectory(prefix="datacheck-beam-") as name:
+        tmp = Path(name)
+        spilled = tmp / "quarantine"
         spilled.mkdir()
         pipeline = beam.Pipeline(options=pipeline_options)
-        batches = pipeline | "ReadBatches" >> ReadBatches(source)
-        checked = batches | "ValidateBatches" >> ValidateBatches(schema, environment)
-        _ = checked.quarantine | "SpillQuarantine" >> beam.Map(_spill, str(spilled))
-        _ = (
-            checked.valid
-            | "ValidRows" >> beam.Map(lambda b: b.num_rows)
-            | "SumValidRows" >> beam.CombineGlobally(sum)
-            | "WriteValidRows" >> beam.Map(_write_text, str(Path(tmp) / "valid_rows"))
-        )
+        batches = pipeline | "ReadBatches" >> ReadBatches(file_paths(source))
         _ = (
             batches
-            | "Schema" >> beam.Map(lambda b: b.schema.serialize().to_pybytes())
-            | "OneSchema" >> beam.combiners.Sample.FixedSizeGlobally(1)
-            | "WriteSchema" >> beam.Map(_write_schema, str(Path(tmp) / "schema"))
+            | "GenerateStatistics" >> GenerateStatistics(stats_options)
+            | "WriteProfile" >> WriteProfile(tmp / "profile.json")
         )
-        run_pipeline(pipeline)
-        valid = int((Path(tmp) / "valid_rows").read_text(encoding="utf-8"))
-        read_schema = pa.ipc.read_schema(pa.py_buffer((Path(tmp) / "schema").read_bytes()))
-        files = sorted(spilled.iterdir())
-
-        def results() -> Iterator[CheckedBatch]:
-            # Each spilled batch holds only failed rows: its input rows are all quarantined.
-            if not files:
-                empty = empty_batch(read_schema)
-                no_rows = empty.append_column(
-                    pa.field(REASONS_COLUMN, REASONS_TYPE), pa.array([], REASONS_TYPE)
-                )
-                yield CheckedBatch(
-                    batch=empty, quarantined=no_rows, quarantined_rows=np.arange(0)
-                )
-            for file in files:
-                for batch in pa.ipc.open_file(str(file)).read_all().to_batches():
-                    yield CheckedBatch(
-                        batch=batch.drop_columns([REASONS_COLUMN]),
-                        quarantined=batch,
-                        quarantined_rows=np.arange(batch.num_rows),
-                    )
-
-        bad, _ = write(results(), path)
-        return bad, valid + bad
+        if on_quarantine is not None:
+            checked = batches | "ValidateBatches" >> ValidateBatches(schema, environment)
+            _ = checked.quarantine | "SpillQuarantine" >> beam.Map(_spill, str(spilled))
+            _ = (
+                batches
+                | "Schema" >> beam.Map(lambda b: b.schema.serialize().to_pybytes())
+                | "OneSchema" >> beam.combiners.Sample.FixedSizeGlobally(1)
+                | "WriteSchema" >> beam.Map(_write_schema, str(tmp / "schema"))
+            )
+        run_pipeline(pipeline, quiet=quiet)
+        if on_quarantine is not None:
+            for result in _spilled(tmp, spilled):
+                on_quarantine(result)
+        profile = load_profile(tmp / "profile.json")
+    report = validate_statistics(
+        profile, schema, baseline=references[0], serving=references[1],
+        environment=environment, options=options,
+    )
+    return DatasetCheck(
+        report=report, profile=profile, baseline=references[0], serving=references[1]
+    )

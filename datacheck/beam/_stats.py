@@ -1,6 +1,8 @@
-"""GenerateStatistics and ProfileCombineFn: the core profile generator as one Beam CombineFn.
+"""Statistics generators on Beam: any generator as a CombineFn, and the core profile's stages.
 
-The CombineFn only forwards to :class:`datacheck.stats.ProfileGenerator`, so the pipeline and
+:class:`GeneratorCombineFn` and :class:`RunGenerator` run any
+:class:`~datacheck.stats.StatsGenerator` (a plugin's too). :class:`ProfileCombineFn` only
+forwards to :class:`datacheck.stats.ProfileGenerator`, so the pipeline and
 :func:`datacheck.generate_statistics` compute the same thing. Slicing is done with keys: every
 batch goes to the whole-dataset key and each of its slices to that slice's key, and one
 ``CombinePerKey`` profiles them all. Combiner lifting then adds batches into accumulators
@@ -10,7 +12,6 @@ never a value, never a row.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -19,21 +20,79 @@ from typing import Any
 import apache_beam as beam
 import pyarrow as pa
 
-from datacheck.errors import InputError, OptionError
-from datacheck.stats import DatasetProfile, ProfileGenerator, StatsOptions
-from datacheck.stats._generate import ProfileAccumulator, split_slices
+from datacheck._threads import start_pool, thread_count
+from datacheck.errors import InputError
+from datacheck.stats import DatasetProfile, ProfileGenerator, StatsGenerator, StatsOptions
 
-__all__ = ["GenerateStatistics", "ProfileCombineFn"]
+__all__ = ["GenerateStatistics", "GeneratorCombineFn", "ProfileCombineFn", "RunGenerator"]
 
 #: the key of the whole dataset; a slice key is never empty (it always names its columns)
 _WHOLE = ""
 
 
-class ProfileCombineFn(beam.CombineFn):  # type: ignore[misc]  # Beam ships no type hints
+class GeneratorCombineFn(beam.CombineFn):  # type: ignore[misc]  # Beam ships no type hints
+    """Any :class:`~datacheck.stats.StatsGenerator` as a ``beam.CombineFn`` over record batches.
+
+    Every method forwards to the generator, which already has a CombineFn's shape, so a
+    plugin's generator runs on Beam exactly as :func:`datacheck.stats.run_generator` runs it
+    in memory. The generator is pickled to the workers.
+
+    Example::
+
+        counts = batches | "Count" >> beam.CombineGlobally(GeneratorCombineFn(MyGenerator()))
+
+    Args:
+        generator: The generator to run.
+    """
+
+    def __init__(self, generator: StatsGenerator[Any, Any]) -> None:
+        super().__init__()
+        self.generator = generator
+
+    def create_accumulator(self) -> Any:
+        return self.generator.create_accumulator()
+
+    def add_input(self, accumulator: Any, batch: pa.RecordBatch) -> Any:
+        return self.generator.add_input(accumulator, batch)
+
+    def merge_accumulators(self, accumulators: Iterable[Any]) -> Any:
+        return self.generator.merge_accumulators(list(accumulators))
+
+    def compact(self, accumulator: Any) -> Any:
+        return self.generator.compact(accumulator)
+
+    def extract_output(self, accumulator: Any) -> Any:
+        return self.generator.extract_output(accumulator)
+
+
+class RunGenerator(beam.PTransform):  # type: ignore[misc]  # Beam ships no type hints
+    """Run a statistics generator over a ``PCollection`` of record batches: one output.
+
+    The Beam face of :func:`datacheck.stats.run_generator`; combiner lifting adds batches into
+    accumulators where they are read, and only accumulators cross the shuffle.
+
+    Example::
+
+        with beam.Pipeline() as p:
+            _ = p | ReadBatches("data/*.csv") | "Votes" >> RunGenerator(MyGenerator())
+
+    Args:
+        generator: Any :class:`~datacheck.stats.StatsGenerator`.
+    """
+
+    def __init__(self, generator: StatsGenerator[Any, Any]) -> None:
+        super().__init__()
+        self._generator = generator
+
+    def expand(self, batches: Any) -> Any:
+        return batches | "Combine" >> beam.CombineGlobally(GeneratorCombineFn(self._generator))
+
+
+class ProfileCombineFn(GeneratorCombineFn):
     """:class:`datacheck.stats.ProfileGenerator` as a ``beam.CombineFn`` over record batches.
 
-    Every method forwards to the generator; the only addition is a thread pool over columns
-    per worker (created in :meth:`setup`, never pickled), as ``generate_statistics`` uses.
+    A :class:`GeneratorCombineFn` plus a thread pool over columns per worker (created in
+    :meth:`setup`, never pickled), as ``generate_statistics`` uses.
 
     Example::
 
@@ -45,62 +104,37 @@ class ProfileCombineFn(beam.CombineFn):  # type: ignore[misc]  # Beam ships no t
     """
 
     def __init__(self, options: StatsOptions | None = None) -> None:
-        super().__init__()
-        self._generator = ProfileGenerator(options)
+        profiles = ProfileGenerator(options)
+        super().__init__(profiles)
+        self._profiles = profiles
         self._pool: ThreadPoolExecutor | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"generator": self._generator}
+        return {"generator": self._profiles}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self._generator = state["generator"]
+        self._profiles = self.generator = state["generator"]
         self._pool = None
 
     def setup(self) -> None:
-        threads = self._generator.options.threads or os.cpu_count() or 1
+        threads = thread_count(self._profiles.options.threads)
         if threads > 1 and self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=threads)
-            self._generator.pool = self._pool
+            self._pool = start_pool(threads)
+            self._profiles.pool = self._pool
 
     def teardown(self) -> None:
         if self._pool is not None:
-            self._generator.pool = None
+            self._profiles.pool = None
             self._pool.shutdown()
             self._pool = None
-
-    def create_accumulator(self) -> ProfileAccumulator:
-        return self._generator.create_accumulator()
-
-    def add_input(
-        self, accumulator: ProfileAccumulator, batch: pa.RecordBatch
-    ) -> ProfileAccumulator:
-        return self._generator.add_input(accumulator, batch)
-
-    def merge_accumulators(
-        self, accumulators: Iterable[ProfileAccumulator]
-    ) -> ProfileAccumulator:
-        return self._generator.merge_accumulators(accumulators)
-
-    def compact(self, accumulator: ProfileAccumulator) -> ProfileAccumulator:
-        return self._generator.compact(accumulator)
-
-    def extract_output(self, accumulator: ProfileAccumulator) -> DatasetProfile:
-        return self._generator.extract_output(accumulator)
-
-
-def _too_many_slices(options: StatsOptions) -> OptionError:
-    return OptionError(
-        f"--slice-by {','.join(options.slice_by)}: more than {options.max_slices} slices; "
-        "slice by columns with fewer distinct values, or raise max_slices"
-    )
 
 
 class _KeyBySlice(beam.DoFn):  # type: ignore[misc]  # Beam ships no type hints
     """The batch under the whole-dataset key, and each of its slices under the slice's key.
 
     Each worker stops as soon as it sees more than ``max_slices`` slice keys, as the in-memory
-    generator does, so a slice column with a value per row fails early rather than making
-    one accumulator per row.
+    generator does (the same :meth:`~datacheck.stats.ProfileGenerator.split`), so a slice
+    column with a value per row fails early rather than making one accumulator per row.
     """
 
     def __init__(self, options: StatsOptions) -> None:
@@ -109,17 +143,10 @@ class _KeyBySlice(beam.DoFn):  # type: ignore[misc]  # Beam ships no type hints
         self._seen: set[str] = set()
 
     def process(self, batch: pa.RecordBatch) -> Iterator[tuple[str, pa.RecordBatch]]:
-        generator = self._generator
-        generator.check_columns(batch)
+        self._generator.check_columns(batch)
         yield _WHOLE, batch
-        options = generator.options
-        if not options.slice_by or not batch.num_rows:
-            return
-        for key, rows in split_slices(batch, options.slice_by):
-            if key not in self._seen:
-                if len(self._seen) >= options.max_slices:
-                    raise _too_many_slices(options)
-                self._seen.add(key)
+        for key, rows in self._generator.split(batch, self._seen):
+            self._seen.add(key)
             yield key, rows
 
 
@@ -131,8 +158,7 @@ def _assemble(
     whole = by_key.pop(_WHOLE, None)
     if whole is None or whole.num_rows == 0:
         raise InputError("the pipeline's input holds no rows; profile a dataset with data")
-    if len(by_key) > options.max_slices:
-        raise _too_many_slices(options)
+    ProfileGenerator(options).check_slice_count(len(by_key))
     slices = {key: replace(by_key[key], options=options) for key in sorted(by_key)}
     return replace(whole, options=options, slices=slices)
 

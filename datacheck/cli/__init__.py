@@ -2,7 +2,8 @@
 
 Each command lives in ``datacheck/cli/_cmd_<name>.py`` and exposes ``register(subparsers)``,
 which adds its parser and ``set_defaults(run=<function(argparse.Namespace) -> int>)``. The
-modules are listed in ``COMMANDS`` in the order ``--help`` shows them.
+modules are listed in ``COMMANDS`` in the order ``--help`` shows them. Installed plugins add
+their commands after these (see :mod:`datacheck.plugin`).
 
 Exit codes: 0 fine, 1 error-level anomalies found, 2 usage or input error, 130 interrupted,
 141 stdout closed early (``datacheck ... | head``).
@@ -15,15 +16,18 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn, cast
+from typing import Any, NoReturn, cast
 
 from datacheck import __version__
 from datacheck.errors import DatacheckError
+from datacheck.plugin import discover_plugins, load_reference
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: the command modules, ``datacheck.cli._cmd_<name>``, in help order
-COMMANDS: tuple[str, ...] = ("stats", "infer", "schema", "validate", "report", "skew")
+COMMANDS: tuple[str, ...] = (
+    "stats", "infer", "schema", "validate", "report", "skew", "plugins",
+)
 
 #: exit code when stdout is closed before we finish writing (128 + SIGPIPE, as a shell reports)
 _EXIT_BROKEN_PIPE = 141
@@ -38,8 +42,43 @@ class _Parser(argparse.ArgumentParser):
         self.exit(_EXIT_USAGE, f"{self.prog}: error: {message}; see '{self.prog} --help'\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of the whole command, with every module in ``COMMANDS`` registered."""
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    # The top-level parser has only --help and --version, so the first word is the command.
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def _add_plugin_commands(subparsers: Any, argv: Sequence[str]) -> None:
+    """Add every plugin's commands; import only the registrar of the command that runs.
+
+    The other plugin commands get a parser with their one-line help, so ``datacheck --help``
+    lists them without importing their modules (or torch behind them).
+    """
+    plugins, failures = discover_plugins()
+    for failure in failures:
+        print(f"datacheck: warning: plugin {failure.name!r} ({failure.reference}) is not "
+              f"available: {_one_line(failure.reason)}", file=sys.stderr)
+    taken = set(COMMANDS) | {"plugins"}
+    chosen = _chosen_command(argv)
+    for plugin in plugins:
+        for command in plugin.commands:
+            if command.name in taken:
+                print(f"datacheck: warning: plugin {plugin.name!r}: command {command.name!r} "
+                      "is already taken; it is not added", file=sys.stderr)
+                continue
+            taken.add(command.name)
+            if command.name == chosen:
+                load_reference(command.register)(subparsers)
+            else:
+                subparsers.add_parser(command.name, help=command.help, add_help=False)
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser of the whole command: every module in ``COMMANDS``, then plugins' commands.
+
+    Args:
+        argv: The arguments to be parsed; a plugin command named in them is fully registered
+            (its module imported), the others only listed.
+    """
     parser = _Parser(
         prog="datacheck",
         description="Schema-based data validation for machine-learning pipelines.",
@@ -50,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"datacheck.cli._cmd_{name}")
         module.register(subparsers)
+    _add_plugin_commands(subparsers, argv)
     return parser
 
 
@@ -68,6 +108,29 @@ def _quiet_stdout() -> None:
         os.close(devnull)
 
 
+#: the flag of each core parameter a command passes on; errors about it are printed with it
+_FLAGS = {
+    "baseline": "--baseline",
+    "environment": "--environment",
+    "keys": "--key",
+    "quarantine": "--quarantine",
+    "runner": "--runner",
+    "serving": "--serving",
+    "slice_by": "--slice-by",
+    "weight": "--weight",
+}
+
+
+def _error_line(error: DatacheckError) -> str:
+    """The error as the command line would have said it: ``--weight w: ...``, not ``weight=``."""
+    flag = _FLAGS.get(error.parameter or "")
+    if flag is None:
+        return _one_line(str(error))
+    value = error.value
+    shown = ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+    return _one_line(f"{flag} {shown}: {error.reason}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the datacheck command and return its exit code.
 
@@ -79,9 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         traceback), 130 interrupted, 141 stdout closed early.
     """
     try:
-        parser = build_parser()
+        given = list(sys.argv[1:] if argv is None else argv)
+        parser = build_parser(given)
         try:
-            args = parser.parse_args(argv)
+            args = parser.parse_args(given)
         except SystemExit as stop:
             # argparse exits for --help, --version and usage errors; return the code instead.
             return stop.code if isinstance(stop.code, int) else _EXIT_USAGE
@@ -90,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
         return code
     except DatacheckError as error:
-        print(f"datacheck: error: {_one_line(str(error))}", file=sys.stderr)
+        print(f"datacheck: error: {_error_line(error)}", file=sys.stderr)
         return _EXIT_USAGE
     except KeyboardInterrupt:
         return _EXIT_INTERRUPTED

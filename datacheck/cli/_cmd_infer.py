@@ -9,12 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from datacheck.cli._runner_arg import add_runner_arguments, profile_data
 from datacheck.cli._schema_arg import add_store_argument, store_from_args
-from datacheck.cli._term import ProgressBar
 from datacheck.errors import OptionError
 from datacheck.schema import (
     FloatDomain,
@@ -26,9 +24,8 @@ from datacheck.schema import (
     save_schema,
     save_tfdv_schema,
 )
-from datacheck.stats import DatasetProfile, load_profile
 
-__all__ = ["profile_of", "register", "summary"]
+__all__ = ["register", "summary"]
 
 
 def register(subparsers: Any) -> None:
@@ -70,16 +67,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def profile_of(source: str, args: argparse.Namespace | None = None) -> DatasetProfile:
-    """The profile a ``DATA|PROFILE`` argument names: a ``.json`` file is a profile to read,
-    anything else is data to profile (with a progress bar on a terminal; on Beam when
-    ``args`` has ``--runner``)."""
-    if Path(source).suffix.lower() == ".json":
-        return load_profile(source)
-    with ProgressBar(label=f"profiling {source}") as bar:
-        return profile_data(args, source, progress=bar.update)
-
-
 def _domain_text(schema: Schema) -> str:
     kinds = {"value domains": 0, "ranges": 0}
     for f in schema.features:
@@ -107,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         raise OptionError("--store needs --name NAME to save the schema under")
     environments = tuple(e.strip() for e in args.environments.split(",") if e.strip())
     options = InferOptions(infer_ranges=args.infer_ranges, default_environments=environments)
-    schema = infer_schema(profile_of(args.source, args), options)
+    schema = infer_schema(profile_data(args, args.source), options)
     if args.output:
         if args.output.endswith(".pbtxt"):
             save_tfdv_schema(schema, args.output)

@@ -2,7 +2,7 @@
 
 With ``--schema`` the data is validated and the schema shown beside the statistics. With
 ``--baseline`` and no schema, every feature's drift is measured with the default comparators
-(those :func:`~datacheck.schema.infer_schema` puts on the baseline's features) and nothing else
+(:func:`datacheck.schema.drift_schema`) and nothing else
 is checked. The page is self-contained: it opens offline and requests nothing.
 
 Exit 0 when the report holds no error-level anomaly, 1 when it does, 2 for a bad request.
@@ -15,15 +15,15 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from datacheck.cli._cmd_infer import profile_of
+from datacheck.cli._runner_arg import profile_data
 from datacheck.cli._schema_arg import add_schema_arguments, resolve_schema
 from datacheck.errors import OptionError
 from datacheck.report import write_html
-from datacheck.schema import Feature, Presence, Schema, infer_schema
+from datacheck.schema import Schema, drift_schema
 from datacheck.stats import DatasetProfile
 from datacheck.validate import ValidationReport, validate_statistics
 
-__all__ = ["drift_schema", "register", "write_report"]
+__all__ = ["register", "write_report"]
 
 
 def register(subparsers: Any) -> None:
@@ -52,25 +52,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def drift_schema(baseline: DatasetProfile) -> Schema:
-    """A schema that only measures drift: the baseline's types and default drift comparators.
-
-    Used when a report has a baseline but no schema, so that every distance is measured and
-    only drift, a changed type, a new column, and a column the baseline had values in that
-    vanished (or holds none) are flagged, not the inferred domains or presence fractions.
-    """
-    return Schema(
-        features=tuple(
-            Feature(
-                name=f.name, type=f.type, drift_comparator=f.drift_comparator,
-                presence=Presence(min_count=1 if baseline.features[f.name].num_present else 0),
-            )
-            for f in infer_schema(baseline).features
-        ),
-        description="drift against the baseline with the default comparators",
-    )
-
-
 def write_report(
     path: str,
     profile: DatasetProfile,
@@ -95,8 +76,8 @@ def run(args: argparse.Namespace) -> int:
         raise OptionError(f"--environment {args.environment}: needs --schema FILE|NAME, "
                           "which defines the environments")
     schema = None if args.schema is None else resolve_schema(args)
-    profile = profile_of(args.data)
-    baseline = None if args.baseline is None else profile_of(args.baseline)
+    profile = profile_data(None, args.data)
+    baseline = None if args.baseline is None else profile_data(None, args.baseline)
     sources = {"data": args.data}
     if baseline is not None:
         sources["baseline"] = args.baseline

@@ -14,8 +14,8 @@ import sys
 import textwrap
 from typing import Any
 
-from datacheck.cli._cmd_infer import profile_of
-from datacheck.cli._schema_arg import add_store_argument, load_schema_ref, store_from_args
+from datacheck.cli._runner_arg import profile_data
+from datacheck.cli._schema_arg import add_store_argument, store_from_args
 from datacheck.cli._term import colour, format_table
 from datacheck.schema import (
     BoolDomain,
@@ -154,7 +154,7 @@ def _render(schema: Schema, title: str) -> str:
 def run_show(args: argparse.Namespace) -> int:
     """Print one schema as a table or as its JSON document."""
     store = store_from_args(args)
-    schema = load_schema_ref(args.ref, store)
+    schema = store.resolve(args.ref)
     if args.format == "json":
         sys.stdout.write(json.dumps(schema.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -186,8 +186,8 @@ def _change_line(c: SchemaChange, violated: bool) -> str:
 def run_diff(args: argparse.Namespace) -> int:
     """Print the classified changes; with --check, exit 1 when one breaks --mode."""
     store = store_from_args(args)
-    old = load_schema_ref(_diff_ref(args.old, args.new), store)
-    new = load_schema_ref(_diff_ref(args.new, args.old), store)
+    old = store.resolve(_diff_ref(args.old, args.new))
+    new = store.resolve(_diff_ref(args.new, args.old))
     changes = diff_schemas(old, new)
     violating = check_compatible(old, new, args.mode).violations
     if args.format == "json":
@@ -209,7 +209,7 @@ def run_update(args: argparse.Namespace) -> int:
     """Relax the latest version to accept the data; save it as the next version."""
     store = store_from_args(args)
     current = store.latest(args.name)
-    updated, changes = update_schema(current, profile_of(args.source))
+    updated, changes = update_schema(current, profile_data(None, args.source))
     for c in changes:
         print(_fit(c.message))
     if not changes:

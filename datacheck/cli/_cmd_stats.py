@@ -15,7 +15,7 @@ from typing import Any
 
 from datacheck._format import DASH, value_formatter
 from datacheck.cli._runner_arg import add_runner_arguments, profile_data
-from datacheck.cli._term import ProgressBar, colour, format_table
+from datacheck.cli._term import colour, format_table
 from datacheck.stats import (
     DatasetProfile,
     FeatureStatistics,
@@ -62,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
     """Profile ``args.data``; write and summarise the profile. Returns the exit code (0)."""
     options = StatsOptions(weight=args.weight, slice_by=tuple(args.slice_by))
     source = args.data[0] if len(args.data) == 1 else list(args.data)
-    with ProgressBar(label="profiling") as bar:
-        profile = profile_data(args, source, options, progress=bar.update)
+    profile = profile_data(args, source, options)
     if args.output:
         save_profile(profile, args.output)
     if args.format == "json":

@@ -8,37 +8,29 @@ document. Exit 0 when no anomaly is an error, 1 when one is, 2 for a bad request
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 import textwrap
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from datacheck.cli._cmd_report import write_report
-from datacheck.cli._runner_arg import add_runner_arguments, check_rows, profile_data
+from datacheck.cli._runner_arg import add_runner_arguments, pipeline_options
 from datacheck.cli._schema_arg import add_schema_arguments, resolve_schema
-from datacheck.cli._term import colour, format_table
+from datacheck.cli._term import ProgressBar, colour, format_table
 from datacheck.errors import OptionError
-from datacheck.io import atomic_output
-from datacheck.stats import DatasetProfile, load_profile
+from datacheck.io import QuarantineWriter
+from datacheck.schema import Schema
 from datacheck.validate import (
     Anomaly,
-    CheckedBatch,
+    DatasetCheck,
     Severity,
     ValidationReport,
-    validate_statistics,
+    check_dataset,
 )
 
 __all__ = ["register"]
 
 _WIDTH = 80
-_QUARANTINE_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl",
-                       ".ndjson": "jsonl"}
 
 
 def register(subparsers: Any) -> None:
@@ -69,67 +61,6 @@ def register(subparsers: Any) -> None:
                         help="also write a self-contained HTML report (charts, drift, schema)")
     add_runner_arguments(parser)
     parser.set_defaults(run=run)
-
-
-def _profile_of(source: str, args: argparse.Namespace) -> DatasetProfile:
-    """A profile file (.json) is read; anything else is data and is profiled (on Beam with
-    ``--runner``)."""
-    path = Path(source)
-    if path.suffix == ".json" and path.is_file():
-        return load_profile(path)
-    return profile_data(args, source)
-
-
-def _quarantine_format(path: str) -> str:
-    fmt = _QUARANTINE_FORMATS.get(Path(path).suffix.lower())
-    if fmt is None:
-        raise OptionError(
-            f"--quarantine {path}: unknown extension; use .parquet or .jsonl"
-        )
-    return fmt
-
-
-def _json_value(value: Any) -> Any:
-    # JSON has no NaN or infinity; write them as the strings a reader can recognise.
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, dict):
-        return {k: _json_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_value(v) for v in value]
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="backslashreplace")
-    if isinstance(value, str | int | bool) or value is None:
-        return value
-    return str(value)
-
-
-def write_quarantine(results: Iterable[CheckedBatch], path: str) -> tuple[int, int]:
-    """Write the quarantined rows atomically; return (quarantined rows, input rows)."""
-    fmt = _quarantine_format(path)
-    bad = total = 0
-    with atomic_output(path) as tmp:
-        if fmt == "parquet":
-            writer: pq.ParquetWriter | None = None
-            schema: pa.Schema | None = None
-            for r in results:
-                total += r.batch.num_rows
-                bad += r.quarantined.num_rows
-                schema = r.quarantined.schema
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, schema)
-                writer.write_batch(r.quarantined)
-            if writer is None:
-                raise OptionError(f"--quarantine {path}: the data has no batches to write")
-            writer.close()
-        else:
-            with open(tmp, "w", encoding="utf-8") as out:
-                for r in results:
-                    total += r.batch.num_rows
-                    bad += r.quarantined.num_rows
-                    for row in r.quarantined.to_pylist():
-                        out.write(json.dumps(_json_value(row), allow_nan=False) + "\n")
-    return bad, total
 
 
 def _show(value: Any) -> str:
@@ -205,26 +136,46 @@ def render_text(report: ValidationReport, source: str) -> str:
     return "\n".join(lines)
 
 
+def _check(args: argparse.Namespace, schema: Schema, on_quarantine: Any) -> DatasetCheck:
+    """The use case, in memory or on Beam (``--runner``); the data is read once."""
+    if args.runner is not None:
+        from datacheck.beam import check_dataset_on_beam
+
+        return check_dataset_on_beam(
+            args.data, schema, pipeline_options(args), baseline=args.baseline,
+            serving=args.serving, environment=args.environment, on_quarantine=on_quarantine,
+        )
+    with ProgressBar(label=f"validating {args.data}") as bar:
+        return check_dataset(
+            args.data, schema, baseline=args.baseline, serving=args.serving,
+            environment=args.environment, on_quarantine=on_quarantine, progress=bar.update,
+        )
+
+
+def _quarantine_writer(path: str) -> QuarantineWriter:
+    try:
+        return QuarantineWriter(path)
+    except OptionError as error:  # the core names its parameter; this command has a flag
+        raise OptionError(error.reason, parameter="quarantine", value=path) from None
+
+
 def run(args: argparse.Namespace) -> int:
     """Validate; return 1 when the report has an error-level anomaly, else 0."""
     schema = resolve_schema(args)
-    if args.quarantine is not None:
-        _quarantine_format(args.quarantine)
-    profile = _profile_of(args.data, args)
-    baseline = None if args.baseline is None else _profile_of(args.baseline, args)
-    serving = None if args.serving is None else _profile_of(args.serving, args)
-    report = validate_statistics(
-        profile, schema, baseline=baseline, serving=serving, environment=args.environment
-    )
     note = None
-    if args.quarantine is not None:
-        bad, total = check_rows(args, args.data, schema, args.quarantine, write_quarantine)
-        note = f"quarantined {bad:,} of {total:,} rows to {args.quarantine}"
+    if args.quarantine is None:
+        done = _check(args, schema, None)
+    else:
+        with _quarantine_writer(args.quarantine) as out:
+            done = _check(args, schema, lambda checked: out.write(checked.quarantined))
+        note = (f"quarantined {out.rows:,} of {done.report.summary.row_count:,} rows to "
+                f"{args.quarantine}")
+    report = done.report
     if args.report is not None:
         sources = {k: v for k, v in (("data", args.data), ("baseline", args.baseline),
                                      ("serving", args.serving), ("schema", args.schema)) if v}
-        write_report(args.report, profile, baseline=baseline, schema=schema, validation=report,
-                     sources=sources)
+        write_report(args.report, done.profile, baseline=done.baseline, schema=schema,
+                     validation=report, sources=sources)
     if args.format == "json":
         print(report.to_json())
         if note is not None:

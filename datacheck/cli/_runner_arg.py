@@ -1,8 +1,9 @@
 """``--runner RUNNER [-- BEAM_OPTIONS...]``: run on Apache Beam instead of in memory.
 
 The commands that profile data (``stats``, ``infer``, ``validate``) call
-:func:`add_runner_arguments` when they build their parser, :func:`profile_data` where they
-profile, and ``validate`` calls :func:`check_rows` for its row quarantine. Without
+:func:`add_runner_arguments` when they build their parser and :func:`profile_data` where they
+profile; ``validate`` runs :func:`datacheck.beam.check_dataset_on_beam` instead of
+:func:`datacheck.validate.check_dataset` with :func:`pipeline_options`. Without
 ``--runner`` nothing changes: the in-memory path runs. Everything after a bare ``--`` goes to
 Beam untouched (``-- --direct_num_workers=2``, ``-- --flink_master=...``).
 """
@@ -11,16 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from datacheck.errors import OptionError
-from datacheck.io import read_batches
-from datacheck.schema import Schema
-from datacheck.stats import DatasetProfile, StatsOptions, generate_statistics
-from datacheck.validate import CheckedBatch, validate_batches
+from datacheck.cli._term import ProgressBar
+from datacheck.stats import DatasetProfile, StatsOptions, as_profile
 
-__all__ = ["add_runner_arguments", "check_rows", "pipeline_options", "profile_data"]
+__all__ = ["add_runner_arguments", "pipeline_options", "profile_data"]
 
 _RUNNER_HELP = (
     "run on Apache Beam with this runner: DirectRunner, FlinkRunner, SparkRunner, "
@@ -71,50 +69,34 @@ def pipeline_options(args: argparse.Namespace) -> Any:
     return beam_pipeline_options(args.runner, args.beam_options)
 
 
+def _label(source: object) -> str:
+    if isinstance(source, list | tuple):
+        return f"profiling {len(source)} sources"
+    return f"profiling {source}"
+
+
 def profile_data(
     args: argparse.Namespace | None,
     source: object,
     options: StatsOptions | None = None,
-    *,
-    progress: Callable[[int], None] | None = None,
 ) -> DatasetProfile:
-    """Profile ``source`` in memory, or on Beam when the command was given ``--runner``.
+    """The profile a ``DATA|PROFILE`` argument names (:func:`datacheck.stats.as_profile`).
+
+    A ``.json`` is a profile to read; data is profiled in memory with a progress bar on a
+    terminal, or on Beam when the command was given ``--runner``.
 
     Args:
         args: The command's parsed arguments (None, or no ``--runner``: in memory).
-        source: What ``generate_statistics`` reads; with ``--runner``, paths only.
+        source: A profile path, or what ``generate_statistics`` reads.
         options: What to compute.
-        progress: Called with each batch's row count (in memory only).
     """
-    if args is None or getattr(args, "runner", None) is None:
-        return generate_statistics(source, options, progress=progress)
-    from datacheck.beam import profile_on_beam
+    if args is not None and getattr(args, "runner", None) is not None:
+        from datacheck.beam import file_paths, profile_on_beam
 
-    if isinstance(source, str):
-        return profile_on_beam(source, options, pipeline_options(args))
-    if isinstance(source, list | tuple):
-        return profile_on_beam([str(s) for s in source], options, pipeline_options(args))
-    raise OptionError("--runner reads files: give paths, directories or globs")
-
-
-def check_rows(
-    args: argparse.Namespace,
-    source: str,
-    schema: Schema,
-    path: str,
-    write: Callable[[Iterable[CheckedBatch], str], tuple[int, int]],
-) -> tuple[int, int]:
-    """Check every row of ``source``; ``write`` puts the failed ones in ``path``.
-
-    In memory, or with ``--runner`` on Beam (``ValidateBatches``, the failed rows spilled by
-    the workers and written here by ``write``).
-
-    Returns:
-        (quarantined rows, input rows).
-    """
-    environment = args.environment
-    if args.runner is None:
-        return write(validate_batches(read_batches(source), schema, environment=environment), path)
-    from datacheck.beam import quarantine_on_beam
-
-    return quarantine_on_beam(source, schema, environment, path, pipeline_options(args), write)
+        beam_options = pipeline_options(args)
+        return as_profile(
+            source, options,
+            generate=lambda data, opts: profile_on_beam(file_paths(data), opts, beam_options),
+        )
+    with ProgressBar(label=_label(source)) as bar:
+        return as_profile(source, options, progress=bar.update)

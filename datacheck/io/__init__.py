@@ -4,6 +4,10 @@
 file, a directory, a glob, or a list of them), pandas DataFrames, Arrow tables, batches and
 readers, and any object with ``__arrow_c_stream__`` (polars, DuckDB). Files are read in blocks,
 so memory stays flat as files grow.
+
+For readers that split a source themselves (Beam reads each file on its own worker),
+:func:`expand_paths`, :func:`format_of`, :func:`unify` and :func:`conform` are the steps
+``read_batches`` takes. :class:`QuarantineWriter` writes the rows that failed a check.
 """
 
 from __future__ import annotations
@@ -14,19 +18,35 @@ from typing import Any
 
 import pyarrow as pa
 
+from datacheck._types import MIXED_TYPES_KEY
 from datacheck.errors import InputError, OptionError
 from datacheck.io._atomic import atomic_output, write_bytes_atomic, write_json_atomic
-from datacheck.io._files import FORMATS, FilePlan, expand_paths, plan_file
+from datacheck.io._files import FORMATS, FilePlan, expand_paths, format_of, plan_file
 from datacheck.io._memory import open_memory
-from datacheck.io._schema import MIXED_TYPES_KEY, conform, empty_batch, unify
+from datacheck.io._quarantine import (
+    QUARANTINE_FORMATS,
+    QuarantineWriter,
+    quarantine_format,
+    write_quarantine,
+)
+from datacheck.io._schema import conform, empty_batch, unify
 
 __all__ = [
     "FORMATS",
     "MIXED_TYPES_KEY",
+    "QUARANTINE_FORMATS",
+    "QuarantineWriter",
     "atomic_output",
+    "conform",
+    "empty_batch",
+    "expand_paths",
+    "format_of",
+    "quarantine_format",
     "read_batches",
+    "unify",
     "write_bytes_atomic",
     "write_json_atomic",
+    "write_quarantine",
 ]
 
 #: bytes of small files whose type-checking pass is kept rather than parsed again, per call

@@ -19,12 +19,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.json as pjson
-import pyarrow.parquet as pq
 
 from datacheck.errors import InputError, InputNotFoundError, OptionError
 from datacheck.io._memory import table_from_pandas
@@ -92,7 +90,8 @@ def expand_paths(source: str | os.PathLike[str], fmt: str | None) -> list[Path]:
         if format_of(path, fmt) is None:
             raise InputError(
                 f"{path}: unknown file extension {path.suffix or '(none)'!r}; use .csv, "
-                ".parquet or .jsonl, or name the format (format='csv' or --format csv)"
+                ".parquet or .jsonl, or name the format (format='csv')",
+                path=path,
             )
         return [path]
     if path.is_dir():
@@ -306,6 +305,8 @@ def _read_raw(stream: pcsv.CSVStreamingReader) -> Iterator[pa.RecordBatch]:
 
 
 def _plan_parquet(path: Path, columns: list[str] | None, batch_size: int) -> FilePlan:
+    import pyarrow.parquet as pq  # ~15 ms with pyarrow.fs: only Parquet sources pay for it
+
     _check_not_empty(path)
     try:
         with pq.ParquetFile(path) as parquet:
@@ -345,6 +346,8 @@ def _json_line_error(path: Path) -> InputError:
 def _plan_jsonl_pandas(path: Path, columns: list[str] | None, batch_size: int) -> FilePlan:
     # pyarrow's JSON reader refuses a column whose JSON type changes between rows; pandas reads
     # it as objects, which become text marked mixed (two streaming passes, like CSV).
+    import pandas as pd  # ~0.3 s to import: only this rare fallback needs it
+
     def chunks() -> Iterator[pa.RecordBatch]:
         with pd.read_json(path, lines=True, chunksize=batch_size, dtype=False) as reader:
             for frame in reader:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 
 from datacheck.errors import InputError
 from datacheck.io._schema import mark_mixed
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["open_memory", "table_from_pandas"]
 
@@ -45,6 +48,13 @@ def table_from_pandas(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
+def _is_pandas_frame(source: object) -> bool:
+    # Importing pandas costs ~0.3 s, more than the rest of ``import datacheck``; a DataFrame
+    # can only exist once pandas has been imported, so look for it rather than import it.
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(source, pandas.DataFrame)
+
+
 def _reader_batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
     with reader:
         yield from reader
@@ -52,7 +62,7 @@ def _reader_batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
 
 def open_memory(source: Any) -> tuple[pa.Schema, Iterator[pa.RecordBatch]] | None:
     """The schema and batches of an in-memory source, or None if ``source`` is not one."""
-    if isinstance(source, pd.DataFrame):
+    if _is_pandas_frame(source):
         table = table_from_pandas(source)
         return table.schema, iter(table.to_batches())
     if isinstance(source, pa.Table):

@@ -12,12 +12,10 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datacheck._types import MIXED_TYPES_KEY
 from datacheck.errors import InputError
 
-__all__ = ["MIXED_TYPES_KEY", "conform", "empty_batch", "mark_mixed", "unify"]
-
-#: field metadata key set (value b"true") on a column read as text because it mixes types
-MIXED_TYPES_KEY = b"datacheck.mixed_types"
+__all__ = ["conform", "empty_batch", "mark_mixed", "unify"]
 
 
 def mark_mixed(field: pa.Field) -> pa.Field:

@@ -9,6 +9,13 @@ accept new data.
 
 from __future__ import annotations
 
+from datacheck._types import FeatureType
+from datacheck.schema._defaults import (
+    CATEGORICAL_DRIFT,
+    CATEGORICAL_SKEW,
+    NUMERIC_DRIFT,
+    NUMERIC_SKEW,
+)
 from datacheck.schema._diff import (
     ChangeKind,
     CompatibilityMode,
@@ -17,7 +24,7 @@ from datacheck.schema._diff import (
     check_compatible,
     diff_schemas,
 )
-from datacheck.schema._infer import InferOptions, infer_schema
+from datacheck.schema._infer import InferOptions, drift_schema, infer_schema
 from datacheck.schema._jsonschema import to_json_schema
 from datacheck.schema._model import (
     FORMAT_VERSION,
@@ -40,13 +47,25 @@ from datacheck.schema._model import (
     ValueCount,
 )
 from datacheck.schema._serde import load_schema, save_schema
-from datacheck.schema._store import SchemaStore, SchemaVersion, parse_schema_ref
+from datacheck.schema._store import (
+    DEFAULT_STORE,
+    STORE_ENV,
+    SchemaStore,
+    SchemaVersion,
+    parse_schema_ref,
+)
 from datacheck.schema._tfdv import from_tfdv, load_tfdv_schema, save_tfdv_schema, to_tfdv
 from datacheck.schema._update import update_schema
 
 __all__ = [
+    "CATEGORICAL_DRIFT",
+    "CATEGORICAL_SKEW",
+    "DEFAULT_STORE",
     "FORMAT_VERSION",
+    "NUMERIC_DRIFT",
+    "NUMERIC_SKEW",
     "SEVERITY_LEVELS",
+    "STORE_ENV",
     "BoolDomain",
     "ChangeKind",
     "Comparator",
@@ -57,6 +76,7 @@ __all__ = [
     "DistributionConstraints",
     "Domain",
     "Feature",
+    "FeatureType",
     "FloatDomain",
     "InferOptions",
     "IntDomain",
@@ -72,6 +92,7 @@ __all__ = [
     "ValueCount",
     "check_compatible",
     "diff_schemas",
+    "drift_schema",
     "from_tfdv",
     "infer_schema",
     "load_schema",

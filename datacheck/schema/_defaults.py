@@ -7,7 +7,7 @@ owns these constants.
 
 from __future__ import annotations
 
-from datacheck._types import FeatureType
+from datacheck._types import CATEGORICAL_TYPES, NUMERIC_TYPES, FeatureType
 from datacheck.schema._model import Comparator, ComparatorMethod
 
 __all__ = [
@@ -26,17 +26,6 @@ NUMERIC_SKEW = Comparator(method=ComparatorMethod.JENSEN_SHANNON, threshold=0.05
 CATEGORICAL_DRIFT = Comparator(method=ComparatorMethod.L_INFINITY, threshold=0.15)
 CATEGORICAL_SKEW = Comparator(method=ComparatorMethod.L_INFINITY, threshold=0.15)
 
-_NUMERIC = frozenset(
-    {
-        FeatureType.INT,
-        FeatureType.FLOAT,
-        FeatureType.DECIMAL,
-        FeatureType.DATE,
-        FeatureType.TIMESTAMP,
-    }
-)
-_CATEGORICAL = frozenset({FeatureType.STRING, FeatureType.BOOL})
-
 
 def default_comparators(ftype: FeatureType) -> tuple[Comparator | None, Comparator | None]:
     """The (drift, skew) comparators for a feature of type ``ftype``.
@@ -44,8 +33,8 @@ def default_comparators(ftype: FeatureType) -> tuple[Comparator | None, Comparat
     Bytes and all-missing (null) features get none: their profiles hold no value distribution
     to compare.
     """
-    if ftype in _NUMERIC:
+    if ftype in NUMERIC_TYPES:
         return NUMERIC_DRIFT, NUMERIC_SKEW
-    if ftype in _CATEGORICAL:
+    if ftype in CATEGORICAL_TYPES:
         return CATEGORICAL_DRIFT, CATEGORICAL_SKEW
     return None, None

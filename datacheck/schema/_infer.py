@@ -32,6 +32,7 @@ from datacheck.stats import DatasetProfile, FeatureStatistics, StringStatistics
 
 __all__ = [
     "InferOptions",
+    "drift_schema",
     "infer_feature",
     "infer_schema",
     "presence_lower_bound",
@@ -235,4 +236,25 @@ def infer_schema(profile: DatasetProfile, options: InferOptions | None = None) -
             infer_feature(f, profile.num_rows, options) for f in profile.features.values()
         ),
         default_environments=options.default_environments,
+    )
+
+
+def drift_schema(baseline: DatasetProfile) -> Schema:
+    """A schema that only measures drift: the baseline's types and default drift comparators.
+
+    For data compared with a baseline when no schema was written: every distance is measured,
+    and only drift, a changed type, a new column, and a column the baseline had values in that
+    vanished (or holds none) are flagged, not the inferred domains or presence fractions.
+    """
+    return Schema(
+        features=tuple(
+            Feature(
+                name=f.name,
+                type=f.type,
+                drift_comparator=f.drift_comparator,
+                presence=Presence(min_count=1 if baseline.features[f.name].num_present else 0),
+            )
+            for f in infer_schema(baseline).features
+        ),
+        description="drift against the baseline with the default comparators",
     )

@@ -40,8 +40,14 @@ from datacheck.schema._serde import (
     schema_to_dict,
     schema_to_json,
 )
+from datacheck.schema._tfdv import load_tfdv_schema
 
-__all__ = ["SchemaStore", "SchemaVersion", "parse_schema_ref"]
+__all__ = ["DEFAULT_STORE", "STORE_ENV", "SchemaStore", "SchemaVersion", "parse_schema_ref"]
+
+#: where the schema store lives when neither the caller nor the environment says
+DEFAULT_STORE = Path(".datacheck") / "schemas"
+#: the environment variable naming the schema store
+STORE_ENV = "DATACHECK_STORE"
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _VERSION_FILE = re.compile(r"^v([1-9][0-9]*)\.json$")
@@ -102,6 +108,12 @@ def parse_schema_ref(ref: str) -> tuple[str, int | None]:
     return name, int(version)
 
 
+def _is_file_ref(ref: str) -> bool:
+    return (
+        Path(ref).is_file() or ref.endswith((".json", ".pbtxt")) or "/" in ref or os.sep in ref
+    )
+
+
 class SchemaStore:
     """Every version of every named schema, in folders under ``root``.
 
@@ -111,6 +123,12 @@ class SchemaStore:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+
+    @classmethod
+    def default(cls, root: str | os.PathLike[str] | None = None) -> SchemaStore:
+        """The store at ``root``; else where ``$DATACHECK_STORE`` says; else
+        ``./.datacheck/schemas``."""
+        return cls(root or os.environ.get(STORE_ENV) or DEFAULT_STORE)
 
     def __repr__(self) -> str:
         return f"SchemaStore({str(self.root)!r})"
@@ -129,7 +147,7 @@ class SchemaStore:
             known = ", ".join(self.names()) or "none"
             raise StoreError(
                 f"{self.root}: no schema named {name!r} (known: {known}); "
-                "save one with `datacheck infer DATA --store DIR --name NAME`"
+                "save one first (SchemaStore.save; on the command line, datacheck infer)"
             )
         return folder
 
@@ -191,9 +209,22 @@ class SchemaStore:
         """The newest version of schema ``name``."""
         return self.get(name)
 
-    def resolve(self, ref: str) -> Schema:
-        """The schema named by ``NAME[@VERSION]``."""
-        name, version = parse_schema_ref(ref)
+    def resolve(self, ref: str | os.PathLike[str]) -> Schema:
+        """The schema a reference names: a schema file, or ``NAME[@VERSION]`` in this store.
+
+        A reference is a file when a file exists at that path, when it ends in ``.json`` or
+        ``.pbtxt`` (TFDV's text format), or when it holds a path separator; otherwise it is
+        ``NAME`` (the latest version) or ``NAME@3`` (version 3).
+
+        Raises:
+            InputNotFoundError: It names a file that does not exist.
+            SchemaFormatError: The file or stored version is not a valid schema.
+            StoreError: No such name or version in the store.
+        """
+        text = os.fspath(ref)
+        if _is_file_ref(text):
+            return load_tfdv_schema(text) if text.endswith(".pbtxt") else load_schema(text)
+        name, version = parse_schema_ref(text)
         return self.get(name, version)
 
     def metadata(self, name: str, version: int) -> SchemaVersion:

@@ -4,12 +4,19 @@
 :class:`StatsGenerator`, shaped like Beam's CombineFn); :func:`merge_profiles` combines the
 profiles of two shards. A :class:`DatasetProfile` is a value; :func:`load_profile` and
 :func:`save_profile` read and write its JSON document (checked by
-``schemas/statistics.v1.json``).
+``schemas/statistics.v1.json``); :func:`as_profile` accepts either a profile or data.
+:func:`run_generator` runs any generator, a plugin's too, over a source in memory.
 """
 
 from __future__ import annotations
 
-from datacheck.stats._generate import ProfileGenerator, generate_statistics
+from datacheck.stats._generate import (
+    ProfileGenerator,
+    Profiler,
+    generate_statistics,
+    iter_batches,
+    split_slices,
+)
 from datacheck.stats._merge import merge_profiles
 from datacheck.stats._options import QUANTILE_RANKS, StatsOptions
 from datacheck.stats._profile import (
@@ -29,6 +36,7 @@ from datacheck.stats._profile import (
     WeightedStringStatistics,
 )
 from datacheck.stats._protocol import StatsGenerator
+from datacheck.stats._run import as_profile, is_profile_path, run_generator
 from datacheck.stats._serde import load_profile, save_profile
 
 __all__ = [
@@ -42,6 +50,7 @@ __all__ = [
     "HistogramBucket",
     "NumericStatistics",
     "ProfileGenerator",
+    "Profiler",
     "SkippedFeature",
     "StatsGenerator",
     "StatsOptions",
@@ -50,8 +59,13 @@ __all__ = [
     "ValueCountStatistics",
     "WeightedNumericStatistics",
     "WeightedStringStatistics",
+    "as_profile",
     "generate_statistics",
+    "is_profile_path",
+    "iter_batches",
     "load_profile",
     "merge_profiles",
+    "run_generator",
     "save_profile",
+    "split_slices",
 ]

@@ -1,5 +1,6 @@
 """One feature's accumulator (presence, list value counts, the statistics of its kind), and
-the flattening of a record batch into feature columns (struct fields become dotted paths)."""
+a record batch's feature columns (struct fields under dotted paths, as ``datacheck._columns``
+reaches them)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datacheck._types import FeatureType, feature_type_of, is_list_type
+from datacheck._columns import leaf_columns, list_values
+from datacheck._types import (
+    MIXED_TYPES_KEY,
+    NUMERIC_TYPES,
+    FeatureType,
+    feature_type_of,
+    is_list_type,
+)
 from datacheck.stats._bool import BoolAccumulator
 from datacheck.stats._bytes import BytesAccumulator
 from datacheck.stats._lists import ValueCountAccumulator
@@ -20,15 +28,9 @@ from datacheck.stats._options import StatsOptions
 from datacheck.stats._profile import FeatureStatistics
 from datacheck.stats._string import StringAccumulator
 
-__all__ = ["MIXED_TYPES_KEY", "Column", "FeatureAccumulator", "feature_columns"]
+__all__ = ["Column", "FeatureAccumulator", "feature_columns"]
 
-#: Field metadata the reader sets on a column whose values mixed numbers and text.
-MIXED_TYPES_KEY = b"datacheck.mixed_types"
-
-_NUMERIC = frozenset(
-    {FeatureType.INT, FeatureType.FLOAT, FeatureType.DECIMAL, FeatureType.DATE,
-     FeatureType.TIMESTAMP}
-)
+#: the numeric types whose values are integers, so that min and max are exact
 _INTEGER = frozenset({FeatureType.INT, FeatureType.DATE, FeatureType.TIMESTAMP})
 
 KindAccumulator = NumericAccumulator | StringAccumulator | BytesAccumulator | BoolAccumulator
@@ -67,22 +69,8 @@ def _skip_reason(arrow_type: pa.DataType) -> str:
 
 def feature_columns(batch: pa.RecordBatch) -> Iterator[Column]:
     """The batch's features in column order; struct fields follow under ``parent.child``."""
-    stack: list[tuple[str, pa.Field, pa.Array]] = [
-        (f.name, f, batch.column(i)) for i, f in enumerate(batch.schema)
-    ]
-    stack.reverse()
-    while stack:
-        path, field, array = stack.pop()
+    for path, field, array in leaf_columns(batch):
         t = field.type
-        if pa.types.is_struct(t):
-            # flatten() merges the struct's own nulls into its children: a field is missing
-            # where its parent is.
-            children = [
-                (f"{path}.{t.field(i).name}", t.field(i), child)
-                for i, child in enumerate(array.flatten())
-            ]
-            stack.extend(reversed(children))
-            continue
         mixed = bool(field.metadata and field.metadata.get(MIXED_TYPES_KEY) == b"true")
         feature_type = feature_type_of(t)
         if feature_type is None:
@@ -96,7 +84,7 @@ def feature_columns(batch: pa.RecordBatch) -> Iterator[Column]:
 def _new_kind(
     feature_type: FeatureType, options: StatsOptions, weighted: bool
 ) -> KindAccumulator | None:
-    if feature_type in _NUMERIC:
+    if feature_type in NUMERIC_TYPES:
         return NumericAccumulator(
             options, integer=feature_type in _INTEGER, weighted=weighted
         )
@@ -111,13 +99,10 @@ def _new_kind(
 
 def _unnest(array: pa.Array, weights: np.ndarray | None) -> tuple[pa.Array, np.ndarray | None]:
     """The innermost values of a (possibly nested) list array, with each value's row weight."""
-    # The compute kernels, not casts: pyarrow 25 casts list views to lists with bad offsets.
-    while is_list_type(array.type):
-        if weights is not None:
-            parents = pc.list_parent_indices(array).to_numpy(zero_copy_only=False)
-            weights = weights[parents]
-        array = pc.list_flatten(array)
-    return array, weights
+    values, rows = list_values(array, rows=weights is not None)
+    if rows is not None and weights is not None:
+        weights = weights[rows]
+    return values, weights
 
 
 def compatible(a: FeatureType, b: FeatureType) -> FeatureType | None:

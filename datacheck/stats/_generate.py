@@ -10,15 +10,16 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from collections.abc import Callable, Collection, Iterable, Iterator
+from concurrent.futures import Executor, Future
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datacheck._types import is_list_type
+from datacheck._threads import thread_count, thread_pool
+from datacheck._types import NUMBER_TYPES, FeatureType, is_list_type, scalar_feature_type
 from datacheck.errors import InputError, OptionError
 from datacheck.stats._feature import Column, FeatureAccumulator, compatible, feature_columns
 from datacheck.stats._options import StatsOptions
@@ -27,6 +28,7 @@ from datacheck.stats._profile import DatasetProfile, SkippedFeature
 __all__ = [
     "ProfileAccumulator",
     "ProfileGenerator",
+    "Profiler",
     "generate_statistics",
     "iter_batches",
     "split_slices",
@@ -181,6 +183,19 @@ def split_slices(
         yield key, ordered.slice(start, size)
 
 
+def _too_many_slices(options: StatsOptions) -> OptionError:
+    """The error for a slice column with more than ``options.max_slices`` distinct values."""
+    return OptionError(
+        f"more than {options.max_slices} slices; slice by columns with fewer distinct values, "
+        "or raise max_slices",
+        parameter="slice_by", value=options.slice_by,
+    )
+
+
+#: what a weight column may hold: numbers proper, and booleans (a weight of 0 or 1)
+_WEIGHT_TYPES = NUMBER_TYPES | {FeatureType.BOOL}
+
+
 def _weights(batch: pa.RecordBatch, name: str) -> np.ndarray:
     """The weight of each row (a missing weight counts as 0)."""
     column = batch.column(name)
@@ -215,23 +230,47 @@ class ProfileGenerator:
         """Refuse a batch without the weight or a slice column, or with a non-numeric weight."""
         names = batch.schema.names
         options = self.options
-        wanted = [("--weight", options.weight)] if options.weight is not None else []
-        wanted += [("--slice-by", name) for name in options.slice_by]
-        for flag, name in wanted:
+        wanted = [("weight", options.weight)] if options.weight is not None else []
+        wanted += [("slice_by", name) for name in options.slice_by]
+        for parameter, name in wanted:
             if name not in names:
                 raise OptionError(
-                    f"{flag} {name}: no such column; the columns are: {', '.join(names)}"
+                    f"no such column; the columns are: {', '.join(names)}",
+                    parameter=parameter, value=name, column=name,
                 )
         if options.weight is not None:
             t = batch.schema.field(options.weight).type
             if pa.types.is_dictionary(t):
                 t = t.value_type
-            if not (pa.types.is_integer(t) or pa.types.is_floating(t)
-                    or pa.types.is_decimal(t) or pa.types.is_boolean(t)):
+            if scalar_feature_type(t) not in _WEIGHT_TYPES:
                 raise OptionError(
-                    f"--weight {options.weight}: the column holds {t}, not numbers; "
-                    "choose a numeric column"
+                    f"the column holds {t}, not numbers; choose a numeric column",
+                    parameter="weight", value=options.weight, column=options.weight,
                 )
+
+    def check_slice_count(self, count: int) -> None:
+        """Refuse more than ``options.max_slices`` slices (a slice column with a value per row
+        would otherwise make one accumulator per row)."""
+        if count > self.options.max_slices:
+            raise _too_many_slices(self.options)
+
+    def split(
+        self, batch: pa.RecordBatch, known: Collection[str]
+    ) -> list[tuple[str, pa.RecordBatch]]:
+        """The batch's rows by slice, as (key, rows); none without ``slice_by``.
+
+        Args:
+            batch: The rows to split.
+            known: The slice keys seen so far (by this accumulator, or this Beam worker).
+
+        Raises:
+            OptionError: The batch's new keys would bring the slices past ``max_slices``.
+        """
+        if not self.options.slice_by or not batch.num_rows:
+            return []
+        parts = list(split_slices(batch, self.options.slice_by))
+        self.check_slice_count(len(known) + sum(1 for key, _ in parts if key not in known))
+        return parts
 
     def add_input(
         self, accumulator: ProfileAccumulator, batch: pa.RecordBatch
@@ -252,18 +291,11 @@ class ProfileGenerator:
         """
         self.check_columns(batch)
         targets = [(accumulator, batch)]
-        if self.options.slice_by and batch.num_rows:
-            for key, rows in split_slices(batch, self.options.slice_by):
-                part = accumulator.slices.get(key)
-                if part is None:
-                    if len(accumulator.slices) >= self.options.max_slices:
-                        raise OptionError(
-                            f"--slice-by {','.join(self.options.slice_by)}: more than "
-                            f"{self.options.max_slices} slices; slice by columns with fewer "
-                            "distinct values, or raise max_slices"
-                        )
-                    part = accumulator.slices[key] = ProfileAccumulator(self.options)
-                targets.append((part, rows))
+        for key, rows in self.split(batch, accumulator.slices):
+            part = accumulator.slices.get(key)
+            if part is None:
+                part = accumulator.slices[key] = ProfileAccumulator(self.options)
+            targets.append((part, rows))
         work: list[tuple[FeatureAccumulator, Column, np.ndarray | None]] = []
         for acc, rows in targets:
             weights = None if self.options.weight is None else _weights(rows, self.options.weight)
@@ -308,6 +340,8 @@ class ProfileGenerator:
 
 
 def _source_name(source: object) -> str:
+    if source is None:
+        return "the data"
     if isinstance(source, (str, os.PathLike)):
         return str(os.fspath(source))
     if isinstance(source, (list, tuple)) and source and isinstance(source[0], (str, os.PathLike)):
@@ -370,29 +404,6 @@ def _source_batches(source: object, batch_size: int) -> Iterator[pa.RecordBatch]
         yield from read_batches(source, batch_size=batch_size)
 
 
-def _idle_cores() -> int:
-    """CPU cores not busy with other processes right now (at least 1).
-
-    Threads only pay off on free cores: on a machine whose cores are all taken, two threads of
-    this process queue for the GIL behind each other's long holds and run slower than one
-    (measured on 2 shared cores at load 4.7: 1.8-2.3 s with one thread, 2.0-3.5 s with two).
-    Linux's ``/proc/loadavg`` gives the runnable threads this instant; elsewhere every core
-    counts as free.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    cores = cores or 1
-    try:
-        samples = []
-        for _ in range(3):
-            with open("/proc/loadavg", encoding="ascii") as fh:
-                samples.append(int(fh.read().split()[3].split("/")[0]))
-            time.sleep(0.002)
-    except (OSError, ValueError, IndexError):
-        return cores
-    others = min(samples) - 1  # this thread is one of the runnable ones
-    return max(1, min(cores, cores - others))
-
-
 def _timed_add(feature: FeatureAccumulator, column: Column, weights: np.ndarray | None) -> None:
     start = time.perf_counter()
     feature.add(column, weights)
@@ -427,19 +438,63 @@ def generate_statistics(
         InputError: the source cannot be read, or holds no rows.
         OptionError: the weight or a slice column is not in the data, or too many slices.
     """
-    options = options or StatsOptions()
-    generator = ProfileGenerator(options)
-    accumulator = generator.create_accumulator()
-    threads = options.threads or _idle_cores()
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        generator.pool = pool if threads > 1 else None
-        pending: list[Future[None]] = []
-        rows = 0
-        # The next batch is read while the pool still works on the previous one.
-        for batch in iter_batches(source, options.batch_size):
-            _finish(pending, rows, progress)
-            pending, rows = generator.start_input(accumulator, batch), batch.num_rows
-        _finish(pending, rows, progress)
-    if accumulator.num_rows == 0:
-        raise InputError(f"{_source_name(source)}: no rows; profile a dataset with data")
-    return generator.extract_output(accumulator)
+    profiler = Profiler(options, progress=progress)
+    for _ in profiler.observe(iter_batches(source, profiler.options.batch_size)):
+        pass
+    return profiler.profile(source)
+
+
+class Profiler:
+    """Profiles record batches while another consumer reads them: one pass, two uses.
+
+    :meth:`observe` hands each batch on as soon as its features' work is started on the
+    thread pool, so a consumer (the row checks of :func:`datacheck.validate.check_dataset`)
+    works on it while it is profiled; :func:`generate_statistics` is a profiler whose
+    consumer does nothing.
+
+    Args:
+        options: What to compute; defaults to :class:`StatsOptions()`.
+        progress: Called with the number of rows of each batch once it is profiled.
+    """
+
+    def __init__(
+        self,
+        options: StatsOptions | None = None,
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.options = options or StatsOptions()
+        self._generator = ProfileGenerator(self.options)
+        self._accumulator = self._generator.create_accumulator()
+        self._progress = progress
+
+    def observe(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """Yield each batch of ``batches`` after starting its profile; finish on exhaustion."""
+        generator, accumulator = self._generator, self._accumulator
+        threads = thread_count(self.options.threads)
+        with thread_pool(threads) as pool:
+            generator.pool = pool if threads > 1 else None
+            pending: list[Future[None]] = []
+            rows = 0
+            try:
+                # The next batch is read while the pool still works on the previous one.
+                for batch in batches:
+                    _finish(pending, rows, self._progress)
+                    pending, rows = generator.start_input(accumulator, batch), batch.num_rows
+                    yield batch
+                _finish(pending, rows, self._progress)
+            finally:
+                generator.pool = None
+
+    def profile(self, source: object = None) -> DatasetProfile:
+        """The profile of every batch observed.
+
+        Args:
+            source: What the batches were read from, named in the error.
+
+        Raises:
+            InputError: No batch held a row.
+        """
+        if self._accumulator.num_rows == 0:
+            raise InputError(f"{_source_name(source)}: no rows; profile a dataset with data")
+        return self._generator.extract_output(self._accumulator)

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datacheck._columns import decimal_to_float
 from datacheck.stats._kll import kll_add
 from datacheck.stats._options import QUANTILE_RANKS, StatsOptions
 from datacheck.stats._profile import (
@@ -54,10 +55,7 @@ def numeric_values(values: pa.Array) -> tuple[np.ndarray, bool]:
     if pa.types.is_duration(t):
         return values.view(pa.int64()).to_numpy(zero_copy_only=False), True
     if pa.types.is_decimal(t):
-        # Through text: Arrow's direct decimal-to-double cast is not correctly rounded
-        # (17.510000 became 17.509999999999998, below a schema bound of 17.51).
-        text = pc.cast(values, pa.string())
-        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), False
+        return decimal_to_float(values).to_numpy(zero_copy_only=False), False
     if pa.types.is_integer(t):
         return values.to_numpy(zero_copy_only=False), True
     return values.cast(pa.float64()).to_numpy(zero_copy_only=False), False

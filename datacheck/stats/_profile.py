@@ -8,18 +8,19 @@ bytes (base64 in JSON), so two profiles read back from disk still merge into the
 their union (``_merge.py``).
 
 In JSON, floats that are not finite are written as the strings ``"NaN"``, ``"Infinity"`` and
-``"-Infinity"``, never as bare numbers. Checking a document against
+``"-Infinity"``, never as bare numbers (``datacheck._json`` owns that rule; every such field
+is known to be a float, so it is read back by its type). Checking a document against
 ``schemas/statistics.v1.json`` happens in ``_serde.py``.
 """
 
 from __future__ import annotations
 
 import base64
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from datacheck._json import float_from_json, float_to_json
 from datacheck._types import FeatureType
 from datacheck.stats._options import StatsOptions
 
@@ -43,27 +44,6 @@ __all__ = [
 #: The shape of the statistics document this release writes (``schemas/statistics.v1.json``).
 FORMAT_VERSION = 1
 
-_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-
-
-def _num(value: float | None) -> float | str | None:
-    """A float as JSON: finite numbers stay numbers, the others become strings."""
-    if value is None or isinstance(value, int):
-        return value
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value
-
-
-def _unnum(value: Any) -> Any:
-    """The inverse of :func:`_num` (ints stay ints: they are exact integer statistics)."""
-    if isinstance(value, str):
-        return _NON_FINITE[value]
-    return value
-
-
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -85,12 +65,16 @@ class HistogramBucket:
 
     def to_dict(self) -> dict[str, Any]:
         """The bucket as a JSON object."""
-        return {"low": _num(self.low), "high": _num(self.high), "count": self.count}
+        return {
+            "low": float_to_json(self.low), "high": float_to_json(self.high), "count": self.count
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> HistogramBucket:
         """The bucket from its JSON object."""
-        return cls(low=_unnum(d["low"]), high=_unnum(d["high"]), count=float(d["count"]))
+        return cls(
+            low=float_from_json(d["low"]), high=float_from_json(d["high"]), count=float(d["count"])
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,10 +164,10 @@ class WeightedNumericStatistics:
         """As a JSON object."""
         return {
             "total_weight": self.total_weight,
-            "mean": _num(self.mean),
-            "std_dev": _num(self.std_dev),
-            "median": _num(self.median),
-            "quantiles": [_num(q) for q in self.quantiles],
+            "mean": float_to_json(self.mean),
+            "std_dev": float_to_json(self.std_dev),
+            "median": float_to_json(self.median),
+            "quantiles": [float_to_json(q) for q in self.quantiles],
             "sample_sketch": _b64(self.sample_sketch),
         }
 
@@ -192,10 +176,10 @@ class WeightedNumericStatistics:
         """From its JSON object."""
         return cls(
             total_weight=float(d["total_weight"]),
-            mean=_unnum(d["mean"]),
-            std_dev=_unnum(d["std_dev"]),
-            median=_unnum(d["median"]),
-            quantiles=tuple(_unnum(q) for q in d["quantiles"]),
+            mean=float_from_json(d["mean"]),
+            std_dev=float_from_json(d["std_dev"]),
+            median=float_from_json(d["median"]),
+            quantiles=tuple(float_from_json(q) for q in d["quantiles"]),
             sample_sketch=_unb64(d["sample_sketch"]),
         )
 
@@ -268,16 +252,16 @@ class NumericStatistics:
         string statistics' shape, and derived again when read)."""
         d: dict[str, Any] = {
             "num_values": self.num_values,
-            "min": _num(self.min),
-            "max": _num(self.max),
-            "mean": _num(self.mean),
-            "std_dev": _num(self.std_dev),
+            "min": float_to_json(self.min),
+            "max": float_to_json(self.max),
+            "mean": float_to_json(self.mean),
+            "std_dev": float_to_json(self.std_dev),
             "num_zeros": self.num_zeros,
             "num_nan": self.num_nan,
             "num_pos_inf": self.num_pos_inf,
             "num_neg_inf": self.num_neg_inf,
-            "median": _num(self.median),
-            "quantiles": [_num(q) for q in self.quantiles],
+            "median": float_to_json(self.median),
+            "quantiles": [float_to_json(q) for q in self.quantiles],
             "histogram": self.histogram.to_dict(),
             "quantile_histogram": self.quantile_histogram.to_dict(),
             "kll_sketch": _b64(self.kll_sketch),
@@ -287,7 +271,7 @@ class NumericStatistics:
             "distinct_exact": self.distinct_exact,
             "distinct_values": (
                 None if self.distinct_values is None
-                else [_num(v) for v in self.distinct_values]
+                else [float_to_json(v) for v in self.distinct_values]
             ),
         }
         if self.weighted is not None:
@@ -301,22 +285,22 @@ class NumericStatistics:
         values = d.get("distinct_values")
         return cls(
             num_values=d["num_values"],
-            min=_unnum(d["min"]),
-            max=_unnum(d["max"]),
-            mean=_unnum(d["mean"]),
-            std_dev=_unnum(d["std_dev"]),
+            min=float_from_json(d["min"]),
+            max=float_from_json(d["max"]),
+            mean=float_from_json(d["mean"]),
+            std_dev=float_from_json(d["std_dev"]),
             num_zeros=d["num_zeros"],
             num_nan=d["num_nan"],
             num_pos_inf=d["num_pos_inf"],
             num_neg_inf=d["num_neg_inf"],
-            median=_unnum(d["median"]),
-            quantiles=tuple(_unnum(q) for q in d["quantiles"]),
+            median=float_from_json(d["median"]),
+            quantiles=tuple(float_from_json(q) for q in d["quantiles"]),
             histogram=Histogram.from_dict(d["histogram"]),
             quantile_histogram=Histogram.from_dict(d["quantile_histogram"]),
             kll_sketch=_unb64(d["kll_sketch"]),
             distinct=d.get("distinct"),
             distinct_lower_bound=d.get("distinct_lower_bound", 0),
-            distinct_values=None if values is None else tuple(_unnum(v) for v in values),
+            distinct_values=None if values is None else tuple(float_from_json(v) for v in values),
             weighted=None if weighted is None else WeightedNumericStatistics.from_dict(weighted),
         )
 

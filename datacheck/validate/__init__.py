@@ -1,5 +1,6 @@
 """Validation: anomaly codes, the report, drift and skew distances, dataset and row checks.
 
+:func:`check_dataset` is the whole use case: a source in, a report out, the data read once.
 :func:`validate_statistics` checks a profile against a schema (and, with a baseline or serving
 profile, measures drift and skew); :func:`validate_batches` checks every row and splits the
 rows into valid and quarantined ones; :func:`detect_feature_skew` joins training and serving
@@ -9,13 +10,16 @@ examples on keys and counts per-feature mismatches.
 from __future__ import annotations
 
 from datacheck.validate._codes import DEFAULT_SEVERITY, AnomalyCode, Severity
+from datacheck.validate._dataset import DatasetCheck, check_dataset
 from datacheck.validate._distances import (
     CATEGORICAL_DISTANCES,
     NUMERIC_DISTANCES,
     CategoricalCounts,
+    CountsPair,
     QuantileSketch,
+    SketchPair,
 )
-from datacheck.validate._environments import schema_environments
+from datacheck.validate._environments import check_environment, schema_environments
 from datacheck.validate._report import (
     REPORT_FORMAT_VERSION,
     Anomaly,
@@ -39,15 +43,20 @@ __all__ = [
     "AnomalyCode",
     "CategoricalCounts",
     "CheckedBatch",
+    "CountsPair",
+    "DatasetCheck",
     "DriftMeasurement",
     "FeatureSkew",
     "MeasurementKind",
     "QuantileSketch",
     "ReportSummary",
     "Severity",
+    "SketchPair",
     "SkewReport",
     "ValidationOptions",
     "ValidationReport",
+    "check_dataset",
+    "check_environment",
     "detect_feature_skew",
     "schema_environments",
     "validate_batches",

@@ -1,9 +1,11 @@
 """Drift and skew measurements of one feature: this data's statistics against a reference's.
 
-Numeric features (int, float, decimal, date, timestamp) are compared through their KLL
-sketches, categorical ones (string, bool) through value counts. Every applicable method is
-measured; the schema's comparator decides which one is *enforced* (an anomaly when over its
-threshold). The others are reported for information against :data:`REFERENCE_THRESHOLDS`.
+Numeric features (``NUMERIC_TYPES``: int, float, decimal, date, timestamp) are compared
+through their KLL sketches, categorical ones (``CATEGORICAL_TYPES``: string, bool) through
+value counts. Every method of the kind's registry (``NUMERIC_DISTANCES``,
+``CATEGORICAL_DISTANCES``) is measured; the schema's comparator decides which one is
+*enforced* (an anomaly when over its threshold). The others are reported for information
+against :data:`REFERENCE_THRESHOLDS`.
 """
 
 from __future__ import annotations
@@ -12,19 +14,15 @@ from dataclasses import dataclass
 
 from datasketches import kll_doubles_sketch
 
-from datacheck._types import FeatureType
-from datacheck.schema import Comparator
-from datacheck.schema._defaults import CATEGORICAL_DRIFT, NUMERIC_DRIFT
+from datacheck._types import CATEGORICAL_TYPES, NUMERIC_TYPES, FeatureType
+from datacheck.schema import CATEGORICAL_DRIFT, NUMERIC_DRIFT, Comparator
 from datacheck.stats import FeatureStatistics
 from datacheck.validate._distances import (
+    CATEGORICAL_DISTANCES,
+    NUMERIC_DISTANCES,
     CategoricalCounts,
-    aligned_frequencies,
-    jensen_shannon,
-    ks_statistic,
-    l_infinity,
-    psi,
-    quantile_bin_masses,
-    wasserstein_normalized,
+    CountsPair,
+    SketchPair,
 )
 
 __all__ = [
@@ -57,13 +55,6 @@ REFERENCE_THRESHOLDS: dict[str, dict[str, float]] = {
     },
 }
 
-_NUMERIC_TYPES = frozenset(
-    {FeatureType.INT, FeatureType.FLOAT, FeatureType.DECIMAL, FeatureType.DATE,
-     FeatureType.TIMESTAMP}
-)
-_CATEGORICAL_TYPES = frozenset({FeatureType.STRING, FeatureType.BOOL})
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Comparison:
     """The outcome of comparing one feature: distances by method, or why there are none."""
@@ -78,9 +69,9 @@ class Comparison:
 
 def feature_kind(feature_type: FeatureType) -> str | None:
     """"numeric", "categorical", or None for a type no distance applies to (bytes, null)."""
-    if feature_type in _NUMERIC_TYPES:
+    if feature_type in NUMERIC_TYPES:
         return "numeric"
-    if feature_type in _CATEGORICAL_TYPES:
+    if feature_type in CATEGORICAL_TYPES:
         return "categorical"
     return None
 
@@ -117,8 +108,9 @@ def compare_feature(
 ) -> Comparison:
     """Every distance of ``kind`` between the reference's statistics and the current ones.
 
-    The shared work is done once: the quantile-bin masses serve JSD, PSI and L-infinity; the
-    aligned frequencies serve every categorical method.
+    The shared work is done once (see :class:`SketchPair` and :class:`CountsPair`): the
+    quantile-bin masses serve JSD, PSI and L-infinity; the aligned frequencies serve every
+    categorical method.
     """
     if reference is None:
         return Comparison(kind=kind, distances={}, unavailable="the reference has no such feature")
@@ -127,23 +119,17 @@ def compare_feature(
         if a is None or b is None:
             side = "reference" if a is None else "current data"
             return Comparison(kind=kind, distances={}, unavailable=f"the {side} has no values")
-        p, q = quantile_bin_masses(a, b)
+        sketches = SketchPair(a, b)
         return Comparison(kind=kind, distances={
-            "jensen_shannon": jensen_shannon(p, q),
-            "psi": psi(p, q),
-            "ks": ks_statistic(a, b),
-            "wasserstein": wasserstein_normalized(a, b),
-            "l_infinity": l_infinity(p, q),
+            str(method): distance(sketches) for method, distance in NUMERIC_DISTANCES.items()
         })
     ca, cb = _counts(reference), _counts(current)
     if ca is None or cb is None:
         side = "reference" if ca is None else "current data"
         return Comparison(kind=kind, distances={}, unavailable=f"the {side} has no value counts")
-    _, p, q = aligned_frequencies(ca, cb)
+    counts = CountsPair(ca, cb)
     return Comparison(kind=kind, distances={
-        "l_infinity": l_infinity(p, q),
-        "jensen_shannon": jensen_shannon(p, q),
-        "psi": psi(p, q),
+        str(method): distance(counts) for method, distance in CATEGORICAL_DISTANCES.items()
     })
 
 

@@ -24,6 +24,12 @@ do not split a group of tied values and report drift that is not there.
 Categorical features are compared through value counts (exact when the profile has them, else
 top-k with everything else lumped into an "other" bin): L-infinity over the frequencies,
 Jensen-Shannon (base 2) and PSI.
+
+:data:`NUMERIC_DISTANCES` and :data:`CATEGORICAL_DISTANCES` are the registry: a comparator
+method maps to its distance function, one entry per method that applies to the kind, so a new
+distance is one entry. The functions take the two sides as a :class:`SketchPair` or a
+:class:`CountsPair`, which compute what several distances share (the quantile-bin masses, the
+aligned frequencies) once, on first use.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from datacheck.schema import ComparatorMethod
+
 __all__ = [
     "CATEGORICAL_DISTANCES",
     "NUMERIC_DISTANCES",
@@ -42,14 +50,13 @@ __all__ = [
     "QUANTILE_BINS",
     "WASSERSTEIN_GRID",
     "CategoricalCounts",
+    "CountsPair",
     "QuantileSketch",
+    "SketchPair",
     "aligned_frequencies",
     "jensen_shannon",
     "ks_statistic",
     "l_infinity",
-    "numeric_jensen_shannon",
-    "numeric_l_infinity",
-    "numeric_psi",
     "psi",
     "quantile_bin_masses",
     "wasserstein_normalized",
@@ -148,21 +155,6 @@ def l_infinity(p: Floats, q: Floats) -> float:
     return float(np.max(np.abs(p - q))) if p.size else 0.0
 
 
-def numeric_jensen_shannon(baseline: QuantileSketch, current: QuantileSketch) -> float:
-    """JSD over the baseline's quantile bins (see the module docstring)."""
-    return jensen_shannon(*quantile_bin_masses(baseline, current))
-
-
-def numeric_psi(baseline: QuantileSketch, current: QuantileSketch) -> float:
-    """PSI over the baseline's quantile bins."""
-    return psi(*quantile_bin_masses(baseline, current))
-
-
-def numeric_l_infinity(baseline: QuantileSketch, current: QuantileSketch) -> float:
-    """L-infinity over the baseline's quantile-bin masses."""
-    return l_infinity(*quantile_bin_masses(baseline, current))
-
-
 def _support(baseline: QuantileSketch, current: QuantileSketch) -> Floats:
     ranks = np.linspace(0.0, 1.0, 201).tolist()
     points = np.concatenate(
@@ -247,28 +239,62 @@ def aligned_frequencies(
     )
 
 
-def _categorical(
-    fn: Callable[[Floats, Floats], float],
-) -> Callable[[CategoricalCounts, CategoricalCounts], float]:
-    def distance(baseline: CategoricalCounts, current: CategoricalCounts) -> float:
-        _, p, q = aligned_frequencies(baseline, current)
-        return fn(p, q)
+class SketchPair:
+    """The two sides of a numeric comparison, as quantile sketches.
 
-    return distance
+    :meth:`masses` (the baseline-quantile-bin masses that JSD, PSI and L-infinity share) is
+    computed on first use and kept: computing it once per feature, not once per method, took
+    ``validate_statistics`` from 13.8-41.7 ms to 11 ms (bench/RESULTS.md).
+    """
+
+    __slots__ = ("_masses", "baseline", "current")
+
+    def __init__(self, baseline: QuantileSketch, current: QuantileSketch) -> None:
+        self.baseline = baseline
+        self.current = current
+        self._masses: tuple[Floats, Floats] | None = None
+
+    def masses(self) -> tuple[Floats, Floats]:
+        """Both sides' masses in the baseline's quantile bins (:func:`quantile_bin_masses`)."""
+        if self._masses is None:
+            self._masses = quantile_bin_masses(self.baseline, self.current)
+        return self._masses
 
 
-#: comparator method name -> distance between two quantile sketches
-NUMERIC_DISTANCES: dict[str, Callable[[QuantileSketch, QuantileSketch], float]] = {
-    "jensen_shannon": numeric_jensen_shannon,
-    "psi": numeric_psi,
-    "ks": ks_statistic,
-    "wasserstein": wasserstein_normalized,
-    "l_infinity": numeric_l_infinity,
+class CountsPair:
+    """The two sides of a categorical comparison, as value counts; :meth:`frequencies` (which
+    every categorical distance uses) is computed on first use and kept."""
+
+    __slots__ = ("_frequencies", "baseline", "current")
+
+    def __init__(self, baseline: CategoricalCounts, current: CategoricalCounts) -> None:
+        self.baseline = baseline
+        self.current = current
+        self._frequencies: tuple[Floats, Floats] | None = None
+
+    def frequencies(self) -> tuple[Floats, Floats]:
+        """Both sides' aligned frequencies (:func:`aligned_frequencies`, without the labels)."""
+        if self._frequencies is None:
+            _, p, q = aligned_frequencies(self.baseline, self.current)
+            self._frequencies = (p, q)
+        return self._frequencies
+
+
+#: comparator method -> distance between two numeric distributions, for every method that
+#: applies to numeric features (all of them), in the order they are reported
+NUMERIC_DISTANCES: dict[ComparatorMethod, Callable[[SketchPair], float]] = {
+    ComparatorMethod.JENSEN_SHANNON: lambda pair: jensen_shannon(*pair.masses()),
+    ComparatorMethod.PSI: lambda pair: psi(*pair.masses()),
+    ComparatorMethod.KS: lambda pair: ks_statistic(pair.baseline, pair.current),
+    ComparatorMethod.WASSERSTEIN: lambda pair: wasserstein_normalized(pair.baseline, pair.current),
+    ComparatorMethod.L_INFINITY: lambda pair: l_infinity(*pair.masses()),
 }
 
-#: comparator method name -> distance between two sets of value counts
-CATEGORICAL_DISTANCES: dict[str, Callable[[CategoricalCounts, CategoricalCounts], float]] = {
-    "l_infinity": _categorical(l_infinity),
-    "jensen_shannon": _categorical(jensen_shannon),
-    "psi": _categorical(psi),
+#: comparator method -> distance between two categorical distributions, for every method that
+#: applies to categorical features, in the order they are reported. KS and Wasserstein do not:
+#: they need values in an order, and categories have none.
+CATEGORICAL_DISTANCES: dict[ComparatorMethod, Callable[[CountsPair], float]] = {
+    ComparatorMethod.L_INFINITY: lambda pair: l_infinity(*pair.frequencies()),
+    ComparatorMethod.JENSEN_SHANNON: lambda pair: jensen_shannon(*pair.frequencies()),
+    ComparatorMethod.PSI: lambda pair: psi(*pair.frequencies()),
 }

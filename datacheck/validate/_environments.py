@@ -25,6 +25,7 @@ def check_environment(schema: Schema, environment: str | None) -> None:
     if environment not in known:
         choices = ", ".join(sorted(known)) or "none"
         raise OptionError(
-            f"--environment {environment!r} is not defined by the schema (it defines: "
-            f"{choices}); pick one of those or add it to the schema's default_environments"
+            f"not defined by the schema (it defines: {choices}); pick one of those or add it "
+            "to the schema's default_environments",
+            parameter="environment", value=environment,
         )

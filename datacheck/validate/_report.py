@@ -7,12 +7,12 @@ by ``schemas/report.v1.json``; :meth:`ValidationReport.from_dict` reads it back 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from datacheck._documents import document_problem
+from datacheck._json import float_from_json, float_to_json, value_from_json, value_to_json
 from datacheck.errors import InputError
 from datacheck.validate._codes import AnomalyCode, Severity
 
@@ -40,8 +40,10 @@ class MeasurementKind(StrEnum):
 class Anomaly:
     """One problem found in the data.
 
-    ``measured`` and ``expected`` are JSON values (numbers, strings, lists, small objects); a
-    non-finite float is written to JSON as the string ``"inf"``, ``"-inf"`` or ``"nan"``.
+    ``measured`` and ``expected`` are JSON values (numbers, strings, lists, small objects); in
+    the report document a non-finite float among them is the object ``{"$float": "NaN"}``
+    (``"Infinity"``, ``"-Infinity"``), so that it is never mistaken for a string value such as
+    ``"nan"`` (see ``datacheck._json``).
     """
 
     code: AnomalyCode
@@ -129,8 +131,8 @@ class ValidationReport:
                     "severity": str(a.severity),
                     "path": a.path,
                     "message": a.message,
-                    "measured": _json_safe(a.measured),
-                    "expected": _json_safe(a.expected),
+                    "measured": value_to_json(a.measured),
+                    "expected": value_to_json(a.expected),
                 }
                 for a in self.anomalies
             ],
@@ -139,7 +141,7 @@ class ValidationReport:
                     "path": m.path,
                     "kind": str(m.kind),
                     "method": m.method,
-                    "distance": _json_safe(m.distance),
+                    "distance": float_to_json(m.distance),
                     "threshold": m.threshold,
                     "exceeded": m.exceeded,
                     "enforced": m.enforced,
@@ -172,7 +174,8 @@ class ValidationReport:
             pointer, message = problem
             raise InputError(
                 f"{source}: not a datacheck report at {pointer}: {message}; "
-                "write it with `datacheck validate --format json`"
+                "write it with ValidationReport.to_json (the JSON that datacheck validate "
+                "prints)"
             )
         s = document["summary"]
         return cls(
@@ -182,8 +185,8 @@ class ValidationReport:
                     severity=Severity(a["severity"]),
                     path=a["path"],
                     message=a["message"],
-                    measured=_from_json_safe(a["measured"]),
-                    expected=_from_json_safe(a["expected"]),
+                    measured=value_from_json(a["measured"]),
+                    expected=value_from_json(a["expected"]),
                 )
                 for a in document["anomalies"]
             ),
@@ -192,7 +195,7 @@ class ValidationReport:
                     path=m["path"],
                     kind=MeasurementKind(m["kind"]),
                     method=m["method"],
-                    distance=float(m["distance"]),
+                    distance=float(float_from_json(m["distance"])),
                     threshold=m["threshold"],
                     exceeded=m["exceeded"],
                     enforced=m["enforced"],
@@ -208,29 +211,3 @@ class ValidationReport:
             ),
             format_version=document["format_version"],
         )
-
-
-_NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
-
-
-def _json_safe(value: Any) -> Any:
-    # JSON has no NaN or infinity; strict parsers reject them, so they travel as strings.
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value
-
-
-def _from_json_safe(value: Any) -> Any:
-    if isinstance(value, str) and value in _NON_FINITE:
-        return _NON_FINITE[value]
-    if isinstance(value, dict):
-        return {k: _from_json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_from_json_safe(v) for v in value]
-    return value
-
-

@@ -14,13 +14,12 @@ input rows: nothing is dropped.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache, partial
+from functools import partial
 from itertools import repeat
 from typing import Any
 
@@ -29,7 +28,9 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datacheck._types import FeatureType, feature_type_of, is_list_type
+from datacheck._columns import decimal_to_float, list_values, resolve_path
+from datacheck._threads import pool_map, thread_count, thread_pool
+from datacheck._types import NUMBER_TYPES, FeatureType, feature_type_of
 from datacheck.errors import OptionError
 from datacheck.schema import (
     Feature,
@@ -56,17 +57,6 @@ _INT_TEXT = r"^\s*[+-]?\d+\s*$"
 _FLOAT_TEXT = (
     r"(?i)^\s*[+-]?(\d+\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?|inf|infinity|nan)\s*$"
 )
-_NUMERIC = frozenset({FeatureType.INT, FeatureType.FLOAT, FeatureType.DECIMAL})
-
-
-def _workers() -> int:
-    return os.cpu_count() or 1
-
-
-@cache
-def _pool() -> ThreadPoolExecutor:
-    """Threads for the column work: Arrow's kernels release the GIL, so they use every core."""
-    return ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="datacheck")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,6 +69,20 @@ class CheckedBatch:
     quarantined: pa.RecordBatch
     #: the positions of the quarantined rows in ``batch``, ascending
     quarantined_rows: npt.NDArray[np.int64]
+    #: the thread pool of the validate_batches call that checked the batch; :attr:`valid`
+    #: copies on it while that call runs (and on the caller's thread once it has returned)
+    _pool: Executor | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> tuple[pa.RecordBatch, pa.RecordBatch, npt.NDArray[np.int64]]:
+        # A pool does not pickle; a copy made elsewhere has no use for it.
+        return self.batch, self.quarantined, self.quarantined_rows
+
+    def __setstate__(
+        self, state: tuple[pa.RecordBatch, pa.RecordBatch, npt.NDArray[np.int64]]
+    ) -> None:
+        for name, value in zip(("batch", "quarantined", "quarantined_rows"), state, strict=True):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_pool", None)
 
     @property
     def valid(self) -> pa.RecordBatch:
@@ -93,7 +97,7 @@ class CheckedBatch:
         keep[self.quarantined_rows] = False
         mask = pa.array(keep)
         # The copy is the cost of a split; the columns are copied on the threads.
-        columns = list(_pool().map(pc.filter, self.batch.columns, repeat(mask)))
+        columns = pool_map(self._pool, pc.filter, self.batch.columns, repeat(mask))
         return pa.RecordBatch.from_arrays(columns, schema=self.batch.schema)
 
 
@@ -158,45 +162,8 @@ class _Found:
     reasons: pa.Array
 
 
-_NO_REASONS = pa.array([], type=REASONS_TYPE)
-
-
-def _resolve(batch: pa.Table, path: str) -> pa.ChunkedArray | None:
-    """The column at a feature path: a top-level column, or a dotted path into structs."""
-    names = batch.schema.names
-    if path in names:
-        return batch.column(path)
-    parts = path.split(".")
-    for split in range(len(parts) - 1, 0, -1):
-        head = ".".join(parts[:split])
-        if head in names:
-            column: pa.Array = batch.column(head)
-            for part in parts[split:]:
-                if not pa.types.is_struct(column.type) or column.type.get_field_index(part) < 0:
-                    return None
-                # A struct field is missing where its parent is: fold the parent's nulls in.
-                column = pc.struct_field(column, [part])
-                column = pc.if_else(pc.is_valid(column), column, pa.nulls(1, column.type)[0])
-            return column
-    return None
-
-
-def _flatten(column: pa.Array) -> tuple[pa.Array, npt.NDArray[np.int64] | None, pa.Array | None]:
-    """Values, the row of each value (None when not a list) and the outer list lengths.
-
-    Dictionary-encoded values (pandas categoricals, Parquet dictionaries) stay encoded here;
-    :func:`_coerce` decodes them where a check needs the values themselves.
-    """
-    if not is_list_type(column.type):
-        return column, None, None
-    lengths = pc.list_value_length(column)
-    parents = np.arange(len(column), dtype=np.int64)
-    values = column
-    while is_list_type(values.type):
-        inner = np.asarray(pc.list_parent_indices(values).to_numpy(), dtype=np.int64)
-        parents = parents[inner]
-        values = pc.list_flatten(values)
-    return values, parents, lengths
+# pa.nulls, not pa.array([]): pa.array looks for pandas objects, importing pandas (~0.3 s).
+_NO_REASONS = pa.nulls(0, type=REASONS_TYPE)
 
 
 def _coerce(
@@ -216,13 +183,13 @@ def _coerce(
         # Other checks compare values, not dictionary indices.
         values = values.dictionary_decode()
     if actual is FeatureType.DECIMAL and expected in (FeatureType.FLOAT, FeatureType.DECIMAL):
-        return _decimal_to_float(values), None, wrong
+        return decimal_to_float(values), None, wrong
     if actual == expected or actual is FeatureType.NULL:
         return values, None, wrong
     present = pc.is_valid(values)
     if expected is FeatureType.BYTES and actual is FeatureType.STRING:
         return pc.cast(values, pa.binary()), None, wrong
-    if expected in _NUMERIC and actual is FeatureType.STRING:
+    if expected in NUMBER_TYPES and actual is FeatureType.STRING:
         pattern = _INT_TEXT if expected is FeatureType.INT else _FLOAT_TEXT
         ok = pc.match_substring_regex(values, pattern)
         # An empty cell is how a text column says "missing", not a value of the wrong type.
@@ -235,7 +202,7 @@ def _coerce(
         integral = pc.and_(pc.is_finite(as_float), pc.equal(pc.floor(as_float), as_float))
         kept = pc.if_else(integral, as_float, pa.scalar(None, pa.float64()))
         return pc.cast(kept, pa.int64()), pc.and_not(present, integral), wrong
-    if expected in (FeatureType.FLOAT, FeatureType.DECIMAL) and actual in _NUMERIC:
+    if expected in (FeatureType.FLOAT, FeatureType.DECIMAL) and actual in NUMBER_TYPES:
         return pc.cast(values, pa.float64()), None, wrong
     if expected is FeatureType.BOOL and actual in (
         FeatureType.STRING,
@@ -258,12 +225,6 @@ def _coerce(
         kept = pc.if_else(ok, truth, pa.scalar(None, pa.bool_()))
         return kept, pc.and_not(present, ok), code
     return None, present, wrong
-
-
-def _decimal_to_float(values: pa.Array) -> pa.Array:
-    """Decimals as the nearest doubles, as the profile reads them: through text, since Arrow's
-    direct cast is not correctly rounded (17.510000 became 17.509999999999998 < 17.51)."""
-    return pc.cast(pc.cast(values, pa.string()), pa.float64())
 
 
 def _compare(op: Any, values: pa.Array, bound: float) -> pa.Array:
@@ -302,7 +263,7 @@ class _Plan:
         """Add this feature's failures on ``batch`` to ``failures``."""
         f = self.feature
         n = batch.num_rows
-        column = _resolve(batch, f.name)
+        column = resolve_path(batch, f.name)
         if column is None:
             if f.presence.required:
                 everything = pa.repeat(True, n) if n else pa.array([], pa.bool_())
@@ -310,7 +271,10 @@ class _Plan:
             return
         if f.presence.required and column.null_count:
             failures.add(AnomalyCode.FEATURE_TYPE_NOT_PRESENT, f.name, pc.is_null(column))
-        values, parents, lengths = _flatten(column)
+        # Dictionary-encoded values (pandas categoricals, Parquet dictionaries) stay encoded
+        # here; _coerce decodes them where a check needs the values themselves.
+        values, parents = list_values(column, rows=True)
+        lengths = None if parents is None else pc.list_value_length(column)
         coerced, unreadable, code = _coerce(values, f.type)
         if unreadable is not None:
             failures.add(code, f.name, unreadable, parents)
@@ -447,7 +411,11 @@ def validate_batches(
             quarantine file validated again), or the environment is not in the schema.
     """
     check_environment(schema, environment)
-    yield from _split(batches, schema.features_in(environment), _pool())
+    threads = thread_count()
+    # The pool lives as long as this call: closing the generator, or exhausting it, joins
+    # its threads.
+    with thread_pool(threads) as pool:
+        yield from _split(batches, schema.features_in(environment), pool, threads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +429,10 @@ class _Piece:
 
 
 def _split(
-    batches: Iterable[pa.RecordBatch], features: tuple[Feature, ...], pool: ThreadPoolExecutor
+    batches: Iterable[pa.RecordBatch],
+    features: tuple[Feature, ...],
+    pool: Executor,
+    threads: int,
 ) -> Iterator[CheckedBatch]:
     """Check the batches on the pool, a few units in flight, and yield them in input order.
 
@@ -473,7 +444,7 @@ def _split(
     rows, so the quarantine is built in parallel too.
     """
     plans = tuple(_Plan(f) for f in features)
-    in_flight = 2 * _workers()  # enough queued work to keep every thread busy
+    in_flight = 2 * threads  # enough queued work to keep every thread busy
     waiting: deque[tuple[pa.RecordBatch, int]] = deque()  # batches not yet yielded; pieces
     units: deque[tuple[Future[list[_Piece]], int]] = deque()  # submitted units; pieces
     done: deque[_Piece] = deque()  # outcomes of pieces of units already collected, in order
@@ -504,7 +475,7 @@ def _split(
             if not units:
                 submit()  # the batch's last rows are still grouped
             done.extend(units.popleft()[0].result())
-        return _checked(batch, [done.popleft() for _ in range(count)])
+        return _checked(batch, [done.popleft() for _ in range(count)], pool)
 
     for batch in batches:
         if REASONS_COLUMN in batch.schema.names:
@@ -558,7 +529,7 @@ def _check_pieces(plans: tuple[_Plan, ...], pieces: list[pa.RecordBatch]) -> lis
     return out
 
 
-def _checked(batch: pa.RecordBatch, pieces: list[_Piece]) -> CheckedBatch:
+def _checked(batch: pa.RecordBatch, pieces: list[_Piece], pool: Executor) -> CheckedBatch:
     """The batch split by the outcomes of its pieces."""
     failing = [p for p in pieces if p.quarantined is not None]
     if not failing:
@@ -567,12 +538,13 @@ def _checked(batch: pa.RecordBatch, pieces: list[_Piece]) -> CheckedBatch:
             pa.field(REASONS_COLUMN, REASONS_TYPE), _NO_REASONS
         )
         return CheckedBatch(batch=batch, quarantined=empty,
-                            quarantined_rows=np.empty(0, dtype=np.int64))
+                            quarantined_rows=np.empty(0, dtype=np.int64), _pool=pool)
     if len(pieces) == 1:
         only = pieces[0]
         assert only.quarantined is not None
-        return CheckedBatch(batch=batch, quarantined=only.quarantined, quarantined_rows=only.rows)
+        return CheckedBatch(batch=batch, quarantined=only.quarantined, quarantined_rows=only.rows,
+                            _pool=pool)
     starts = np.cumsum([0, *(p.num_rows for p in pieces)])
     rows = np.concatenate([p.rows + start for p, start in zip(pieces, starts, strict=False)])
     quarantined = pa.concat_batches([p.quarantined for p in failing])
-    return CheckedBatch(batch=batch, quarantined=quarantined, quarantined_rows=rows)
+    return CheckedBatch(batch=batch, quarantined=quarantined, quarantined_rows=rows, _pool=pool)

@@ -16,12 +16,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datacheck._types import FeatureType, scalar_feature_type
 from datacheck.errors import OptionError
 
 __all__ = ["FeatureSkew", "SkewReport", "detect_feature_skew"]
 
 _LEFT = "__datacheck_train_row"
 _RIGHT = "__datacheck_serving_row"
+#: types that meet as float64 when the two sides differ. Not all of NUMBER_TYPES: a decimal
+#: side goes through the cast to the other side's type below, which is exact or refused
+_AS_FLOAT = frozenset({FeatureType.INT, FeatureType.FLOAT})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,8 +121,7 @@ def _compare(
     joined: pa.Table, name: str, left: str, right: str, keys: list[str], max_examples: int
 ) -> FeatureSkew:
     a, b = joined.column(left), joined.column(right)
-    numeric = pa.types.is_integer, pa.types.is_floating
-    if a.type != b.type and all(any(t(x.type) for t in numeric) for x in (a, b)):
+    if a.type != b.type and {scalar_feature_type(a.type), scalar_feature_type(b.type)} <= _AS_FLOAT:
         # An int on one side and a float on the other compare as numbers.
         a, b = pc.cast(a, pa.float64()), pc.cast(b, pa.float64())
     if a.type != b.type:
@@ -170,13 +173,14 @@ def detect_feature_skew(
     """
     keys = list(keys)
     if not keys:
-        raise OptionError("give at least one key column with --key COL")
+        raise OptionError("give at least one key column", parameter="keys", value=keys)
     for side, table in (("training", train), ("serving", serving)):
         missing = [k for k in keys if k not in table.column_names]
         if missing:
             raise OptionError(
                 f"key column {missing[0]!r} is not in the {side} data (its columns: "
-                f"{', '.join(table.column_names[:8])}); pass a column both sides have"
+                f"{', '.join(table.column_names[:8])}); pass a column both sides have",
+                parameter="keys", value=keys, column=missing[0],
             )
     # Null keys never join; they count as keys on one side only, which is what they are.
     left = train.append_column(_LEFT, pa.array(np.arange(train.num_rows)))

@@ -114,7 +114,7 @@ def _check_request(
         raise InputError(
             f"the data's columns ({', '.join(sorted(observed)[:5])}, ...) share no name with "
             f"the schema's features ({', '.join(sorted(known)[:5])}, ...); "
-            "check that --schema is the schema of this data"
+            "check that the schema is the one for this data"
         )
     for label, other in (("profile", profile), *references.items()):
         if other is not None and other.format_version != PROFILE_FORMAT_VERSION:
@@ -332,7 +332,7 @@ def _check_strings(
         run.flag(
             C.STATS_NOT_AVAILABLE, f.name,
             f"feature {f.name!r} has a string domain, but its profile keeps no bytes values "
-            "to check it against; validate the rows (datacheck validate --quarantine)",
+            "to check it against; validate the rows themselves (validate_batches)",
             expected={"domain_size": len(domain.values)},
         )
         return

@@ -15,6 +15,7 @@ from datacheck.stats import generate_statistics, load_profile
 CARS = Path(__file__).resolve().parents[1] / "data" / "demo" / "cars.csv"
 
 
+@pytest.mark.beam
 def test_beam_options_after_the_separator_reach_the_pipeline(tmp_path: Path) -> None:
     args = build_parser().parse_args([
         "stats", str(CARS), "--runner", "DirectRunner", "-o", str(tmp_path / "p.json"),
@@ -27,6 +28,8 @@ def test_beam_options_after_the_separator_reach_the_pipeline(tmp_path: Path) -> 
     assert options["direct_running_mode"] == "multi_processing"
 
 
+@pytest.mark.beam
+@pytest.mark.slow
 def test_stats_on_two_direct_workers_gives_the_in_memory_profile(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -43,6 +46,7 @@ def test_stats_on_two_direct_workers_gives_the_in_memory_profile(
         assert profile.features[path].num_present == feature.num_present, path
 
 
+@pytest.mark.beam
 def test_infer_and_validate_run_on_the_direct_runner(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -66,11 +70,13 @@ def test_beam_options_without_runner_are_a_usage_error(
     assert "need --runner" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.beam
 def test_unknown_runner_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["stats", str(CARS), "--runner", "HadoopRunner"]) == 2
     assert "unknown runner" in capsys.readouterr().err
 
 
+@pytest.mark.beam
 def test_a_file_that_fails_to_parse_is_one_line_naming_file_and_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -96,6 +102,7 @@ def _cars_with_martians(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.beam
 def test_validate_quarantine_on_beam_equals_in_memory(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -114,6 +121,7 @@ def test_validate_quarantine_on_beam_equals_in_memory(
     assert sorted(got.column("Name").to_pylist()) == sorted(expected.column("Name").to_pylist())
 
 
+@pytest.mark.beam
 def test_validate_quarantine_on_beam_without_bad_rows_writes_an_empty_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

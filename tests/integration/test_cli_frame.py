@@ -128,14 +128,14 @@ def test_closed_stdout_exits_quietly() -> None:
         "c.COMMANDS = ('spam',)\n"
         "sys.exit(main(['spam']))\n"
     )
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    proc.stdout.read(10)
-    proc.stdout.close()
-    err = proc.stderr.read().decode()
-    proc.wait(timeout=60)
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.read(10)
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=60)
     assert "Traceback" not in err
     assert err == ""
     assert proc.returncode == 141

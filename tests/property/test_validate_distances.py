@@ -7,10 +7,13 @@ from datasketches import kll_doubles_sketch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from datacheck.schema import ComparatorMethod as M
 from datacheck.validate._distances import (
     CATEGORICAL_DISTANCES,
     NUMERIC_DISTANCES,
     CategoricalCounts,
+    CountsPair,
+    SketchPair,
     jensen_shannon,
     l_infinity,
     psi,
@@ -40,27 +43,28 @@ def _normalized(a: list[float], b: list[float]) -> tuple[np.ndarray, np.ndarray]
 def test_numeric_distance_of_a_sample_to_itself_is_zero(values: list[float]) -> None:
     s = _sketch(values)
     for fn in NUMERIC_DISTANCES.values():
-        assert fn(s, s) == 0.0
+        assert fn(SketchPair(s, s)) == 0.0
 
 
 @given(samples, samples)
 def test_numeric_bounded_distances_stay_in_unit_interval(a: list[float], b: list[float]) -> None:
-    sa, sb = _sketch(a), _sketch(b)
-    for method in ("jensen_shannon", "ks", "l_infinity"):
-        assert 0.0 <= NUMERIC_DISTANCES[method](sa, sb) <= 1.0
+    pair = SketchPair(_sketch(a), _sketch(b))
+    for method in (M.JENSEN_SHANNON, M.KS, M.L_INFINITY):
+        assert 0.0 <= NUMERIC_DISTANCES[method](pair) <= 1.0
 
 
 @given(samples, samples)
 def test_numeric_psi_and_wasserstein_are_non_negative(a: list[float], b: list[float]) -> None:
-    sa, sb = _sketch(a), _sketch(b)
-    assert NUMERIC_DISTANCES["psi"](sa, sb) >= 0.0
-    assert NUMERIC_DISTANCES["wasserstein"](sa, sb) >= 0.0
+    pair = SketchPair(_sketch(a), _sketch(b))
+    assert NUMERIC_DISTANCES[M.PSI](pair) >= 0.0
+    assert NUMERIC_DISTANCES[M.WASSERSTEIN](pair) >= 0.0
 
 
 @given(samples, samples)
 def test_ks_is_symmetric(a: list[float], b: list[float]) -> None:
     sa, sb = _sketch(a), _sketch(b)
-    assert abs(NUMERIC_DISTANCES["ks"](sa, sb) - NUMERIC_DISTANCES["ks"](sb, sa)) < 1e-12
+    ks = NUMERIC_DISTANCES[M.KS]
+    assert abs(ks(SketchPair(sa, sb)) - ks(SketchPair(sb, sa))) < 1e-12
 
 
 @given(masses, masses)
@@ -88,7 +92,7 @@ def test_psi_and_l_infinity_are_symmetric(a: list[float], b: list[float]) -> Non
 def test_categorical_distance_to_itself_is_zero(c: dict[str, int], exact: bool) -> None:
     side = CategoricalCounts(counts=c, total=sum(c.values()) * (1 if exact else 2), exact=exact)
     for fn in CATEGORICAL_DISTANCES.values():
-        assert fn(side, side) == 0.0
+        assert fn(CountsPair(side, side)) == 0.0
 
 
 @given(counts, counts)
@@ -97,5 +101,5 @@ def test_categorical_l_infinity_and_jsd_in_unit_interval(
 ) -> None:
     ca = CategoricalCounts(counts=a, total=sum(a.values()), exact=True)
     cb = CategoricalCounts(counts=b, total=sum(b.values()), exact=True)
-    for method in ("l_infinity", "jensen_shannon"):
-        assert 0.0 <= CATEGORICAL_DISTANCES[method](ca, cb) <= 1.0
+    for method in (M.L_INFINITY, M.JENSEN_SHANNON):
+        assert 0.0 <= CATEGORICAL_DISTANCES[method](CountsPair(ca, cb)) <= 1.0

@@ -8,7 +8,6 @@ import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from datacheck._types import FeatureType as T
 from datacheck.schema import (
     Feature,
     FloatDomain,
@@ -18,6 +17,7 @@ from datacheck.schema import (
     StringDomain,
     StringLength,
 )
+from datacheck.schema import FeatureType as T
 from datacheck.validate import REASONS_COLUMN, _rows, validate_batches
 
 SCHEMA = Schema(

@@ -12,7 +12,6 @@ from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 import datacheck.testing
-from datacheck._types import FeatureType as T
 from datacheck.errors import OptionError, SchemaFormatError
 from datacheck.schema import (
     DatasetConstraints,
@@ -26,6 +25,7 @@ from datacheck.schema import (
     ValueCount,
     save_schema,
 )
+from datacheck.schema import FeatureType as T
 from datacheck.testing import Violation, from_schema, schemas, violating
 from datacheck.validate import AnomalyCode
 
@@ -198,6 +198,7 @@ def test_a_failing_property_on_values_shrinks_to_the_boundary() -> None:
 # --- violating -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_violating_names_the_code_and_rows() -> None:
     violation = find(
         violating(SCHEMA), lambda v: v.code is AnomalyCode.INT_TYPE_BIG_INT, settings=_QUIET

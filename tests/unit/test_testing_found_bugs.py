@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import pyarrow as pa
 
-from datacheck._types import FeatureType
 from datacheck.schema import (
     Feature,
+    FeatureType,
     FloatDomain,
     InferOptions,
     IntDomain,

@@ -80,7 +80,11 @@ def test_unknown_format_is_refused(tmp_path: Path) -> None:
         ReadBatches(str(tmp_path), format="xml")
 
 
-@pytest.mark.parametrize("beam_args", [[], TWO_PROCESSES], ids=["in-memory", "two-processes"])
+@pytest.mark.parametrize(
+    "beam_args",
+    [[], pytest.param(TWO_PROCESSES, marks=pytest.mark.slow)],
+    ids=["in-memory", "two-processes"],
+)
 def test_a_ragged_row_mid_file_fails_naming_file_and_line(
     ragged_csv: Path, beam_args: list[str]
 ) -> None:

@@ -33,7 +33,7 @@ def test_runner_specific_options_are_known() -> None:
 
 
 def test_unknown_runner_is_refused() -> None:
-    with pytest.raises(OptionError, match="--runner HadoopRunner: unknown runner"):
+    with pytest.raises(OptionError, match="runner='HadoopRunner': unknown runner"):
         beam_pipeline_options("HadoopRunner")
 
 

@@ -60,6 +60,7 @@ def test_many_bundles_give_the_in_memory_profile(table: pa.Table, tmp_path: Path
     assert profile.options == options
 
 
+@pytest.mark.slow
 def test_two_processes_give_the_in_memory_profile(
     parquet_parts: list[str], tmp_path: Path
 ) -> None:
@@ -133,7 +134,7 @@ def test_missing_slice_column_fails_with_option_error(table: pa.Table) -> None:
     _ = pipeline | beam.Create(table.to_batches()) | GenerateStatistics(
         StatsOptions(slice_by=("nope",))
     )
-    with pytest.raises(OptionError, match="--slice-by nope: no such column"):
+    with pytest.raises(OptionError, match="slice_by='nope': no such column"):
         run_pipeline(pipeline)
 
 

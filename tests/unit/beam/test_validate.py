@@ -41,6 +41,7 @@ def _with_bad_rows(table: pa.Table) -> pa.Table:
     return table.set_column(2, "s", pa.array(s)).set_column(1, "n", pa.array(n, pa.int64()))
 
 
+@pytest.mark.slow
 def test_every_row_comes_out_once_in_two_processes(table: pa.Table, tmp_path: Path) -> None:
     schema = infer_schema(generate_statistics(table))
     bad = _with_bad_rows(table)

@@ -11,9 +11,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from datacheck._types import FeatureType
 from datacheck.report import render_html, write_html
-from datacheck.schema import Feature, Presence, Schema
+from datacheck.schema import Feature, FeatureType, Presence, Schema
 from datacheck.stats import DatasetProfile, StatsOptions, generate_statistics
 from datacheck.validate import AnomalyCode, ValidationReport, validate_statistics
 from tests.unit.report.conftest import HOSTILE

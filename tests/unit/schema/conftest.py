@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from datacheck._types import FeatureType
+from datacheck.schema import FeatureType
 from datacheck.stats import (
     BoolStatistics,
     DatasetProfile,

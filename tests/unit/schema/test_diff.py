@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import pytest
 
-from datacheck._types import FeatureType
 from datacheck.errors import OptionError
 from datacheck.schema import (
     BoolDomain,
@@ -17,6 +16,7 @@ from datacheck.schema import (
     DatasetConstraints,
     DistributionConstraints,
     Feature,
+    FeatureType,
     FloatDomain,
     IntDomain,
     Lifecycle,

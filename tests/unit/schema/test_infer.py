@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datacheck._types import FeatureType
 from datacheck.schema import (
     BoolDomain,
     ComparatorMethod,
+    FeatureType,
     FloatDomain,
     InferOptions,
     IntDomain,

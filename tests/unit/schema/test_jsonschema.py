@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from datacheck._types import FeatureType
 from datacheck.schema import (
     BoolDomain,
     Feature,
+    FeatureType,
     FloatDomain,
     IntDomain,
     Lifecycle,

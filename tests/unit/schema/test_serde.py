@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from datacheck._types import FeatureType
 from datacheck.errors import InputNotFoundError, SchemaFormatError
 from datacheck.schema import (
     BoolDomain,
@@ -18,6 +17,7 @@ from datacheck.schema import (
     DatasetConstraints,
     DistributionConstraints,
     Feature,
+    FeatureType,
     FloatDomain,
     IntDomain,
     Lifecycle,

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from datacheck._types import FeatureType
 from datacheck.errors import SchemaFormatError, StoreError
 from datacheck.schema import (
     ChangeKind,
     Feature,
+    FeatureType,
     IntDomain,
     Presence,
     Schema,
@@ -215,6 +215,7 @@ def _save_forever(root: str, ready: Event) -> None:
         store.save("victim", big, message="x")
 
 
+@pytest.mark.slow
 def test_writer_killed_mid_save_leaves_store_readable(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("fork")  # forked: no interpreter start-up per kill
     for delay in (0.02, 0.05, 0.11, 0.23):
@@ -236,3 +237,33 @@ def test_writer_killed_mid_save_leaves_store_readable(tmp_path: Path) -> None:
     after = store.save("victim", schema())
     assert after.version > versions[-1]
     assert store.latest("victim") == store.get("victim", after.version)
+
+
+def test_resolve_reads_a_schema_file_or_a_stored_version(tmp_path: Path) -> None:
+    from datacheck.schema import save_schema, save_tfdv_schema
+
+    store = SchemaStore(tmp_path / "store")
+    store.save("s", schema(("a",)))
+    store.save("s", schema(("a", "b")))
+    save_schema(schema(("x",)), tmp_path / "file.json")
+    save_tfdv_schema(schema(("y",)), tmp_path / "file.pbtxt")
+    domains = {
+        ref: store.resolve(ref).features[0].domain
+        for ref in ("s", "s@1", str(tmp_path / "file.json"), str(tmp_path / "file.pbtxt"))
+    }
+    assert [d.values for d in domains.values()] == [("a", "b"), ("a",), ("x",), ("y",)]
+
+
+def test_a_missing_schema_file_is_not_taken_for_a_name(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        SchemaStore(tmp_path).resolve("nope.json")
+
+
+def test_the_default_store_comes_from_the_argument_then_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATACHECK_STORE", str(tmp_path / "env"))
+    assert SchemaStore.default(tmp_path / "arg").root == tmp_path / "arg"
+    assert SchemaStore.default().root == tmp_path / "env"
+    monkeypatch.delenv("DATACHECK_STORE")
+    assert SchemaStore.default().root == Path(".datacheck") / "schemas"

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from datacheck._types import FeatureType
 from datacheck.errors import SchemaFormatError
 from datacheck.schema import (
     Comparator,
     ComparatorMethod,
     Feature,
+    FeatureType,
     FloatDomain,
     IntDomain,
     Lifecycle,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from datacheck._types import FeatureType
 from datacheck.schema import (
     ChangeKind,
     DatasetConstraints,
     Feature,
+    FeatureType,
     FloatDomain,
     InferOptions,
     IntDomain,

@@ -15,6 +15,7 @@ from datacheck.stats import (
     generate_statistics,
     merge_profiles,
 )
+from datacheck.testing import assert_generator_consistent
 from tests.strategies import assert_profiles_equivalent
 
 #: One small table per generator, with its awkward values: nulls, NaN, inf, empty strings.
@@ -50,20 +51,7 @@ def _batches(table: pa.Table) -> list[pa.RecordBatch]:
 
 @pytest.mark.parametrize("name", sorted(TABLES))
 def test_three_ways_give_one_profile(name: str) -> None:
-    gen = ProfileGenerator(OPTIONS.get(name))
-    batches = _batches(TABLES[name])
-    one_at_a_time = gen.create_accumulator()
-    for batch in batches:
-        gen.add_input(one_at_a_time, batch)
-    merged = gen.merge_accumulators(
-        [gen.add_input(gen.create_accumulator(), b) for b in batches]
-    )
-    compacted = gen.compact(gen.merge_accumulators(
-        [gen.compact(gen.add_input(gen.create_accumulator(), b)) for b in batches]
-    ))
-    expected = gen.extract_output(one_at_a_time)
-    assert_profiles_equivalent(gen.extract_output(merged), expected)
-    assert_profiles_equivalent(gen.extract_output(compacted), expected)
+    assert_generator_consistent(ProfileGenerator(OPTIONS.get(name)), _batches(TABLES[name]))
 
 
 @pytest.mark.parametrize("name", sorted(TABLES))

@@ -6,14 +6,15 @@ import numpy as np
 import pytest
 from datasketches import kll_doubles_sketch
 
+from datacheck.schema import ComparatorMethod
 from datacheck.validate._distances import (
+    NUMERIC_DISTANCES,
     CategoricalCounts,
+    SketchPair,
     aligned_frequencies,
     jensen_shannon,
     ks_statistic,
     l_infinity,
-    numeric_jensen_shannon,
-    numeric_psi,
     psi,
     quantile_bin_masses,
     wasserstein_normalized,
@@ -24,6 +25,14 @@ def _sketch(values: np.ndarray) -> kll_doubles_sketch:
     s = kll_doubles_sketch(200)
     s.update(values.astype(np.float64))
     return s
+
+
+def numeric_jensen_shannon(a: kll_doubles_sketch, b: kll_doubles_sketch) -> float:
+    return NUMERIC_DISTANCES[ComparatorMethod.JENSEN_SHANNON](SketchPair(a, b))
+
+
+def numeric_psi(a: kll_doubles_sketch, b: kll_doubles_sketch) -> float:
+    return NUMERIC_DISTANCES[ComparatorMethod.PSI](SketchPair(a, b))
 
 
 RNG = np.random.default_rng(7)

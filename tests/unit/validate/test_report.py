@@ -59,9 +59,37 @@ def test_document_passes_the_json_schema() -> None:
     jsonschema.validate(_report(Severity.ERROR).to_dict(), schema)
 
 
-def test_non_finite_values_travel_as_strings() -> None:
+def test_non_finite_measured_values_travel_as_tagged_objects() -> None:
     text = _report(Severity.ERROR).to_json()
-    assert json.loads(text)["anomalies"][0]["measured"]["max"] == "inf"
+    assert json.loads(text)["anomalies"][0]["measured"]["max"] == {"$float": "Infinity"}
+
+
+def test_string_values_that_spell_non_finite_floats_stay_strings() -> None:
+    # A string feature's unexpected values "inf" and "nan" were read back as floats.
+    anomaly = Anomaly(
+        code=AnomalyCode.ENUM_TYPE_UNEXPECTED_STRING_VALUES, severity=Severity.ERROR,
+        path="word", message="feature 'word' has values outside its domain",
+        measured={"values": ["inf", "nan", "NaN", "-Infinity"]}, expected={"domain_size": 3},
+    )
+    report = ValidationReport(anomalies=(anomaly,), summary=ReportSummary(row_count=4))
+    again = ValidationReport.from_dict(json.loads(report.to_json()))
+    assert again.anomalies[0].measured == {"values": ["inf", "nan", "NaN", "-Infinity"]}
+
+
+def test_an_infinite_distance_is_written_as_a_float_field() -> None:
+    report = ValidationReport(measurements=(
+        DriftMeasurement(path="x", kind=MeasurementKind.DRIFT, method="psi",
+                         distance=math.inf, threshold=0.25, exceeded=True, enforced=True),
+    ))
+    document = json.loads(report.to_json())
+    assert document["measurements"][0]["distance"] == "Infinity"
+    assert ValidationReport.from_dict(document).measurements[0].distance == math.inf
+
+
+def test_distances_written_by_earlier_releases_are_read() -> None:
+    document = _report(Severity.ERROR).to_dict()
+    document["measurements"][0]["distance"] = "inf"
+    assert ValidationReport.from_dict(document).measurements[0].distance == math.inf
 
 
 def test_round_trip_through_json() -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
+import threading
 
 import pyarrow as pa
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 import pytest
 
-from datacheck._types import FeatureType as T
+from datacheck._threads import THREAD_NAME_PREFIX
 from datacheck.errors import OptionError
 from datacheck.schema import (
     Feature,
@@ -23,6 +25,7 @@ from datacheck.schema import (
     StringLength,
     ValueCount,
 )
+from datacheck.schema import FeatureType as T
 from datacheck.validate import REASONS_COLUMN, validate_batches
 
 REQUIRED = Presence(min_fraction=1.0)
@@ -218,3 +221,34 @@ def test_string_length_of_list_values_fails_the_row() -> None:
     valid, bad = _run(schema, t=[["ab", "c"], ["abc"], [], None])
     assert bad.column("t").to_pylist() == [["abc"]]
     assert valid.num_rows == 3
+
+
+def _datacheck_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith(THREAD_NAME_PREFIX)}
+
+
+def test_no_worker_thread_outlives_the_call() -> None:
+    before = _datacheck_threads()  # another component's pool (a Beam DoFn's) may be up
+    schema = Schema(features=(Feature(name="x", type=T.INT, domain=IntDomain(max=5)),))
+    batches = [pa.record_batch({"x": list(range(10))}) for _ in range(8)]
+    results = list(validate_batches(batches, schema))
+    assert _datacheck_threads() <= before
+    # The valid rows can still be copied, on the caller's thread.
+    assert sum(r.valid.num_rows for r in results) == 8 * 6
+
+
+def test_no_worker_thread_outlives_a_call_left_early() -> None:
+    before = _datacheck_threads()
+    schema = Schema(features=(Feature(name="x", type=T.INT),))
+    checked = validate_batches([pa.record_batch({"x": [1, 2]})] * 4, schema)
+    next(checked)
+    checked.close()
+    assert _datacheck_threads() <= before
+
+
+def test_a_checked_batch_pickles_without_the_calls_pool() -> None:
+    schema = Schema(features=(Feature(name="x", type=T.INT, domain=IntDomain(max=1)),))
+    for checked in validate_batches([pa.record_batch({"x": [1, 2]})], schema):
+        again = pickle.loads(pickle.dumps(checked))
+        assert again.valid.to_pylist() == [{"x": 1}]
+        assert again.quarantined_rows.tolist() == [1]

@@ -8,7 +8,6 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from datacheck._types import FeatureType as T
 from datacheck.errors import InputError, OptionError, ProfileFormatError
 from datacheck.schema import (
     Comparator,
@@ -26,6 +25,7 @@ from datacheck.schema import (
     UniqueConstraints,
     ValueCount,
 )
+from datacheck.schema import FeatureType as T
 from datacheck.stats import generate_statistics
 from datacheck.validate import AnomalyCode, Severity, validate_statistics
 

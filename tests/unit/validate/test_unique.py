@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pyarrow as pa
 
-from datacheck._types import FeatureType as T
 from datacheck.schema import Feature, Schema, UniqueConstraints
+from datacheck.schema import FeatureType as T
 from datacheck.stats import DatasetProfile, StatsOptions, generate_statistics
 from datacheck.validate import Anomaly, AnomalyCode, validate_statistics
 

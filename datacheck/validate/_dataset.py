@@ -1,0 +1,101 @@
+"""``check_dataset``: the validation use case, from a source to a report, reading the data once.
+
+What ``datacheck validate`` does, and what the service does for each request: profile the
+data, check the profile against the schema (with drift and skew against a baseline and
+serving data), and, when the caller wants the failing rows, check every row too. Each batch is
+read once and feeds both the profile and the row checks; the row checks work on a batch while
+the profile's thread pool works on it as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from datacheck.schema import Schema
+from datacheck.stats import DatasetProfile, Profiler, StatsOptions, as_profile, iter_batches
+from datacheck.validate._environments import check_environment
+from datacheck.validate._report import ValidationReport
+from datacheck.validate._rows import CheckedBatch, validate_batches
+from datacheck.validate._statistics import ValidationOptions, validate_statistics
+
+__all__ = ["DatasetCheck", "check_dataset"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatasetCheck:
+    """What :func:`check_dataset` found: the report, and the profiles it was computed from."""
+
+    #: anomalies, every measured distance, the verdict
+    report: ValidationReport
+    #: the profile of the data checked
+    profile: DatasetProfile
+    #: the baseline's profile, when a baseline was given
+    baseline: DatasetProfile | None = None
+    #: the serving data's profile, when serving data was given
+    serving: DatasetProfile | None = None
+
+
+def check_dataset(
+    source: object,
+    schema: Schema,
+    *,
+    baseline: object = None,
+    serving: object = None,
+    environment: str | None = None,
+    on_quarantine: Callable[[CheckedBatch], None] | None = None,
+    stats_options: StatsOptions | None = None,
+    options: ValidationOptions | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> DatasetCheck:
+    """Validate a dataset against a schema: its statistics, and its rows when asked.
+
+    Args:
+        source: The data: anything :func:`datacheck.io.read_batches` reads, or record batches.
+        schema: What the data must look like.
+        baseline: An earlier span to measure drift against: a :class:`DatasetProfile`, the
+            path of a profile document (``.json``), or data to profile.
+        serving: Serving data to measure skew against, in the same forms as ``baseline``.
+        environment: Validate as in this environment; it must be one the schema names.
+        on_quarantine: Called with every :class:`CheckedBatch`, in input order, empty ones
+            included; when given, every row is checked too (otherwise only the statistics).
+            Write the quarantine with :class:`datacheck.io.QuarantineWriter`.
+        stats_options: How ``source`` is profiled (batch size, threads, exact-count caps).
+        options: See :class:`ValidationOptions`.
+        progress: Called with each batch's row count once it is profiled.
+
+    Returns:
+        The report of :func:`validate_statistics` on the data's profile, with the profiles.
+
+    Raises:
+        OptionError: ``environment`` is not one the schema names (before any data is read).
+        ProfileFormatError: A baseline or serving profile document is invalid.
+        InputError: The data or a profile cannot be read, or the data holds no rows.
+    """
+    check_environment(schema, environment)
+    # A bad baseline or serving argument fails before the data is read.
+    baseline_profile, serving_profile = _profile_or_none(baseline), _profile_or_none(serving)
+    profiler = Profiler(stats_options, progress=progress)
+    batches = profiler.observe(iter_batches(source, profiler.options.batch_size))
+    if on_quarantine is None:
+        for _ in batches:
+            pass
+    else:
+        for checked in validate_batches(batches, schema, environment=environment):
+            on_quarantine(checked)
+    profile = profiler.profile(source)
+    report = validate_statistics(
+        profile,
+        schema,
+        baseline=baseline_profile,
+        serving=serving_profile,
+        environment=environment,
+        options=options,
+    )
+    return DatasetCheck(
+        report=report, profile=profile, baseline=baseline_profile, serving=serving_profile
+    )
+
+
+def _profile_or_none(source: object) -> DatasetProfile | None:
+    return None if source is None else as_profile(source)
