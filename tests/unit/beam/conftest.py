@@ -3,8 +3,8 @@
 The table has 150 rows, so every KLL sketch still holds every value and quantiles are exact on
 both paths; the Parquet parts (3 files, row groups of 20 rows) give workers many parts to share.
 
-Every test here needs Apache Beam, and most modules import it at their top: without Beam this
-whole folder is skipped, for the reason ``tests/conftest.py`` gives tests marked ``beam``.
+Every test here needs Apache Beam: ``tests/conftest.py`` marks them ``beam``, and skips the
+modules here without importing them where Beam is not installed.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-pytest.importorskip("apache_beam", reason="needs pip install 'datacheck[beam]'")
 
 ROWS = 150
 

@@ -240,6 +240,7 @@ def test_writer_killed_mid_save_leaves_store_readable(tmp_path: Path) -> None:
 
 
 def test_resolve_reads_a_schema_file_or_a_stored_version(tmp_path: Path) -> None:
+    pytest.importorskip("tensorflow_metadata")
     from datacheck.schema import save_schema, save_tfdv_schema
 
     store = SchemaStore(tmp_path / "store")
