@@ -91,9 +91,7 @@ def dataset_paths(rows: int = 1_000_000) -> tuple[Path, Path]:
     return DATA_DIR / f"bench_{rows}.csv", DATA_DIR / f"bench_{rows}.parquet"
 
 
-def write_dataset(
-    rows: int = 1_000_000, seed: int = 0, *, csv: bool = True
-) -> tuple[Path, Path]:
+def write_dataset(rows: int = 1_000_000, seed: int = 0, *, csv: bool = True) -> tuple[Path, Path]:
     """Write the table as Parquet (and CSV unless ``csv=False``) under ``bench/data/``.
 
     Files already there are reused. Rows are built in 1M-row chunks with distinct seeds, so a

@@ -61,10 +61,17 @@ def main() -> None:
     print(f"{'file':<8} {'one pass':>10} {'two passes':>11} {'one / two':>10}  quarantined")
     for label, path in (("parquet", parquet_path), ("csv", csv_path)):
         assert one_pass(path, schema) == two_passes(path, schema)
-        t = race({"one": lambda p=path: one_pass(p, schema),
-                  "two": lambda p=path: two_passes(p, schema)}, args.runs)
-        print(f"{label:<8} {t['one']:>9.3f}s {t['two']:>10.3f}s {t['one'] / t['two']:>10.2f}  "
-              f"{one_pass(path, schema):,}")
+        t = race(
+            {
+                "one": lambda p=path: one_pass(p, schema),
+                "two": lambda p=path: two_passes(p, schema),
+            },
+            args.runs,
+        )
+        print(
+            f"{label:<8} {t['one']:>9.3f}s {t['two']:>10.3f}s {t['one'] / t['two']:>10.2f}  "
+            f"{one_pass(path, schema):,}"
+        )
 
 
 if __name__ == "__main__":

@@ -49,13 +49,15 @@ print(json.dumps({"rows": rows, "peak": peak, "seconds": time.perf_counter() - s
 
 def _chunk(rng: np.random.Generator, n: int) -> pa.Table:
     words = np.array([f"w{i}" for i in range(5000)])
-    return pa.table({
-        "i": rng.integers(0, 1_000_000, n),
-        "x": rng.normal(size=n),
-        "cat": pa.array(np.array([f"c{i}" for i in range(1000)])[rng.zipf(1.5, n) % 1000]),
-        "text": pa.array(words[rng.integers(0, 5000, n)]),
-        "day": pa.array(rng.integers(0, 20_000, n).astype("datetime64[D]")),
-    })
+    return pa.table(
+        {
+            "i": rng.integers(0, 1_000_000, n),
+            "x": rng.normal(size=n),
+            "cat": pa.array(np.array([f"c{i}" for i in range(1000)])[rng.zipf(1.5, n) % 1000]),
+            "text": pa.array(words[rng.integers(0, 5000, n)]),
+            "day": pa.array(rng.integers(0, 20_000, n).astype("datetime64[D]")),
+        }
+    )
 
 
 def _make(rows: int) -> tuple[Path, Path]:
@@ -66,9 +68,10 @@ def _make(rows: int) -> tuple[Path, Path]:
     rng = np.random.default_rng(rows)
     step = 1_000_000
     chunk = _chunk(rng, min(step, rows))
-    with pcsv.CSVWriter(csv_path, chunk.schema) as csv_out, pq.ParquetWriter(
-        parquet_path, chunk.schema
-    ) as parquet_out:
+    with (
+        pcsv.CSVWriter(csv_path, chunk.schema) as csv_out,
+        pq.ParquetWriter(parquet_path, chunk.schema) as parquet_out,
+    ):
         for start in range(0, rows, step):
             table = chunk if start == 0 else _chunk(rng, min(step, rows - start))
             csv_out.write_table(table)
@@ -79,7 +82,9 @@ def _make(rows: int) -> tuple[Path, Path]:
 def _measure(kind: str, path: Path) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, "-c", _MEASURE, kind, str(path)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     result: dict[str, float] = json.loads(out)
     return result
@@ -99,11 +104,15 @@ def main() -> None:
         for kind in ("stream", "whole"):
             a, b = _measure(kind, small[index]), _measure(kind, large[index])
             label = "read_batches" if kind == "stream" else "baseline (whole table)"
-            print(f"{fmt} {label}: peak RSS {a['peak'] / mib:,.0f} MiB at {a['rows']:,.0f} rows "
-                  f"({a['seconds']:.1f} s), {b['peak'] / mib:,.0f} MiB at {b['rows']:,.0f} rows "
-                  f"({b['seconds']:.1f} s)")
-            print(f"{fmt} {label}: peak RSS ratio {args.factor}x rows / 1x rows = "
-                  f"{b['peak'] / a['peak']:.2f}")
+            print(
+                f"{fmt} {label}: peak RSS {a['peak'] / mib:,.0f} MiB at {a['rows']:,.0f} rows "
+                f"({a['seconds']:.1f} s), {b['peak'] / mib:,.0f} MiB at {b['rows']:,.0f} rows "
+                f"({b['seconds']:.1f} s)"
+            )
+            print(
+                f"{fmt} {label}: peak RSS ratio {args.factor}x rows / 1x rows = "
+                f"{b['peak'] / a['peak']:.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -119,7 +119,9 @@ def child(mode: str, path: str) -> None:
 def _measure_child(mode: str, path: Path) -> dict[str, int]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, str(path)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     result: dict[str, int] = json.loads(out.strip().splitlines()[-1])
     return result
@@ -128,8 +130,10 @@ def _measure_child(mode: str, path: Path) -> dict[str, int]:
 def _speed(csv_path: Path, runs: int) -> None:
     """The in-memory and CSV figures."""
     table = make_table(1_000_000)
-    print(f"table: {table.num_rows:,} rows x {table.num_columns} columns, "
-          f"{table.nbytes / 2**20:,.0f} MB")
+    print(
+        f"table: {table.num_rows:,} rows x {table.num_columns} columns, "
+        f"{table.nbytes / 2**20:,.0f} MB"
+    )
     generate_statistics(table.slice(0, 100_000))  # warm up imports and the thread pool
     (base, base_cpu), (ours, ours_cpu) = median_times(
         [lambda: baseline(table), lambda: generate_statistics(table)], runs

@@ -96,28 +96,47 @@ def _vocabularies(table: pa.Table) -> dict[str, list[str]]:
     }
 
 
-def datacheck_schema(bounds: dict[str, tuple[float, float]],
-                     vocab: dict[str, list[str]]) -> Schema:
+def datacheck_schema(bounds: dict[str, tuple[float, float]], vocab: dict[str, list[str]]) -> Schema:
     """The same checks as the pandera schemas."""
     features = []
     for name, (lo, hi) in bounds.items():
         if name.startswith("f_"):
-            features.append(Feature(name=name, type=FeatureType.FLOAT,
-                                    domain=FloatDomain(min=lo, max=hi)))
+            features.append(
+                Feature(name=name, type=FeatureType.FLOAT, domain=FloatDomain(min=lo, max=hi))
+            )
         else:
-            features.append(Feature(name=name, type=FeatureType.INT, presence=REQUIRED,
-                                    domain=IntDomain(min=int(lo), max=int(hi))))
+            features.append(
+                Feature(
+                    name=name,
+                    type=FeatureType.INT,
+                    presence=REQUIRED,
+                    domain=IntDomain(min=int(lo), max=int(hi)),
+                )
+            )
     for name, values in vocab.items():
-        features.append(Feature(name=name, type=FeatureType.STRING, presence=REQUIRED,
-                                domain=StringDomain(values=tuple(values))))
+        features.append(
+            Feature(
+                name=name,
+                type=FeatureType.STRING,
+                presence=REQUIRED,
+                domain=StringDomain(values=tuple(values)),
+            )
+        )
     for name in ("text_0", "text_1"):
-        features.append(Feature(name=name, type=FeatureType.STRING, presence=REQUIRED,
-                                string_length=StringLength(min=1, max=TEXT_MAX)))
+        features.append(
+            Feature(
+                name=name,
+                type=FeatureType.STRING,
+                presence=REQUIRED,
+                string_length=StringLength(min=1, max=TEXT_MAX),
+            )
+        )
     return Schema(features=tuple(features))
 
 
-def pandera_schemas(bounds: dict[str, tuple[float, float]],
-                    vocab: dict[str, list[str]]) -> tuple[object, object]:
+def pandera_schemas(
+    bounds: dict[str, tuple[float, float]], vocab: dict[str, list[str]]
+) -> tuple[object, object]:
     """(pandas schema, polars schema) with the checks of :func:`datacheck_schema`."""
     import pandera.pandas as pdp
     import pandera.polars as plp
@@ -127,10 +146,12 @@ def pandera_schemas(bounds: dict[str, tuple[float, float]],
     pl_cols: dict[str, object] = {}
     for name, (lo, hi) in bounds.items():
         is_float = name.startswith("f_")
-        pd_cols[name] = pdp.Column(float if is_float else "int64",
-                                   pdp.Check.in_range(lo, hi), nullable=is_float)
-        pl_cols[name] = plp.Column(pl.Float64 if is_float else pl.Int64,
-                                   plp.Check.in_range(lo, hi), nullable=is_float)
+        pd_cols[name] = pdp.Column(
+            float if is_float else "int64", pdp.Check.in_range(lo, hi), nullable=is_float
+        )
+        pl_cols[name] = plp.Column(
+            pl.Float64 if is_float else pl.Int64, plp.Check.in_range(lo, hi), nullable=is_float
+        )
     for name, values in vocab.items():
         pd_cols[name] = pdp.Column(str, pdp.Check.isin(values), nullable=False)
         pl_cols[name] = plp.Column(pl.Utf8, plp.Check.isin(values), nullable=False)
@@ -145,10 +166,14 @@ def corrupt(table: pa.Table, share: float = 0.01, seed: int = 1) -> tuple[pa.Tab
     rng = np.random.default_rng(seed)
     rows = np.flatnonzero(rng.random(table.num_rows) < share)
     kinds = rng.integers(0, 3, rows.size)
-    cols = {name: table.column(name).combine_chunks() for name in ("i_poisson", "cat_0",
-                                                                      "f_normal")}
-    for kind, name, bad in ((0, "i_poisson", -5), (1, "cat_0", "not-a-category"),
-                            (2, "f_normal", 1e12)):
+    cols = {
+        name: table.column(name).combine_chunks() for name in ("i_poisson", "cat_0", "f_normal")
+    }
+    for kind, name, bad in (
+        (0, "i_poisson", -5),
+        (1, "cat_0", "not-a-category"),
+        (2, "f_normal", 1e12),
+    ):
         where = np.zeros(table.num_rows, dtype=bool)
         where[rows[kinds == kind]] = True
         cols[name] = pc.if_else(pa.array(where), pa.scalar(bad, cols[name].type), cols[name])
@@ -193,8 +218,10 @@ def row_level(rows: int) -> None:
     except ImportError:
         print("pandera is not installed: pip install 'datacheck[bench]'")
         return
-    print(f"row-level validation, {rows:,} rows x {table.num_columns} columns "
-          f"({n_bad:,} corrupted rows in the 1% case)")
+    print(
+        f"row-level validation, {rows:,} rows x {table.num_columns} columns "
+        f"({n_bad:,} corrupted rows in the 1% case)"
+    )
     times: dict[str, dict[str, float]] = {}
     for label, data in (("clean", table), ("1% invalid", broken)):
         found = run_datacheck(data, schema)
@@ -216,20 +243,27 @@ def row_level(rows: int) -> None:
             runs=7,
         )
         dc = t["datacheck"]
-        print(f"[{label}] datacheck validate_batches:   {dc:.3f} s "
-              f"({found:,} rows quarantined)")
+        print(f"[{label}] datacheck validate_batches:   {dc:.3f} s ({found:,} rows quarantined)")
         print(f"[{label}] datacheck + valid rows copied: {t['datacheck+valid']:.3f} s")
-        print(f"[{label}] pandera pandas, object str:   {t['pandas-object']:.3f} s -> "
-              f"datacheck is {t['pandas-object'] / dc:.1f}x faster (target >= 10x)")
-        print(f"[{label}] pandera pandas, pyarrow str:  {t['pandas']:.3f} s -> "
-              f"datacheck is {t['pandas'] / dc:.1f}x faster")
-        print(f"[{label}] pandera polars:               {t['polars']:.3f} s -> "
-              f"datacheck / polars = {dc / t['polars']:.2f} (target <= 2)")
+        print(
+            f"[{label}] pandera pandas, object str:   {t['pandas-object']:.3f} s -> "
+            f"datacheck is {t['pandas-object'] / dc:.1f}x faster (target >= 10x)"
+        )
+        print(
+            f"[{label}] pandera pandas, pyarrow str:  {t['pandas']:.3f} s -> "
+            f"datacheck is {t['pandas'] / dc:.1f}x faster"
+        )
+        print(
+            f"[{label}] pandera polars:               {t['polars']:.3f} s -> "
+            f"datacheck / polars = {dc / t['polars']:.2f} (target <= 2)"
+        )
     clean, bad = times["clean"], times["1% invalid"]
-    print(f"1% invalid / clean, datacheck: {bad['datacheck'] / clean['datacheck']:.2f} "
-          f"(target: no slower); with the valid rows copied: "
-          f"{bad['datacheck+valid'] / clean['datacheck+valid']:.2f}; pandera polars: "
-          f"{bad['polars'] / clean['polars']:.2f}")
+    print(
+        f"1% invalid / clean, datacheck: {bad['datacheck'] / clean['datacheck']:.2f} "
+        f"(target: no slower); with the valid rows copied: "
+        f"{bad['datacheck+valid'] / clean['datacheck+valid']:.2f}; pandera polars: "
+        f"{bad['polars'] / clean['polars']:.2f}"
+    )
 
 
 def dataset_level(rows: int) -> None:
@@ -240,9 +274,11 @@ def dataset_level(rows: int) -> None:
     schema = infer_schema(baseline)
     report = validate_statistics(current, schema, baseline=baseline)
     t = _median(lambda: validate_statistics(current, schema, baseline=baseline), 20)
-    print(f"validate_statistics, {len(schema.features)} features, drift against a baseline "
-          f"profile: {1000 * t:.1f} ms median of 20 ({len(report.measurements)} distances, "
-          f"{len(report.anomalies)} anomalies; target < 50 ms)")
+    print(
+        f"validate_statistics, {len(schema.features)} features, drift against a baseline "
+        f"profile: {1000 * t:.1f} ms median of 20 ({len(report.measurements)} distances, "
+        f"{len(report.anomalies)} anomalies; target < 50 ms)"
+    )
 
 
 def _equal_width_jsd(a: np.ndarray, b: np.ndarray, bins: int = 10) -> float:
@@ -269,8 +305,10 @@ def real_data() -> None:
     numeric = ["precipitation", "temp_max", "temp_min", "wind"]
     methods = ["jensen_shannon", "psi", "ks", "wasserstein"]
     print("seattle-weather, 12 months against the next 12 (undrifted):")
-    print(f"  {'window':8s} {'feature':14s} {'tfdv_ew_jsd':>11s} " +
-          " ".join(f"{m:>14s}" for m in methods))
+    print(
+        f"  {'window':8s} {'feature':14s} {'tfdv_ew_jsd':>11s} "
+        + " ".join(f"{m:>14s}" for m in methods)
+    )
     worst: dict[str, float] = {}
     for start in (12, 15, 18, 21, 24):
         b = w[(months >= start) & (months < start + 12)].drop(columns="date")
@@ -278,13 +316,17 @@ def real_data() -> None:
         d = _distances(b, c)
         for f in numeric:
             ew = _equal_width_jsd(b[f].to_numpy(float), c[f].to_numpy(float))
-            print(f"  +{start:<7d} {f:14s} {ew:11.4f} " +
-                  " ".join(f"{d[(f, m)]:14.4f}" for m in methods))
+            print(
+                f"  +{start:<7d} {f:14s} {ew:11.4f} "
+                + " ".join(f"{d[(f, m)]:14.4f}" for m in methods)
+            )
             for m in methods:
                 worst[m] = max(worst.get(m, 0.0), d[(f, m)])
         linf, jsd = d[("weather", "l_infinity")], d[("weather", "jensen_shannon")]
-        print(f"  +{start:<7d} {'weather':14s} {'':11s} l_infinity={linf:.4f} "
-              f"jensen_shannon={jsd:.4f}")
+        print(
+            f"  +{start:<7d} {'weather':14s} {'':11s} l_infinity={linf:.4f} "
+            f"jensen_shannon={jsd:.4f}"
+        )
     print("  worst undrifted numeric: " + ", ".join(f"{m}={v:.4f}" for m, v in worst.items()))
     b = w[(months >= 15) & (months < 27)].drop(columns="date")
     c = w[(months >= 27) & (months < 39)].drop(columns="date")
@@ -300,7 +342,7 @@ def real_data() -> None:
     for label, change in shifts.items():
         d = _distances(b, change(c.copy()))
         feature = label.split()[0].rstrip(":")
-        shown = (methods if feature != "weather" else ["l_infinity", "jensen_shannon", "psi"])
+        shown = methods if feature != "weather" else ["l_infinity", "jensen_shannon", "psi"]
         print(f"  {label:26s} " + " ".join(f"{m}={d[(feature, m)]:.4f}" for m in shown))
 
 

@@ -31,7 +31,11 @@ BEAM_TESTS = Path(__file__).parent / "unit" / "beam"
 HAS_BEAM = importlib.util.find_spec("apache_beam") is not None
 
 settings.register_profile(
-    "ci", max_examples=25, deadline=None, derandomize=True, print_blob=True,
+    "ci",
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
     suppress_health_check=[HealthCheck.differing_executors],
 )
 settings.register_profile("dev", max_examples=100, deadline=None)

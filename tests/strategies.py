@@ -73,9 +73,7 @@ def _column(kind: str, n: int) -> st.SearchStrategy[pa.Array]:
     )
 
 
-_KINDS = (
-    "int", "float", "string", "dict", "bool", "bytes", "date", "timestamp", "list", "struct"
-)
+_KINDS = ("int", "float", "string", "dict", "bool", "bytes", "date", "timestamp", "list", "struct")
 
 
 @st.composite

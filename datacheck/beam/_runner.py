@@ -148,8 +148,12 @@ def _rebuilt(cls: type[DatacheckError], message: str) -> DatacheckError:
 def _without_stage(error: DatacheckError) -> DatacheckError:
     """``error`` without the stage Beam appends to its message, its attributes kept."""
     return type(error)(
-        _STAGE_SUFFIX.sub("", error.reason), parameter=error.parameter, value=error.value,
-        path=error.path, column=error.column, row=error.row,
+        _STAGE_SUFFIX.sub("", error.reason),
+        parameter=error.parameter,
+        value=error.value,
+        path=error.path,
+        column=error.column,
+        row=error.row,
     )
 
 
@@ -163,8 +167,11 @@ def _translate(error: BaseException) -> DatacheckError:
     matches = _ERROR_LINE.findall(text)
     for name, message in reversed(matches):
         cls = getattr(errors, name, None)
-        if (isinstance(cls, type) and issubclass(cls, DatacheckError)
-                and cls is not errors.MissingExtraError):
+        if (
+            isinstance(cls, type)
+            and issubclass(cls, DatacheckError)
+            and cls is not errors.MissingExtraError
+        ):
             return _rebuilt(cls, _STAGE_SUFFIX.sub("", message.strip()))
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     last = lines[-1] if lines else type(error).__name__
@@ -277,8 +284,10 @@ def file_paths(source: object, parameter: str = "source") -> str | list[str]:
     """
     if isinstance(source, str | os.PathLike):
         return os.fspath(source)
-    if isinstance(source, list | tuple) and source and all(
-        isinstance(s, str | os.PathLike) for s in source
+    if (
+        isinstance(source, list | tuple)
+        and source
+        and all(isinstance(s, str | os.PathLike) for s in source)
     ):
         return [os.fspath(s) for s in source]
     raise OptionError(
@@ -369,8 +378,12 @@ def check_dataset_on_beam(
                 on_quarantine(result)
         profile = load_profile(tmp / "profile.json")
     report = validate_statistics(
-        profile, schema, baseline=references[0], serving=references[1],
-        environment=environment, options=options,
+        profile,
+        schema,
+        baseline=references[0],
+        serving=references[1],
+        environment=environment,
+        options=options,
     )
     return DatasetCheck(
         report=report, profile=profile, baseline=references[0], serving=references[1]

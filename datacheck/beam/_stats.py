@@ -150,9 +150,7 @@ class _KeyBySlice(beam.DoFn):  # type: ignore[misc]  # Beam ships no type hints
             yield key, rows
 
 
-def _assemble(
-    profiles: list[tuple[str, DatasetProfile]], options: StatsOptions
-) -> DatasetProfile:
+def _assemble(profiles: list[tuple[str, DatasetProfile]], options: StatsOptions) -> DatasetProfile:
     """One profile with its slices, as ``generate_statistics`` returns it."""
     by_key = dict(profiles)
     whole = by_key.pop(_WHOLE, None)

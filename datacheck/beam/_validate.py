@@ -41,7 +41,11 @@ def _validate(
     options: ValidationOptions | None,
 ) -> Any:
     return validate_statistics(
-        profile, schema, baseline=baseline, serving=serving, environment=environment,
+        profile,
+        schema,
+        baseline=baseline,
+        serving=serving,
+        environment=environment,
         options=options,
     )
 

@@ -26,7 +26,13 @@ __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: the command modules, ``datacheck.cli._cmd_<name>``, in help order
 COMMANDS: tuple[str, ...] = (
-    "stats", "infer", "schema", "validate", "report", "skew", "plugins",
+    "stats",
+    "infer",
+    "schema",
+    "validate",
+    "report",
+    "skew",
+    "plugins",
 )
 
 #: exit code when stdout is closed before we finish writing (128 + SIGPIPE, as a shell reports)
@@ -55,15 +61,21 @@ def _add_plugin_commands(subparsers: Any, argv: Sequence[str]) -> None:
     """
     plugins, failures = discover_plugins()
     for failure in failures:
-        print(f"datacheck: warning: plugin {failure.name!r} ({failure.reference}) is not "
-              f"available: {_one_line(failure.reason)}", file=sys.stderr)
+        print(
+            f"datacheck: warning: plugin {failure.name!r} ({failure.reference}) is not "
+            f"available: {_one_line(failure.reason)}",
+            file=sys.stderr,
+        )
     taken = set(COMMANDS) | {"plugins"}
     chosen = _chosen_command(argv)
     for plugin in plugins:
         for command in plugin.commands:
             if command.name in taken:
-                print(f"datacheck: warning: plugin {plugin.name!r}: command {command.name!r} "
-                      "is already taken; it is not added", file=sys.stderr)
+                print(
+                    f"datacheck: warning: plugin {plugin.name!r}: command {command.name!r} "
+                    "is already taken; it is not added",
+                    file=sys.stderr,
+                )
                 continue
             taken.add(command.name)
             if command.name == chosen:
@@ -164,6 +176,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         # A file we were asked to write cannot be (permissions, missing directory, full disk).
         name = f"{error.filename}: " if error.filename else ""
-        print(f"datacheck: error: {name}{_one_line(error.strerror or str(error))}",
-              file=sys.stderr)
+        print(f"datacheck: error: {name}{_one_line(error.strerror or str(error))}", file=sys.stderr)
         return _EXIT_USAGE

@@ -40,8 +40,9 @@ def run(args: argparse.Namespace) -> int:
         for p in plugins
     ]
     rows += [(f.name, "(failed)", "-", "-") for f in failures]
-    print(f"plugin API {PLUGIN_API_VERSION}; {len(plugins)} plugin(s) loaded, "
-          f"{len(failures)} failed")
+    print(
+        f"plugin API {PLUGIN_API_VERSION}; {len(plugins)} plugin(s) loaded, {len(failures)} failed"
+    )
     if rows:
         print(format_table(("plugin", "commands", "beam stages", "routes"), rows, width=80))
     for f in failures:

@@ -39,16 +39,24 @@ def register(subparsers: Any) -> None:
             "anomaly."
         ),
     )
-    parser.add_argument("data", metavar="DATA|PROFILE", help="data file, folder or glob, or a "
-                        "profile .json")
-    parser.add_argument("--baseline", metavar="DATA|PROFILE",
-                        help="earlier data (or its profile .json) to compare with")
+    parser.add_argument(
+        "data", metavar="DATA|PROFILE", help="data file, folder or glob, or a profile .json"
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="DATA|PROFILE",
+        help="earlier data (or its profile .json) to compare with",
+    )
     add_schema_arguments(parser, required=False)
-    parser.add_argument("--environment", metavar="ENV",
-                        help="validate as in this environment (one the schema defines)")
+    parser.add_argument(
+        "--environment",
+        metavar="ENV",
+        help="validate as in this environment (one the schema defines)",
+    )
     parser.add_argument("--title", default="datacheck report", help="the page title")
-    parser.add_argument("-o", "--output", metavar="FILE", required=True,
-                        help="where to write the HTML report")
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", required=True, help="where to write the HTML report"
+    )
     parser.set_defaults(run=run)
 
 
@@ -64,8 +72,13 @@ def write_report(
 ) -> None:
     """Write the HTML report to ``path`` and say so on stderr (stdout may hold a document)."""
     size = write_html(
-        path, profile, baseline=baseline, schema=schema, validation=validation,
-        sources=sources, title=title,
+        path,
+        profile,
+        baseline=baseline,
+        schema=schema,
+        validation=validation,
+        sources=sources,
+        title=title,
     )
     print(f"report written to {path} ({size / 1024:,.0f} KiB)", file=sys.stderr)
 
@@ -73,8 +86,10 @@ def write_report(
 def run(args: argparse.Namespace) -> int:
     """Profile, validate when asked, and write the report; 1 when it holds an error."""
     if args.environment is not None and args.schema is None:
-        raise OptionError(f"--environment {args.environment}: needs --schema FILE|NAME, "
-                          "which defines the environments")
+        raise OptionError(
+            f"--environment {args.environment}: needs --schema FILE|NAME, "
+            "which defines the environments"
+        )
     schema = None if args.schema is None else resolve_schema(args)
     profile = profile_data(None, args.data)
     baseline = None if args.baseline is None else profile_data(None, args.baseline)
@@ -91,8 +106,13 @@ def run(args: argparse.Namespace) -> int:
         sources["drift"] = "default comparators (no --schema)"
         validation = validate_statistics(profile, drift_schema(baseline), baseline=baseline)
     write_report(
-        args.output, profile, baseline=baseline, schema=schema, validation=validation,
-        sources=sources, title=args.title,
+        args.output,
+        profile,
+        baseline=baseline,
+        schema=schema,
+        validation=validation,
+        sources=sources,
+        title=args.title,
     )
     if validation is not None:
         drifted = {m.path for m in validation.measurements if m.enforced and m.exceeded}

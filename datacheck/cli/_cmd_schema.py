@@ -177,8 +177,13 @@ def _change_line(c: SchemaChange, violated: bool) -> str:
     # Wrapped, not cut: the end of a message about a long feature name says what changed.
     # Wrap before colouring, so the escape codes do not count against the width.
     label = "BREAKING" if violated else "ok"
-    lines = textwrap.wrap(c.message, _WIDTH, initial_indent=" " * 10,
-                          subsequent_indent=" " * 10, break_on_hyphens=False) or [" " * 10]
+    lines = textwrap.wrap(
+        c.message,
+        _WIDTH,
+        initial_indent=" " * 10,
+        subsequent_indent=" " * 10,
+        break_on_hyphens=False,
+    ) or [" " * 10]
     head = colour(label, "red", sys.stdout) if violated else label
     return "\n".join([head + " " * (10 - len(label)) + lines[0][10:], *lines[1:]])
 

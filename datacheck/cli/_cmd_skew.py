@@ -33,12 +33,27 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("train", metavar="TRAIN", help="training data")
     parser.add_argument("serving", metavar="SERVING", help="serving data")
-    parser.add_argument("--key", nargs="+", required=True, metavar="COL",
-                        help="columns that identify an example on both sides")
-    parser.add_argument("--max-mismatch-rate", type=float, default=0.0, metavar="RATE",
-                        help="exit 1 when a feature's mismatch rate is above this (default 0)")
-    parser.add_argument("--examples", type=int, default=3, metavar="N",
-                        help="example keys shown per feature (default 3)")
+    parser.add_argument(
+        "--key",
+        nargs="+",
+        required=True,
+        metavar="COL",
+        help="columns that identify an example on both sides",
+    )
+    parser.add_argument(
+        "--max-mismatch-rate",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="exit 1 when a feature's mismatch rate is above this (default 0)",
+    )
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=3,
+        metavar="N",
+        help="example keys shown per feature (default 3)",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(run=run)
 
@@ -62,17 +77,19 @@ def render_text(report: SkewReport) -> str:
         )
     rows = [
         (
-            f.feature, f.compared, f.mismatches, f.mismatch_rate,
-            f.not_compared or "; ".join(
-                ",".join(str(v) for v in e.values()) for e in f.examples
-            ),
+            f.feature,
+            f.compared,
+            f.mismatches,
+            f.mismatch_rate,
+            f.not_compared or "; ".join(",".join(str(v) for v in e.values()) for e in f.examples),
         )
         for f in report.features
     ]
-    lines += ["", format_table(("feature", "compared", "mismatches", "rate", "example keys"),
-                               rows)]
-    for side, names in (("training", report.train_only_features),
-                        ("serving", report.serving_only_features)):
+    lines += ["", format_table(("feature", "compared", "mismatches", "rate", "example keys"), rows)]
+    for side, names in (
+        ("training", report.train_only_features),
+        ("serving", report.serving_only_features),
+    ):
         if names:
             lines.append(f"only in {side}: {', '.join(names)}")
     return "\n".join(lines)
@@ -89,8 +106,6 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), indent=2, allow_nan=False))
     else:
         print(render_text(report))
-        verdict = colour("SKEW", "red", sys.stdout) if failed else colour("OK", "green",
-                                                                         sys.stdout)
-        print(f"\n{verdict}: highest mismatch rate {worst:.4g} "
-              f"(limit {args.max_mismatch_rate:g})")
+        verdict = colour("SKEW", "red", sys.stdout) if failed else colour("OK", "green", sys.stdout)
+        print(f"\n{verdict}: highest mismatch rate {worst:.4g} (limit {args.max_mismatch_rate:g})")
     return 1 if failed else 0

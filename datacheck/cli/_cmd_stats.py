@@ -92,9 +92,7 @@ def _describe(feature: FeatureStatistics) -> tuple[str, str]:
     if feature.numeric is not None and feature.numeric.num_values:
         n = feature.numeric
         shown = value_formatter(feature)
-        spread = " / ".join(
-            DASH if v is None else shown(v) for v in (n.min, n.median, n.max)
-        )
+        spread = " / ".join(DASH if v is None else shown(v) for v in (n.min, n.median, n.max))
         if n.num_nan:
             spread += f" ({n.num_nan:,} NaN)"
         return _numeric_distinct(n), spread
@@ -125,9 +123,7 @@ def summary(profile: DatasetProfile) -> str:
     """The profile as a short human summary, at most 80 columns wide."""
     types = Counter(str(f.type) for f in profile.features.values())
     by_type = ", ".join(f"{count} {name}" for name, count in types.most_common())
-    lines = [
-        f"{profile.num_rows:,} rows, {len(profile.features)} features ({by_type or 'none'})"
-    ]
+    lines = [f"{profile.num_rows:,} rows, {len(profile.features)} features ({by_type or 'none'})"]
     if profile.weighted_num_rows is not None:
         lines.append(f"weighted rows: {profile.weighted_num_rows:,.4g}")
     rows = []

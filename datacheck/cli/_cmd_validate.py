@@ -46,19 +46,37 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("data", metavar="DATA", help="data file, directory or glob")
     add_schema_arguments(parser)
-    parser.add_argument("--baseline", metavar="DATA|PROFILE",
-                        help="earlier data (or its profile .json) to measure drift against")
-    parser.add_argument("--serving", metavar="DATA|PROFILE",
-                        help="serving data (or its profile .json) to measure skew against")
-    parser.add_argument("--environment", metavar="ENV",
-                        help="validate as in this environment (one the schema defines)")
-    parser.add_argument("--quarantine", metavar="FILE",
-                        help="write the rows that fail a check, with their reasons "
-                             "(.parquet or .jsonl)")
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="text (default) or the JSON report document only")
-    parser.add_argument("--report", metavar="FILE",
-                        help="also write a self-contained HTML report (charts, drift, schema)")
+    parser.add_argument(
+        "--baseline",
+        metavar="DATA|PROFILE",
+        help="earlier data (or its profile .json) to measure drift against",
+    )
+    parser.add_argument(
+        "--serving",
+        metavar="DATA|PROFILE",
+        help="serving data (or its profile .json) to measure skew against",
+    )
+    parser.add_argument(
+        "--environment",
+        metavar="ENV",
+        help="validate as in this environment (one the schema defines)",
+    )
+    parser.add_argument(
+        "--quarantine",
+        metavar="FILE",
+        help="write the rows that fail a check, with their reasons (.parquet or .jsonl)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default) or the JSON report document only",
+    )
+    parser.add_argument(
+        "--report",
+        metavar="FILE",
+        help="also write a self-contained HTML report (charts, drift, schema)",
+    )
     add_runner_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -125,13 +143,15 @@ def render_text(report: ValidationReport, source: str) -> str:
             )
             for m in sorted(report.measurements, key=lambda m: (m.path or "", m.kind, m.method))
         ]
-        lines += ["", format_table(
-            ("feature", "kind", "method", "distance", "threshold", ""), rows, width=_WIDTH
-        ), "* the schema's comparator: over its threshold is an anomaly"]
+        lines += [
+            "",
+            format_table(
+                ("feature", "kind", "method", "distance", "threshold", ""), rows, width=_WIDTH
+            ),
+            "* the schema's comparator: over its threshold is an anomaly",
+        ]
     errors, warnings = len(report.errors), len(report.warnings)
-    verdict = (
-        colour("FAIL", "red", sys.stdout) if errors else colour("PASS", "green", sys.stdout)
-    )
+    verdict = colour("FAIL", "red", sys.stdout) if errors else colour("PASS", "green", sys.stdout)
     lines += ["", f"{verdict}: {errors} error(s), {warnings} warning(s)"]
     return "\n".join(lines)
 
@@ -142,13 +162,23 @@ def _check(args: argparse.Namespace, schema: Schema, on_quarantine: Any) -> Data
         from datacheck.beam import check_dataset_on_beam
 
         return check_dataset_on_beam(
-            args.data, schema, pipeline_options(args), baseline=args.baseline,
-            serving=args.serving, environment=args.environment, on_quarantine=on_quarantine,
+            args.data,
+            schema,
+            pipeline_options(args),
+            baseline=args.baseline,
+            serving=args.serving,
+            environment=args.environment,
+            on_quarantine=on_quarantine,
         )
     with ProgressBar(label=f"validating {args.data}") as bar:
         return check_dataset(
-            args.data, schema, baseline=args.baseline, serving=args.serving,
-            environment=args.environment, on_quarantine=on_quarantine, progress=bar.update,
+            args.data,
+            schema,
+            baseline=args.baseline,
+            serving=args.serving,
+            environment=args.environment,
+            on_quarantine=on_quarantine,
+            progress=bar.update,
         )
 
 
@@ -168,14 +198,30 @@ def run(args: argparse.Namespace) -> int:
     else:
         with _quarantine_writer(args.quarantine) as out:
             done = _check(args, schema, lambda checked: out.write(checked.quarantined))
-        note = (f"quarantined {out.rows:,} of {done.report.summary.row_count:,} rows to "
-                f"{args.quarantine}")
+        note = (
+            f"quarantined {out.rows:,} of {done.report.summary.row_count:,} rows to "
+            f"{args.quarantine}"
+        )
     report = done.report
     if args.report is not None:
-        sources = {k: v for k, v in (("data", args.data), ("baseline", args.baseline),
-                                     ("serving", args.serving), ("schema", args.schema)) if v}
-        write_report(args.report, done.profile, baseline=done.baseline, schema=schema,
-                     validation=report, sources=sources)
+        sources = {
+            k: v
+            for k, v in (
+                ("data", args.data),
+                ("baseline", args.baseline),
+                ("serving", args.serving),
+                ("schema", args.schema),
+            )
+            if v
+        }
+        write_report(
+            args.report,
+            done.profile,
+            baseline=done.baseline,
+            schema=schema,
+            validation=report,
+            sources=sources,
+        )
     if args.format == "json":
         print(report.to_json())
         if note is not None:

@@ -38,7 +38,7 @@ def _split_at_separator(parser_class: type[argparse.ArgumentParser]) -> type[Any
             beam: list[str] = []
             if "--" in given:
                 cut = given.index("--")
-                given, beam = given[:cut], given[cut + 1:]
+                given, beam = given[:cut], given[cut + 1 :]
             parsed, extras = super().parse_known_args(given, namespace)
             if beam and parsed.runner is None:
                 self.error(f"{beam[0]}: Beam options (after ' -- ') need --runner")
@@ -95,7 +95,8 @@ def profile_data(
 
         beam_options = pipeline_options(args)
         return as_profile(
-            source, options,
+            source,
+            options,
             generate=lambda data, opts: profile_on_beam(file_paths(data), opts, beam_options),
         )
     with ProgressBar(label=_label(source)) as bar:

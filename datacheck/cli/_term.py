@@ -167,7 +167,8 @@ def format_table(
     """
     text = [[_cell(v) for v in row] for row in rows]
     numeric = [
-        bool(rows) and all(
+        bool(rows)
+        and all(
             (isinstance(row[i], int | float) and not isinstance(row[i], bool)) or row[i] is None
             for row in rows
         )
@@ -184,7 +185,7 @@ def format_table(
             # The first column names the row; long names often differ only at the end
             # (``..._train``, ``..._test``), so keep both ends.
             head = size // 2
-            value = value[:head] + "…" + value[len(value) - (size - 1 - head):]
+            value = value[:head] + "…" + value[len(value) - (size - 1 - head) :]
         elif len(value) > size:
             value = value[: size - 1] + "…"
         return value.rjust(size) if right else value.ljust(size)
@@ -194,8 +195,7 @@ def format_table(
         (" " * gap).join("-" * w for w in widths),
     ]
     lines.extend(
-        (" " * gap).join(fit(v, widths[i], numeric[i], i == 0) for i, v in enumerate(row))
-        .rstrip()
+        (" " * gap).join(fit(v, widths[i], numeric[i], i == 0) for i, v in enumerate(row)).rstrip()
         for row in text
     )
     return "\n".join(lines)

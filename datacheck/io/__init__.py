@@ -161,11 +161,7 @@ def read_batches(
         raise OptionError(f"columns must be a list of names, not the string {columns!r}")
     if _is_path(source):
         schema, batches = _open_files([source], format, batch_size, wanted)
-    elif (
-        isinstance(source, list | tuple)
-        and source
-        and all(_is_path(item) for item in source)
-    ):
+    elif isinstance(source, list | tuple) and source and all(_is_path(item) for item in source):
         schema, batches = _open_files(source, format, batch_size, wanted)
     else:
         opened = open_memory(source)

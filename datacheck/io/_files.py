@@ -96,7 +96,8 @@ def expand_paths(source: str | os.PathLike[str], fmt: str | None) -> list[Path]:
         return [path]
     if path.is_dir():
         files = sorted(
-            p for p in path.rglob("*")
+            p
+            for p in path.rglob("*")
             if p.is_file() and not _hidden(p, path) and format_of(p, fmt) is not None
         )
         if not files:
@@ -370,8 +371,10 @@ def _plan_jsonl(
         try:
             stream = pjson.open_json(path, read_options=pjson.ReadOptions(block_size=block_size))
             for batch in _read_raw(stream):
-                yield batch if columns is None else batch.select(
-                    [c for c in columns if c in batch.schema.names]
+                yield (
+                    batch
+                    if columns is None
+                    else batch.select([c for c in columns if c in batch.schema.names])
                 )
         except pa.ArrowInvalid as error:
             if "UTF8" in str(error) or "UTF-8" in str(error):

@@ -43,7 +43,9 @@ def quarantine_format(path: str | os.PathLike[str]) -> str:
     if fmt is None:
         raise OptionError(
             "unknown quarantine file extension; use .parquet or .jsonl",
-            parameter="path", value=os.fspath(path), path=path,
+            parameter="path",
+            value=os.fspath(path),
+            path=path,
         )
     return fmt
 
@@ -126,7 +128,9 @@ class QuarantineWriter:
             error = OptionError(
                 "no batch was written, so the Parquet quarantine has no columns; write every "
                 "checked batch, empty ones too",
-                parameter="path", value=str(self.path), path=self.path,
+                parameter="path",
+                value=str(self.path),
+                path=self.path,
             )
             self._stack.__exit__(type(error), error, None)
             raise error

@@ -63,8 +63,7 @@ def unify(schemas: list[pa.Schema], columns: list[str] | None = None) -> pa.Sche
             known = fields.get(field.name)
             fields[field.name] = field if known is None else _merge_fields(known, field)
     result = [
-        f if seen_in[name] == len(schemas) else f.with_nullable(True)
-        for name, f in fields.items()
+        f if seen_in[name] == len(schemas) else f.with_nullable(True) for name, f in fields.items()
     ]
     if columns is not None:
         by_name = {f.name: f for f in result}

@@ -193,8 +193,11 @@ def histogram_svg(bins: Bins, fmt: Callable[[float], str], *, label: str) -> str
             mid = n // 2
             ticks.insert(1, (mid + 0.5, bins.edges[mid] + 0.5))
     else:
-        ticks = [(0.0, bins.edges[0]), (n / 2, (bins.edges[0] + bins.edges[-1]) / 2),
-                 (float(n), bins.edges[-1])]
+        ticks = [
+            (0.0, bins.edges[0]),
+            (n / 2, (bins.edges[0] + bins.edges[-1]) / 2),
+            (float(n), bins.edges[-1]),
+        ]
     for k, (pos, value) in enumerate(ticks):
         anchor = "start" if k == 0 else "end" if k == len(ticks) - 1 else "middle"
         text = fmt(value)
@@ -230,7 +233,7 @@ def bars_svg(rows: Sequence[BarRow], *, label: str) -> str:
         y = top + i * row_h
         tip = _tip(r.label, r.current, r.baseline)
         body.append(
-            f'<g><title>{escape(tip)}</title>'
+            f"<g><title>{escape(tip)}</title>"
             f'<text class="dcr-label" x="{left - 6}" y="{y + 14}" text-anchor="end">'
             f"{escape(_short(r.label))}</text>"
             f'<rect class="dcr-bar" x="{left}" y="{y + 3}" width="{_t(r.current / peak * pw)}" '

@@ -63,9 +63,7 @@ def _rank_label(rank: float) -> str:
 
 
 def _sorted_features(view: ReportView) -> list[FeatureView]:
-    return sorted(
-        view.features, key=lambda f: (-f.errors, -f.warnings, -f.drift_score, f.index)
-    )
+    return sorted(view.features, key=lambda f: (-f.errors, -f.warnings, -f.drift_score, f.index))
 
 
 # ---------------------------------------------------------------- statistics
@@ -196,8 +194,9 @@ def _bar_rows(f: FeatureView) -> tuple[list[BarRow], int]:
         BarRow(
             label=value,
             current=counts.get(value, 0.0) / total if total else 0.0,
-            baseline=None if base is None else (base[0].get(value, 0.0) / base[1] if base[1]
-                                                else 0.0),
+            baseline=None
+            if base is None
+            else (base[0].get(value, 0.0) / base[1] if base[1] else 0.0),
         )
         for value in shown
     ]
@@ -208,9 +207,7 @@ def _bar_rows(f: FeatureView) -> tuple[list[BarRow], int]:
 def _legend(has_baseline: bool) -> str:
     if not has_baseline:
         return ""
-    return (
-        '<p class="dcr-legend"><i class="cur"></i>current<i class="base"></i>baseline</p>'
-    )
+    return '<p class="dcr-legend"><i class="cur"></i>current<i class="base"></i>baseline</p>'
 
 
 def _chart(f: FeatureView, num_rows: int) -> str:
@@ -229,19 +226,24 @@ def _chart(f: FeatureView, num_rows: int) -> str:
                     '<p class="dcr-note">Range cut to the 1st\u201399th percentiles; '
                     "the end bars hold the tails.</p>"
                 )
-            return histogram_svg(bins, value_formatter(s), label=label) + _legend(
-                bins.baseline is not None
-            ) + note
+            return (
+                histogram_svg(bins, value_formatter(s), label=label)
+                + _legend(bins.baseline is not None)
+                + note
+            )
     if f.kind == "categorical":
         rows, more = _bar_rows(f)
         if rows:
-            note = f'<p class="dcr-note">{fmt_count(more)} more values not shown.</p>' if more \
-                else ""
+            note = (
+                f'<p class="dcr-note">{fmt_count(more)} more values not shown.</p>' if more else ""
+            )
             return bars_svg(rows, label=label) + _legend(rows[0].baseline is not None) + note
     present = s.num_present if s is not None else 0
     missing = s.num_missing if s is not None else num_rows
-    note = "" if s is not None and s.bytes is None else (
-        '<p class="dcr-note">No value distribution for this feature; present rows shown.</p>'
+    note = (
+        ""
+        if s is not None and s.bytes is None
+        else ('<p class="dcr-note">No value distribution for this feature; present rows shown.</p>')
     )
     return presence_svg(present, missing, label=f"presence of {f.path}") + note
 
@@ -264,7 +266,8 @@ def _domain(feature: Feature) -> str | None:
         text = f"[{low}, {_bound(d.max, '∞')}]"
         if isinstance(d, FloatDomain):
             text += "".join(
-                part for flag, part in ((d.disallow_nan, ", no NaN"), (d.disallow_inf, ", no ∞"))
+                part
+                for flag, part in ((d.disallow_nan, ", no NaN"), (d.disallow_inf, ", no ∞"))
                 if flag
             )
         return escape(text)
@@ -310,8 +313,10 @@ def _schema_panel(f: FeatureView, schema: Schema | None) -> str:
     if feature.unique is not None:
         u = feature.unique
         items.append(("distinct", escape(_span(u.min, u.max))))
-    for name, comparator in (("drift", feature.drift_comparator),
-                             ("skew", feature.skew_comparator)):
+    for name, comparator in (
+        ("drift", feature.drift_comparator),
+        ("skew", feature.skew_comparator),
+    ):
         if comparator is not None:
             items.append(
                 (name, escape(f"{comparator.method} ≤ {fmt_number(comparator.threshold)}"))
@@ -356,11 +361,10 @@ def _measurement_table(measurements: Sequence[DriftMeasurement]) -> str:
         status = "over" if m.exceeded else ("ok" if m.threshold is not None else DASH)
         if m.exceeded and not m.enforced:
             status = "over (for information)"
-        method = escape(m.method) + (" <span class=\"dcr-tag\">schema</span>" if m.enforced
-                                     else "")
+        method = escape(m.method) + (' <span class="dcr-tag">schema</span>' if m.enforced else "")
         rows.append(
             f'<tr class="{"over" if over else ""}"><td>{_AGAINST[m.kind]}</td>'
-            f"<td>{method}</td><td class=\"num\">{escape(fmt_number(m.distance))}</td>"
+            f'<td>{method}</td><td class="num">{escape(fmt_number(m.distance))}</td>'
             f'<td class="num">{escape(fmt_number(m.threshold))}</td>'
             f"<td>{_meter(m)}</td><td>{escape(status)}</td></tr>"
         )
@@ -391,8 +395,9 @@ def _tags(f: FeatureView, view: ReportView) -> str:
     tags = []
     s = f.stats
     if s is not None:
-        tags.append(f'<span class="dcr-tag" title="{escape(s.arrow_type)}">'
-                    f"{escape(str(s.type))}</span>")
+        tags.append(
+            f'<span class="dcr-tag" title="{escape(s.arrow_type)}">{escape(str(s.type))}</span>'
+        )
     elif f.schema is not None:
         tags.append(f'<span class="dcr-tag">{escape(str(f.schema.type))}</span>')
     if f.errors:
@@ -431,7 +436,7 @@ def _feature_card(f: FeatureView, view: ReportView, prefix: str) -> str:
     elif view.schema is not None:
         body = f'<div class="dcr-body">{_schema_panel(f, view.schema)}</div>'
     return (
-        f"<article {attrs}><div class=\"dcr-fhead\"><h3><code>{escape(f.path)}</code></h3>"
+        f'<article {attrs}><div class="dcr-fhead"><h3><code>{escape(f.path)}</code></h3>'
         f"{_tags(f, view)}</div>{_anomaly_items(f.anomalies)}{body}"
         f"{_measurement_table(f.measurements)}</article>"
     )
@@ -466,8 +471,9 @@ def _cards(view: ReportView) -> str:
         cards.append(("err" if v.errors else "", fmt_count(len(v.errors)), "errors"))
         cards.append(("warn" if v.warnings else "", fmt_count(len(v.warnings)), "warnings"))
     if any(f.measurements for f in view.features):
-        cards.append(("err" if view.drifted else "", fmt_count(len(view.drifted)),
-                      "drifted features"))
+        cards.append(
+            ("err" if view.drifted else "", fmt_count(len(view.drifted)), "drifted features")
+        )
     items = "".join(
         f'<li class="{cls}"><b>{escape(value)}</b><span>{escape(label)}</span></li>'
         for cls, value, label in cards
@@ -482,7 +488,7 @@ def _anomaly_table(view: ReportView, prefix: str) -> str:
         view.validation.anomalies, key=lambda a: (str(a.severity) != "error", a.path or "")
     )
     if not anomalies:
-        return '<h2>Anomalies</h2><p>None: the data matches the schema.</p>'
+        return "<h2>Anomalies</h2><p>None: the data matches the schema.</p>"
     index = {f.path: f.index for f in view.features}
     rows = []
     for a in anomalies:
@@ -498,10 +504,11 @@ def _anomaly_table(view: ReportView, prefix: str) -> str:
     # A long list starts folded so the feature cards stay in reach; the summary counts it.
     folded = "" if len(anomalies) <= _ANOMALIES_OPEN else " (click to show)"
     return (
-        f"<details class=\"dcr-anomalies\"{'' if folded else ' open'}><summary><h2>Anomalies "
+        f'<details class="dcr-anomalies"{"" if folded else " open"}><summary><h2>Anomalies '
         f"({len(anomalies)}){folded}</h2></summary><table><tr>"
         "<th>severity</th><th>feature</th><th>code</th><th>message</th></tr>"
-        + "".join(rows) + "</table></details>"
+        + "".join(rows)
+        + "</table></details>"
     )
 
 
@@ -526,8 +533,7 @@ def _dataset_section(view: ReportView) -> str:
             for key, p in view.profile.slices.items()
         )
         parts.append(
-            f'<h4>Slices</h4><table><tr><th>slice</th><th class="num">rows</th></tr>{rows}'
-            "</table>"
+            f'<h4>Slices</h4><table><tr><th>slice</th><th class="num">rows</th></tr>{rows}</table>'
         )
     return "<h2>Dataset</h2>" + "".join(parts) if parts else ""
 
@@ -550,8 +556,9 @@ def _fragment(view: ReportView, title: str, sources: Mapping[str, str], prefix: 
 
     cards = "".join(_feature_card(f, view, prefix) for f in _sorted_features(view))
     features = (
-        f"<h2>Features</h2>{_CONTROLS}<div class=\"dcr-features\">{cards}</div>"
-        if view.features else ""
+        f'<h2>Features</h2>{_CONTROLS}<div class="dcr-features">{cards}</div>'
+        if view.features
+        else ""
     )
     return (
         f'<div class="dcr" id="{prefix}"><style>{CSS}</style>'
@@ -595,7 +602,7 @@ def render_html(
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title></head><body style=\"margin:0\">{fragment}</body></html>"
+        f'<title>{escape(title)}</title></head><body style="margin:0">{fragment}</body></html>'
     )
 
 
@@ -614,7 +621,11 @@ def write_html(
     The arguments are those of :func:`render_html`; the page is always a whole document.
     """
     data = render_html(
-        profile, baseline=baseline, schema=schema, validation=validation, title=title,
+        profile,
+        baseline=baseline,
+        schema=schema,
+        validation=validation,
+        title=title,
         sources=sources,
     ).encode("utf-8")
     write_bytes_atomic(path, data)

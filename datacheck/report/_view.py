@@ -57,11 +57,7 @@ class FeatureView:
 
         Where no enforced measurement has a threshold, the largest distance measured.
         """
-        ratios = [
-            m.distance / m.threshold
-            for m in self.measurements
-            if m.enforced and m.threshold
-        ]
+        ratios = [m.distance / m.threshold for m in self.measurements if m.enforced and m.threshold]
         if ratios:
             return max(ratios)
         return max((m.distance for m in self.measurements), default=0.0)

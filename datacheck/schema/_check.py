@@ -96,8 +96,7 @@ def schema_problems(schema: Schema) -> list[tuple[str, str]]:
                 problems.append(
                     (
                         f"{pointer}/string_length",
-                        f"string_length applies to string features only; {f.name!r} is "
-                        f"{f.type}",
+                        f"string_length applies to string features only; {f.name!r} is {f.type}",
                     )
                 )
         if f.unique is not None:

@@ -54,7 +54,6 @@ __all__ = [
 _MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
-
 def _bounds_to_dict(low: float | None, high: float | None) -> dict[str, Any]:
     return {k: v for k, v in (("min", low), ("max", high)) if v is not None}
 

@@ -109,9 +109,7 @@ def parse_schema_ref(ref: str) -> tuple[str, int | None]:
 
 
 def _is_file_ref(ref: str) -> bool:
-    return (
-        Path(ref).is_file() or ref.endswith((".json", ".pbtxt")) or "/" in ref or os.sep in ref
-    )
+    return Path(ref).is_file() or ref.endswith((".json", ".pbtxt")) or "/" in ref or os.sep in ref
 
 
 class SchemaStore:

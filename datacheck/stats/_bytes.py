@@ -76,12 +76,14 @@ class BytesAccumulator:
         self.num_invalid_utf8 += other.num_invalid_utf8
         if other.min_length is not None:
             self.min_length = (
-                other.min_length if self.min_length is None
+                other.min_length
+                if self.min_length is None
                 else min(self.min_length, other.min_length)
             )
         if other.max_length is not None:
             self.max_length = (
-                other.max_length if self.max_length is None
+                other.max_length
+                if self.max_length is None
                 else max(self.max_length, other.max_length)
             )
 

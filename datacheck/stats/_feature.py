@@ -74,20 +74,18 @@ def feature_columns(batch: pa.RecordBatch) -> Iterator[Column]:
         mixed = bool(field.metadata and field.metadata.get(MIXED_TYPES_KEY) == b"true")
         feature_type = feature_type_of(t)
         if feature_type is None:
-            yield Column(path=path, arrow_type=t, array=None, type=None,
-                         skip_reason=_skip_reason(t))
+            yield Column(
+                path=path, arrow_type=t, array=None, type=None, skip_reason=_skip_reason(t)
+            )
         else:
-            yield Column(path=path, arrow_type=t, array=array, type=feature_type,
-                         mixed_types=mixed)
+            yield Column(path=path, arrow_type=t, array=array, type=feature_type, mixed_types=mixed)
 
 
 def _new_kind(
     feature_type: FeatureType, options: StatsOptions, weighted: bool
 ) -> KindAccumulator | None:
     if feature_type in NUMERIC_TYPES:
-        return NumericAccumulator(
-            options, integer=feature_type in _INTEGER, weighted=weighted
-        )
+        return NumericAccumulator(options, integer=feature_type in _INTEGER, weighted=weighted)
     if feature_type is FeatureType.STRING:
         return StringAccumulator(options, weighted=weighted)
     if feature_type is FeatureType.BYTES:
@@ -127,8 +125,19 @@ class FeatureAccumulator:
     """Mutable, picklable state of one feature."""
 
     __slots__ = (
-        "arrow_type", "cost", "is_list", "kind", "mixed_types", "num_missing", "num_present",
-        "options", "path", "type", "value_counts", "weighted", "weighted_present",
+        "arrow_type",
+        "cost",
+        "is_list",
+        "kind",
+        "mixed_types",
+        "num_missing",
+        "num_present",
+        "options",
+        "path",
+        "type",
+        "value_counts",
+        "weighted",
+        "weighted_present",
     )
 
     def __init__(

@@ -188,7 +188,8 @@ def _too_many_slices(options: StatsOptions) -> OptionError:
     return OptionError(
         f"more than {options.max_slices} slices; slice by columns with fewer distinct values, "
         "or raise max_slices",
-        parameter="slice_by", value=options.slice_by,
+        parameter="slice_by",
+        value=options.slice_by,
     )
 
 
@@ -236,7 +237,9 @@ class ProfileGenerator:
             if name not in names:
                 raise OptionError(
                     f"no such column; the columns are: {', '.join(names)}",
-                    parameter=parameter, value=name, column=name,
+                    parameter=parameter,
+                    value=name,
+                    column=name,
                 )
         if options.weight is not None:
             t = batch.schema.field(options.weight).type
@@ -245,7 +248,9 @@ class ProfileGenerator:
             if scalar_feature_type(t) not in _WEIGHT_TYPES:
                 raise OptionError(
                     f"the column holds {t}, not numbers; choose a numeric column",
-                    parameter="weight", value=options.weight, column=options.weight,
+                    parameter="weight",
+                    value=options.weight,
+                    column=options.weight,
                 )
 
     def check_slice_count(self, count: int) -> None:
@@ -390,9 +395,11 @@ def _source_batches(source: object, batch_size: int) -> Iterator[pa.RecordBatch]
         and not isinstance(source, (str, bytes, os.PathLike, list, tuple))
         and not hasattr(source, "__arrow_c_stream__")
         and not hasattr(source, "columns")
-    ) or (isinstance(source, (list, tuple)) and source and all(
-        isinstance(b, pa.RecordBatch) for b in source
-    )):
+    ) or (
+        isinstance(source, (list, tuple))
+        and source
+        and all(isinstance(b, pa.RecordBatch) for b in source)
+    ):
         for batch in source:
             if isinstance(batch, pa.Table):
                 yield from batch.to_batches(max_chunksize=batch_size)
@@ -410,9 +417,7 @@ def _timed_add(feature: FeatureAccumulator, column: Column, weights: np.ndarray 
     feature.cost = time.perf_counter() - start
 
 
-def _finish(
-    pending: list[Future[None]], rows: int, progress: Callable[[int], None] | None
-) -> None:
+def _finish(pending: list[Future[None]], rows: int, progress: Callable[[int], None] | None) -> None:
     """Wait for a batch's tasks (re-raising the first failure) and report its rows."""
     for future in pending:
         future.result()

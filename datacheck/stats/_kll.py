@@ -42,9 +42,7 @@ def _level_capacity(k: int, num_levels: int, height: int) -> int:
     return max(_M, int((((2 * k) << depth) // (3**depth) + 1) >> 1))
 
 
-def _sketch_of_sorted(
-    ordered: np.ndarray, k: int, low: float, high: float, offset: float
-) -> Any:
+def _sketch_of_sorted(ordered: np.ndarray, k: int, low: float, high: float, offset: float) -> Any:
     """A KLL sketch of ``ordered + offset`` (more than ``k`` sorted values) whose min and max
     are ``low`` and ``high``."""
     parts: list[np.ndarray] = []
@@ -69,8 +67,14 @@ def _sketch_of_sorted(
     image = b"".join(
         (
             struct.pack(
-                "<BBBBHBB", _PREAMBLE_INTS_FULL, _SERIAL_VERSION, _FAMILY_KLL,
-                _FLAG_LEVEL_ZERO_SORTED, k, _M, 0,
+                "<BBBBHBB",
+                _PREAMBLE_INTS_FULL,
+                _SERIAL_VERSION,
+                _FAMILY_KLL,
+                _FLAG_LEVEL_ZERO_SORTED,
+                k,
+                _M,
+                0,
             ),
             struct.pack("<QHBB", ordered.size, k, num_levels, 0),
             struct.pack(f"<{num_levels}I", *starts),

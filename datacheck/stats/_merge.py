@@ -17,8 +17,13 @@ __all__ = ["merge_profiles"]
 
 #: Options that change what a sketch or statistic means; profiles must agree on them to merge.
 _MUST_AGREE = (
-    "weight", "slice_by", "exact_counts_cap", "kll_k", "hll_lg_k",
-    "frequent_items_lg_max_map_size", "weighted_sample_size",
+    "weight",
+    "slice_by",
+    "exact_counts_cap",
+    "kll_k",
+    "hll_lg_k",
+    "frequent_items_lg_max_map_size",
+    "weighted_sample_size",
 )
 
 

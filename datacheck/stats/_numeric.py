@@ -193,8 +193,20 @@ class NumericAccumulator:
     """Mutable, picklable state of one numeric feature; bounded by the sketch sizes."""
 
     __slots__ = (
-        "distinct", "distinct_floor", "integer", "kll", "max", "min", "moments", "num_nan",
-        "num_neg_inf", "num_pos_inf", "num_values", "num_zeros", "options", "sample",
+        "distinct",
+        "distinct_floor",
+        "integer",
+        "kll",
+        "max",
+        "min",
+        "moments",
+        "num_nan",
+        "num_neg_inf",
+        "num_pos_inf",
+        "num_values",
+        "num_zeros",
+        "options",
+        "sample",
         "weighted_moments",
     )
 

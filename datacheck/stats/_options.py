@@ -9,7 +9,17 @@ __all__ = ["QUANTILE_RANKS", "StatsOptions"]
 
 #: The normalized ranks at which every numeric feature's quantiles are reported.
 QUANTILE_RANKS: tuple[float, ...] = (
-    0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0,
+    0.0,
+    0.01,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    0.9,
+    0.95,
+    0.99,
+    1.0,
 )
 
 

@@ -44,6 +44,7 @@ __all__ = [
 #: The shape of the statistics document this release writes (``schemas/statistics.v1.json``).
 FORMAT_VERSION = 1
 
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -66,7 +67,9 @@ class HistogramBucket:
     def to_dict(self) -> dict[str, Any]:
         """The bucket as a JSON object."""
         return {
-            "low": float_to_json(self.low), "high": float_to_json(self.high), "count": self.count
+            "low": float_to_json(self.low),
+            "high": float_to_json(self.high),
+            "count": self.count,
         }
 
     @classmethod
@@ -270,7 +273,8 @@ class NumericStatistics:
             "distinct_upper_bound": self.distinct_upper_bound,
             "distinct_exact": self.distinct_exact,
             "distinct_values": (
-                None if self.distinct_values is None
+                None
+                if self.distinct_values is None
                 else [float_to_json(v) for v in self.distinct_values]
             ),
         }
@@ -652,8 +656,7 @@ class DatasetProfile:
             "features": [f.to_dict() for f in self.features.values()],
             "skipped": [s.to_dict() for s in self.skipped],
             "slices": [
-                {"key": key, "profile": profile.to_dict()}
-                for key, profile in self.slices.items()
+                {"key": key, "profile": profile.to_dict()} for key, profile in self.slices.items()
             ],
         }
 

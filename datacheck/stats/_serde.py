@@ -20,7 +20,6 @@ from datacheck.stats._profile import FORMAT_VERSION, DatasetProfile
 __all__ = ["check_document", "load_profile", "profile_to_json", "save_profile"]
 
 
-
 def check_document(document: Any, *, source: str = "<profile>") -> None:
     """Check a parsed statistics document against the format gate and the JSON Schema.
 

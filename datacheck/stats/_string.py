@@ -80,8 +80,18 @@ class StringAccumulator:
     """Mutable, picklable state of one string feature; bounded by the sketch sizes and cap."""
 
     __slots__ = (
-        "exact", "fi", "frequent_items_unfed", "hll", "max_length", "min_length",
-        "num_values", "options", "sum_length", "total_weight", "weighted_exact", "weighted_fi",
+        "exact",
+        "fi",
+        "frequent_items_unfed",
+        "hll",
+        "max_length",
+        "min_length",
+        "num_values",
+        "options",
+        "sum_length",
+        "total_weight",
+        "weighted_exact",
+        "weighted_fi",
     )
 
     def __init__(self, options: StatsOptions, *, weighted: bool) -> None:
@@ -98,9 +108,7 @@ class StringAccumulator:
         self.total_weight: float | None = 0.0 if weighted else None
         self.weighted_exact: dict[str, float] | None = {} if weighted else None
         self.weighted_fi: Any = (
-            ds.frequent_strings_sketch(options.frequent_items_lg_max_map_size)
-            if weighted
-            else None
+            ds.frequent_strings_sketch(options.frequent_items_lg_max_map_size) if weighted else None
         )
 
     def add(self, values: pa.Array, weights: np.ndarray | None) -> None:

@@ -57,8 +57,16 @@ def _assert_features(a: FeatureStatistics, b: FeatureStatistics, where: str) -> 
         x, y = a.numeric, b.numeric
         if x is None or y is None:
             raise AssertionError(where)
-        for name in ("num_values", "num_zeros", "num_nan", "num_pos_inf", "num_neg_inf",
-                     "distinct", "distinct_lower_bound", "distinct_values"):
+        for name in (
+            "num_values",
+            "num_zeros",
+            "num_nan",
+            "num_pos_inf",
+            "num_neg_inf",
+            "distinct",
+            "distinct_lower_bound",
+            "distinct_values",
+        ):
             _require(getattr(x, name) == getattr(y, name), f"{where}.numeric.{name}")
         for name in ("min", "max"):
             _close(getattr(x, name), getattr(y, name), f"{where}.numeric.{name}")
@@ -75,8 +83,15 @@ def _assert_features(a: FeatureStatistics, b: FeatureStatistics, where: str) -> 
         s, t = a.string, b.string
         if s is None or t is None:
             raise AssertionError(where)
-        for name in ("num_values", "min_length", "max_length", "distinct_exact",
-                     "top_values_exact", "value_counts", "top_values"):
+        for name in (
+            "num_values",
+            "min_length",
+            "max_length",
+            "distinct_exact",
+            "top_values_exact",
+            "value_counts",
+            "top_values",
+        ):
             _require(getattr(s, name) == getattr(t, name), f"{where}.string.{name}")
         _close(s.mean_length, t.mean_length, f"{where}.string.mean_length")
         if s.distinct_exact:
@@ -169,21 +184,33 @@ def assert_generator_consistent(
     def singles() -> list[A]:
         return [generator.add_input(generator.create_accumulator(), b) for b in batches]
 
-    same(generator.extract_output(generator.merge_accumulators(singles())), expected,
-         "one accumulator per batch, merged")
-    same(generator.extract_output(generator.merge_accumulators(singles()[::-1])), expected,
-         "one accumulator per batch, merged in reverse order")
+    same(
+        generator.extract_output(generator.merge_accumulators(singles())),
+        expected,
+        "one accumulator per batch, merged",
+    )
+    same(
+        generator.extract_output(generator.merge_accumulators(singles()[::-1])),
+        expected,
+        "one accumulator per batch, merged in reverse order",
+    )
     compacted = generator.compact(
         generator.merge_accumulators([generator.compact(a) for a in singles()])
     )
     same(generator.extract_output(compacted), expected, "compacted, merged, compacted")
     shipped = pickle.loads(pickle.dumps(singles()))
-    same(generator.extract_output(generator.merge_accumulators(shipped)), expected,
-         "accumulators after a pickle round trip, merged")
+    same(
+        generator.extract_output(generator.merge_accumulators(shipped)),
+        expected,
+        "accumulators after a pickle round trip, merged",
+    )
     if len(batches) >= 2:
         first, second = singles()[:2]
         before = generator.extract_output(pickle.loads(pickle.dumps(second)))
         generator.merge_accumulators([first, second])
-        same(generator.extract_output(second), before,
-             "merge_accumulators changed an accumulator other than the first")
+        same(
+            generator.extract_output(second),
+            before,
+            "merge_accumulators changed an accumulator other than the first",
+        )
     return expected

@@ -138,7 +138,8 @@ class SchemaStrategies:
                 floor=plan.present_floor(num_rows, dataset_level=dataset_level),
                 exact=(exact or {}).get(name),
                 distinct=(plan.distinct_low, plan.distinct_high)
-                if bounds and dataset_level else None,
+                if bounds and dataset_level
+                else None,
             )
             types[name] = arrow_type(plan.feature)
         return TableDraw(num_rows=num_rows, columns=columns, types=types)
@@ -169,9 +170,9 @@ class SchemaStrategies:
 
         return records()
 
-    def tables(self, *, min_rows: int = 1, max_rows: int | None = None) -> st.SearchStrategy[
-        pa.Table
-    ]:
+    def tables(
+        self, *, min_rows: int = 1, max_rows: int | None = None
+    ) -> st.SearchStrategy[pa.Table]:
         """Tables that pass every check of the schema (row counts within both bounds).
 
         Args:
@@ -183,15 +184,15 @@ class SchemaStrategies:
         """
         return self._tables(min_rows, max_rows)
 
-    def batches(self, *, min_rows: int = 1, max_rows: int | None = None) -> st.SearchStrategy[
-        pa.RecordBatch
-    ]:
+    def batches(
+        self, *, min_rows: int = 1, max_rows: int | None = None
+    ) -> st.SearchStrategy[pa.RecordBatch]:
         """Like :meth:`tables`, as one ``pyarrow.RecordBatch``."""
         return self._tables(min_rows, max_rows).map(_to_batch)
 
-    def dataframes(self, *, min_rows: int = 1, max_rows: int | None = None) -> st.SearchStrategy[
-        Any
-    ]:
+    def dataframes(
+        self, *, min_rows: int = 1, max_rows: int | None = None
+    ) -> st.SearchStrategy[Any]:
         """Like :meth:`tables`, as pandas DataFrames with Arrow-backed columns
         (``pd.ArrowDtype``), so that ints with missing values stay ints."""
         import pandas as pd
@@ -272,4 +273,3 @@ def from_schema(
             f"from_schema: unknown kind {kind!r}; use one of records, {', '.join(tables)}"
         )
     return tables[kind](min_rows=min_rows, max_rows=max_rows)
-

@@ -63,8 +63,10 @@ class FeaturePlan:
         high: int | None = 1 if vc is None else vc.max
         u = feature.unique if checked and dataset_level else None
         values = valid_values(feature) if checked else any_values(feature)
-        size = domain_size(feature) if checked else domain_size(
-            Feature(name=feature.name, type=feature.type, value_count=vc)
+        size = (
+            domain_size(feature)
+            if checked
+            else domain_size(Feature(name=feature.name, type=feature.type, value_count=vc))
         )
         if u is not None and u.max is not None:
             # A column may hold no more distinct values than its bound.
@@ -109,9 +111,7 @@ class FeaturePlan:
         """The fewest present rows a table of ``num_rows`` rows may give this feature."""
         if not dataset_level:
             return num_rows if self.presence.required else 0
-        return max(
-            presence_floor(self.presence, num_rows), self.rows_for_values(self.distinct_low)
-        )
+        return max(presence_floor(self.presence, num_rows), self.rows_for_values(self.distinct_low))
 
     def rows_needed(self) -> int:
         """The fewest rows a table needs for this feature's presence and distinct counts."""
@@ -131,8 +131,11 @@ class FeaturePlan:
             )
         if self.distinct_low > 0 and self.length_high == 0:
             return f"feature {f.name!r} requires distinct values but its lists must be empty"
-        if self.distinct_high is not None and self.distinct_high == 0 and wants_rows and (
-            self.length_low > 0
+        if (
+            self.distinct_high is not None
+            and self.distinct_high == 0
+            and wants_rows
+            and (self.length_low > 0)
         ):
             return f"feature {f.name!r} requires values but allows no distinct value"
         vc = f.value_count
@@ -144,7 +147,8 @@ class FeaturePlan:
         if sl is not None and sl.min is not None and sl.max is not None and sl.min > sl.max:
             return f"feature {f.name!r} has string_length min > max"
         if isinstance(f.domain, StringDomain) and f.type not in (
-            FeatureType.STRING, FeatureType.BYTES
+            FeatureType.STRING,
+            FeatureType.BYTES,
         ):
             return f"feature {f.name!r}: a string domain on a {f.type} feature"
         return None
@@ -172,16 +176,12 @@ def _lengths(draw: st.DrawFn, plan: FeaturePlan, present: int, min_values: int) 
     if present == 0:
         return []
     cap = plan.length_high if plan.length_high is not None else plan.length_low + LIST_SLACK
-    lengths = draw(
-        st.lists(st.integers(plan.length_low, cap), min_size=present, max_size=present)
-    )
+    lengths = draw(st.lists(st.integers(plan.length_low, cap), min_size=present, max_size=present))
     deficit = min_values - sum(lengths)
     for i in range(present):
         if deficit <= 0:
             break
-        room = (
-            deficit if plan.length_high is None else min(deficit, plan.length_high - lengths[i])
-        )
+        room = deficit if plan.length_high is None else min(deficit, plan.length_high - lengths[i])
         lengths[i] += room
         deficit -= room
     return lengths
@@ -200,8 +200,11 @@ def _stream(
         raise AssertionError(f"plan of {plan.feature.name!r} cannot hold {low} distinct values")
     d = draw(st.integers(low, high_n))
     pool = draw(st.lists(plan.values, min_size=d, max_size=d, unique_by=_identity))
-    picks = draw(st.lists(st.integers(0, d - 1), min_size=num_values - d,
-                          max_size=num_values - d)) if d else []
+    picks = (
+        draw(st.lists(st.integers(0, d - 1), min_size=num_values - d, max_size=num_values - d))
+        if d
+        else []
+    )
     return pool + [pool[i] for i in picks]
 
 

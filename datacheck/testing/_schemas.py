@@ -56,16 +56,16 @@ def _int_domain(draw: st.DrawFn) -> IntDomain:
     low, high = _sorted_pair(
         draw(st.none() | st.integers(-1000, 1000)), draw(st.none() | st.integers(-1000, 1000))
     )
-    return IntDomain(
-        min=None if low is None else int(low), max=None if high is None else int(high)
-    )
+    return IntDomain(min=None if low is None else int(low), max=None if high is None else int(high))
 
 
 @st.composite
 def _float_domain(draw: st.DrawFn, *, decimal: bool = False) -> FloatDomain:
     # Decimal bounds in hundredths, so that the decimals between them are not too few to draw.
-    finite = st.integers(-10**6, 10**6).map(lambda k: k / 100) if decimal else st.floats(
-        -1e6, 1e6, allow_nan=False
+    finite = (
+        st.integers(-(10**6), 10**6).map(lambda k: k / 100)
+        if decimal
+        else st.floats(-1e6, 1e6, allow_nan=False)
     )
     bound = st.none() | finite
     low, high = _sorted_pair(draw(bound), draw(bound))
@@ -91,7 +91,8 @@ _COMPARATORS = st.none() | st.builds(
     Comparator, method=st.sampled_from(ComparatorMethod), threshold=st.floats(0.0, 1.0)
 )
 _OVERRIDES = st.dictionaries(
-    st.sampled_from([str(c) for c in AnomalyCode]), st.sampled_from(["error", "warning"]),
+    st.sampled_from([str(c) for c in AnomalyCode]),
+    st.sampled_from(["error", "warning"]),
     max_size=2,
 )
 
@@ -117,8 +118,9 @@ def _feature(draw: st.DrawFn, name: str, types: Sequence[FeatureType]) -> Featur
         umax = draw(st.none() | st.integers(max(umin or 0, 1), max(size, 1)))
         unique = UniqueConstraints(min=umin, max=umax)
     env_in = draw(st.lists(st.sampled_from(_ENVIRONMENTS), max_size=1, unique=True))
-    env_out = [e for e in draw(st.lists(st.sampled_from(_ENVIRONMENTS), max_size=1))
-               if e not in env_in]
+    env_out = [
+        e for e in draw(st.lists(st.sampled_from(_ENVIRONMENTS), max_size=1)) if e not in env_in
+    ]
     string_length = None
     if ftype is FeatureType.STRING and draw(st.booleans()):
         # Bounds every word of the domain meets (the other constraints count on them all).
@@ -155,12 +157,16 @@ def _schemas(
     draw: st.DrawFn, min_features: int, max_features: int, types: tuple[FeatureType, ...]
 ) -> Schema:
     names = draw(
-        st.lists(st.sampled_from(_NAMES), min_size=min_features, max_size=max_features,
-                 unique=True)
+        st.lists(st.sampled_from(_NAMES), min_size=min_features, max_size=max_features, unique=True)
     )
     features = tuple(draw(_feature(name, types)) for name in names)
-    needed = max([0, *(f.presence.min_count for f in features),
-                  *(f.unique.min or 0 for f in features if f.unique is not None)])
+    needed = max(
+        [
+            0,
+            *(f.presence.min_count for f in features),
+            *(f.unique.min or 0 for f in features if f.unique is not None),
+        ]
+    )
     min_rows = draw(st.none() | st.integers(0, 4))
     max_rows = draw(st.none() | st.integers(max(needed, min_rows or 0, 1), 30))
     ratio = st.none() | st.sampled_from([0.5, 0.9, 1.0, 1.5, 2.0])
@@ -220,16 +226,13 @@ def _any_feature(draw: st.DrawFn, name: str, types: Sequence[FeatureType]) -> Fe
     vc = draw(st.none() | _any_bounds(st.integers(0, 100)))
     unique = draw(st.none() | _any_bounds(st.integers(0, 100)))
     length = draw(
-        st.none() | _any_bounds(st.integers(0, 100)) if ftype is FeatureType.STRING
-        else st.none()
+        st.none() | _any_bounds(st.integers(0, 100)) if ftype is FeatureType.STRING else st.none()
     )
     env_in = draw(_ANY_ENVIRONMENTS)
     return Feature(
         name=name,
         type=ftype,
-        presence=Presence(
-            min_fraction=draw(st.floats(0, 1)), min_count=draw(st.integers(0, 9))
-        ),
+        presence=Presence(min_fraction=draw(st.floats(0, 1)), min_count=draw(st.integers(0, 9))),
         value_count=None if vc is None else ValueCount(min=vc[0], max=vc[1]),
         domain=draw(st.none() | _any_domain(ftype)),
         string_length=None if length is None else StringLength(min=length[0], max=length[1]),
@@ -251,9 +254,7 @@ def _any_feature(draw: st.DrawFn, name: str, types: Sequence[FeatureType]) -> Fe
 def _any_schemas(
     draw: st.DrawFn, min_features: int, max_features: int, types: tuple[FeatureType, ...]
 ) -> Schema:
-    names = draw(
-        st.lists(_ANY_NAMES, min_size=min_features, max_size=max_features, unique=True)
-    )
+    names = draw(st.lists(_ANY_NAMES, min_size=min_features, max_size=max_features, unique=True))
     rows = draw(_any_bounds(st.integers(0, 10**6)))
     ratios = draw(_any_bounds(st.floats(0, 10)))
     return Schema(

@@ -96,8 +96,9 @@ def _floats(d: FloatDomain | None) -> st.SearchStrategy[float]:
     # An infinity lies inside the domain only on a side without a bound; NaN is outside no
     # range (it compares false both ways). Both come after the finite values, so that
     # shrinking prefers finite ones.
-    extra = [x for x, ok in ((math.inf, inf and high is None), (-math.inf, inf and low is None))
-             if ok]
+    extra = [
+        x for x, ok in ((math.inf, inf and high is None), (-math.inf, inf and low is None)) if ok
+    ]
     if nan:
         extra.append(math.nan)
     return values | st.sampled_from(extra) if extra else values
@@ -117,7 +118,8 @@ def _domain_values(feature: Feature, d: StringDomain) -> tuple[str, ...]:
     if sl is None or feature.type is not FeatureType.STRING:
         return d.values
     return tuple(
-        v for v in d.values
+        v
+        for v in d.values
         if (sl.min is None or len(v) >= sl.min) and (sl.max is None or len(v) <= sl.max)
     )
 
@@ -138,8 +140,11 @@ def valid_values(feature: Feature) -> st.SearchStrategy[Any]:
         if low_d > high_d:
             return st.nothing()
         return st.decimals(
-            min_value=low_d, max_value=high_d, places=DECIMAL_PLACES,
-            allow_nan=False, allow_infinity=False,
+            min_value=low_d,
+            max_value=high_d,
+            places=DECIMAL_PLACES,
+            allow_nan=False,
+            allow_infinity=False,
         )
     if t in (FeatureType.STRING, FeatureType.BYTES):
         if isinstance(d, StringDomain):

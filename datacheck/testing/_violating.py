@@ -185,30 +185,39 @@ def _bad_values(f: Feature) -> list[tuple[Any, AnomalyCode, str]]:
             text = _other_string(d)
             outside: str | bytes = text.encode() if t is FeatureType.BYTES else text
             out.append(
-                (outside, C.ENUM_TYPE_UNEXPECTED_STRING_VALUES, f"{f.name} value {text!r} not in "
-                 "its domain")
+                (
+                    outside,
+                    C.ENUM_TYPE_UNEXPECTED_STRING_VALUES,
+                    f"{f.name} value {text!r} not in its domain",
+                )
             )
     sl = f.string_length
     if sl is not None and t is FeatureType.STRING and not isinstance(d, StringDomain):
         # (With a string domain a value of the wrong length would also leave the domain.)
         if sl.min is not None and sl.min >= 1:
-            out.append(("x" * (sl.min - 1), C.STRING_TYPE_SHORT_STRING,
-                        f"{f.name} a value of {sl.min - 1} characters, min {sl.min}"))
+            out.append(
+                (
+                    "x" * (sl.min - 1),
+                    C.STRING_TYPE_SHORT_STRING,
+                    f"{f.name} a value of {sl.min - 1} characters, min {sl.min}",
+                )
+            )
         if sl.max is not None:
-            out.append(("x" * (sl.max + 1), C.STRING_TYPE_LONG_STRING,
-                        f"{f.name} a value of {sl.max + 1} characters, max {sl.max}"))
+            out.append(
+                (
+                    "x" * (sl.max + 1),
+                    C.STRING_TYPE_LONG_STRING,
+                    f"{f.name} a value of {sl.max + 1} characters, max {sl.max}",
+                )
+            )
     return out
 
 
 def _value_kind(b: _Builder, plan: FeaturePlan, value: Any, code: AnomalyCode, what: str) -> _Kind:
     name = plan.feature.name
     # A bytes profile keeps no values: validate_statistics can only say it could not check.
-    stats_code = (
-        C.STATS_NOT_AVAILABLE if plan.feature.type is FeatureType.BYTES else code
-    )
-    mass = (
-        1.0 if plan.feature.distribution is None else plan.feature.distribution.min_domain_mass
-    )
+    stats_code = C.STATS_NOT_AVAILABLE if plan.feature.type is FeatureType.BYTES else code
+    mass = 1.0 if plan.feature.distribution is None else plan.feature.distribution.min_domain_mass
     # Below full domain mass only a share of outside values fails: make them all outside.
     every = code is C.ENUM_TYPE_UNEXPECTED_STRING_VALUES and mass < 1.0
 
@@ -226,8 +235,10 @@ def _value_kind(b: _Builder, plan: FeaturePlan, value: Any, code: AnomalyCode, w
             if every or i == first or draw(st.booleans()):
                 if i not in rows:
                     rows.append(i)
-                column[i] = [value] * len(v) if every and isinstance(v, list) else (
-                    [value, *v[1:]] if isinstance(v, list) else value
+                column[i] = (
+                    [value] * len(v)
+                    if every and isinstance(v, list)
+                    else ([value, *v[1:]] if isinstance(v, list) else value)
                 )
         return _violation(drawn, stats_code, name, code, sorted(rows), what)
 
@@ -243,11 +254,25 @@ def _length_kinds(b: _Builder, plan: FeaturePlan) -> list[_Kind]:
         return []
     kinds = []
     if vc.min is not None and vc.min >= 1:
-        kinds.append(_length_kind(b, plan, vc.min - 1, C.FEATURE_TYPE_LOW_NUMBER_VALUES,
-                                  f"{name} a list of {vc.min - 1} values, min {vc.min}"))
+        kinds.append(
+            _length_kind(
+                b,
+                plan,
+                vc.min - 1,
+                C.FEATURE_TYPE_LOW_NUMBER_VALUES,
+                f"{name} a list of {vc.min - 1} values, min {vc.min}",
+            )
+        )
     if vc.max is not None and plan.size > 0:
-        kinds.append(_length_kind(b, plan, vc.max + 1, C.FEATURE_TYPE_HIGH_NUMBER_VALUES,
-                                  f"{name} a list of {vc.max + 1} values, max {vc.max}"))
+        kinds.append(
+            _length_kind(
+                b,
+                plan,
+                vc.max + 1,
+                C.FEATURE_TYPE_HIGH_NUMBER_VALUES,
+                f"{name} a list of {vc.max + 1} values, max {vc.max}",
+            )
+        )
     return kinds
 
 
@@ -266,8 +291,10 @@ def _length_kind(
         values = column[row]
         # Shorter: keep a prefix. Longer: add values the domain allows.
         extra = length - len(values)
-        column[row] = values[:length] if extra < 0 else values + draw(
-            st.lists(plan.values, min_size=extra, max_size=extra)
+        column[row] = (
+            values[:length]
+            if extra < 0
+            else values + draw(st.lists(plan.values, min_size=extra, max_size=extra))
         )
         return _violation(drawn, code, name, code, [row], what)
 
@@ -284,8 +311,8 @@ def _type_kind(b: _Builder, plan: FeaturePlan) -> _Kind:
     # A value no coercion reads as the feature's type: text for numbers, bools, dates; an int
     # for text.
     wrong, wrong_type = (7, pa.int64()) if text_like else ("x", pa.string())
-    row_code = C.BOOL_TYPE_UNEXPECTED_STRING if f.type is FeatureType.BOOL else (
-        C.UNEXPECTED_DATA_TYPE
+    row_code = (
+        C.BOOL_TYPE_UNEXPECTED_STRING if f.type is FeatureType.BOOL else (C.UNEXPECTED_DATA_TYPE)
     )
     what = f"{name} holds {wrong_type} values, expected {f.type}"
 
@@ -334,8 +361,9 @@ def _presence_kinds(b: _Builder, plan: FeaturePlan) -> list[_Kind]:
         def no_values(draw: st.DrawFn) -> Violation:
             n = draw(st.integers(b.needed(without=name), max(b.high(), b.needed(without=name))))
             drawn = b.table(draw, n, exact={name: 0})
-            return _violation(drawn, C.FEATURE_TYPE_NOT_PRESENT, name, row_code,
-                              list(range(n)), what)
+            return _violation(
+                drawn, C.FEATURE_TYPE_NOT_PRESENT, name, row_code, list(range(n)), what
+            )
 
         kinds.append(_Kind(description=what, draw=no_values))
     kf = max(p.min_count, plan.rows_for_values(plan.distinct_low), 1)
@@ -343,23 +371,37 @@ def _presence_kinds(b: _Builder, plan: FeaturePlan) -> list[_Kind]:
         nf = max(math.floor(kf / p.min_fraction) + 1, b.needed(without=name))
         while kf / nf >= p.min_fraction:
             nf += 1
-        high = MAX_VIOLATION_ROWS if b.schema_high is None else min(
-            MAX_VIOLATION_ROWS, b.schema_high
+        high = (
+            MAX_VIOLATION_ROWS if b.schema_high is None else min(MAX_VIOLATION_ROWS, b.schema_high)
         )
         if nf <= high:
-            kinds.append(_pinned_presence(
-                b, name, kf, nf, C.FEATURE_TYPE_LOW_FRACTION_PRESENT, row_code,
-                f"{name} present in {kf} of {nf} rows, min fraction {p.min_fraction}",
-            ))
+            kinds.append(
+                _pinned_presence(
+                    b,
+                    name,
+                    kf,
+                    nf,
+                    C.FEATURE_TYPE_LOW_FRACTION_PRESENT,
+                    row_code,
+                    f"{name} present in {kf} of {nf} rows, min fraction {p.min_fraction}",
+                )
+            )
     if p.min_count >= 2 and plan.rows_for_values(plan.distinct_low) <= p.min_count - 1:
         kc = p.min_count - 1
         nc = max(b.needed(without=name), kc)
         # More rows than present ones may break the fraction; then this kind is not offered.
         if kc / nc >= p.min_fraction and (b.schema_high is None or nc <= b.schema_high):
-            kinds.append(_pinned_presence(
-                b, name, kc, nc, C.FEATURE_TYPE_LOW_NUMBER_PRESENT, row_code,
-                f"{name} present in {kc} rows, min count {p.min_count}",
-            ))
+            kinds.append(
+                _pinned_presence(
+                    b,
+                    name,
+                    kc,
+                    nc,
+                    C.FEATURE_TYPE_LOW_NUMBER_PRESENT,
+                    row_code,
+                    f"{name} present in {kc} rows, min count {p.min_count}",
+                )
+            )
     return kinds
 
 
@@ -408,18 +450,31 @@ def _unique_kinds(b: _Builder, plan: FeaturePlan) -> list[_Kind]:
         return []
     kinds = []
     full = FeaturePlan.of(f, checked=True)
-    unbounded = replace(full, distinct_high=None, size=FeaturePlan.of(
-        replace(f, unique=None), checked=True).size)
+    unbounded = replace(
+        full, distinct_high=None, size=FeaturePlan.of(replace(f, unique=None), checked=True).size
+    )
     if u.max is not None and u.max + 1 <= min(unbounded.size, 50):
         target = u.max + 1
         high_plan = replace(unbounded, distinct_low=target, distinct_high=target)
-        kinds.append(_distinct_kind(b, high_plan, C.FEATURE_TYPE_HIGH_UNIQUE,
-                                    f"{name} has {target} distinct values, max {u.max}"))
+        kinds.append(
+            _distinct_kind(
+                b,
+                high_plan,
+                C.FEATURE_TYPE_HIGH_UNIQUE,
+                f"{name} has {target} distinct values, max {u.max}",
+            )
+        )
     if u.min is not None and u.min >= 2:
         target = u.min - 1
         low_plan = replace(full, distinct_low=target, distinct_high=target)
-        kinds.append(_distinct_kind(b, low_plan, C.FEATURE_TYPE_LOW_UNIQUE,
-                                    f"{name} has {target} distinct values, min {u.min}"))
+        kinds.append(
+            _distinct_kind(
+                b,
+                low_plan,
+                C.FEATURE_TYPE_LOW_UNIQUE,
+                f"{name} has {target} distinct values, min {u.min}",
+            )
+        )
     return kinds
 
 
@@ -446,13 +501,25 @@ def _row_kinds(b: _Builder) -> list[_Kind]:
     if d.min_row_count is not None and d.min_row_count - 1 >= floor and b.checked:
         n_low = d.min_row_count - 1
         what = f"{n_low} rows, min row count {d.min_row_count}"
-        kinds.append(_Kind(description=what, draw=lambda draw: _violation(
-            b.table(draw, n_low), C.DATASET_LOW_NUM_EXAMPLES, None, None, [], what)))
+        kinds.append(
+            _Kind(
+                description=what,
+                draw=lambda draw: _violation(
+                    b.table(draw, n_low), C.DATASET_LOW_NUM_EXAMPLES, None, None, [], what
+                ),
+            )
+        )
     if d.max_row_count is not None and d.max_row_count + 1 <= MAX_VIOLATION_ROWS and b.checked:
         n_high = max(d.max_row_count + 1, floor)
         what_high = f"{n_high} rows, max row count {d.max_row_count}"
-        kinds.append(_Kind(description=what_high, draw=lambda draw: _violation(
-            b.table(draw, n_high), C.DATASET_HIGH_NUM_EXAMPLES, None, None, [], what_high)))
+        kinds.append(
+            _Kind(
+                description=what_high,
+                draw=lambda draw: _violation(
+                    b.table(draw, n_high), C.DATASET_HIGH_NUM_EXAMPLES, None, None, [], what_high
+                ),
+            )
+        )
     return kinds
 
 

@@ -71,9 +71,7 @@ _E = Severity.ERROR
 #: The severity of each code unless the schema overrides it. Distance codes are errors: their
 #: thresholds are effect sizes measured on real data (see ``datacheck.schema._defaults``).
 #: Missing statistics and high cardinality are warnings: they say "could not check" or "look".
-DEFAULT_SEVERITY: dict[AnomalyCode, Severity] = {
-    code: _E for code in AnomalyCode
-} | {
+DEFAULT_SEVERITY: dict[AnomalyCode, Severity] = {code: _E for code in AnomalyCode} | {
     AnomalyCode.STATS_NOT_AVAILABLE: _W,
     AnomalyCode.FEATURE_TYPE_HIGH_UNIQUE: _W,
     AnomalyCode.FEATURE_TYPE_LOW_UNIQUE: _W,

@@ -55,6 +55,7 @@ REFERENCE_THRESHOLDS: dict[str, dict[str, float]] = {
     },
 }
 
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Comparison:
     """The outcome of comparing one feature: distances by method, or why there are none."""
@@ -68,7 +69,7 @@ class Comparison:
 
 
 def feature_kind(feature_type: FeatureType) -> str | None:
-    """"numeric", "categorical", or None for a type no distance applies to (bytes, null)."""
+    """ "numeric", "categorical", or None for a type no distance applies to (bytes, null)."""
     if feature_type in NUMERIC_TYPES:
         return "numeric"
     if feature_type in CATEGORICAL_TYPES:
@@ -120,17 +121,23 @@ def compare_feature(
             side = "reference" if a is None else "current data"
             return Comparison(kind=kind, distances={}, unavailable=f"the {side} has no values")
         sketches = SketchPair(a, b)
-        return Comparison(kind=kind, distances={
-            str(method): distance(sketches) for method, distance in NUMERIC_DISTANCES.items()
-        })
+        return Comparison(
+            kind=kind,
+            distances={
+                str(method): distance(sketches) for method, distance in NUMERIC_DISTANCES.items()
+            },
+        )
     ca, cb = _counts(reference), _counts(current)
     if ca is None or cb is None:
         side = "reference" if ca is None else "current data"
         return Comparison(kind=kind, distances={}, unavailable=f"the {side} has no value counts")
     counts = CountsPair(ca, cb)
-    return Comparison(kind=kind, distances={
-        str(method): distance(counts) for method, distance in CATEGORICAL_DISTANCES.items()
-    })
+    return Comparison(
+        kind=kind,
+        distances={
+            str(method): distance(counts) for method, distance in CATEGORICAL_DISTANCES.items()
+        },
+    )
 
 
 def threshold_for(

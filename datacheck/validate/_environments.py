@@ -27,5 +27,6 @@ def check_environment(schema: Schema, environment: str | None) -> None:
         raise OptionError(
             f"not defined by the schema (it defines: {choices}); pick one of those or add it "
             "to the schema's default_environments",
-            parameter="environment", value=environment,
+            parameter="environment",
+            value=environment,
         )

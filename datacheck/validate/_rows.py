@@ -54,9 +54,7 @@ REASONS_TYPE = pa.list_(pa.struct([("code", pa.string()), ("feature", pa.string(
 _UNIT_ROWS = 262_144
 
 _INT_TEXT = r"^\s*[+-]?\d+\s*$"
-_FLOAT_TEXT = (
-    r"(?i)^\s*[+-]?(\d+\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?|inf|infinity|nan)\s*$"
-)
+_FLOAT_TEXT = r"(?i)^\s*[+-]?(\d+\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?|inf|infinity|nan)\s*$"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,17 +135,17 @@ class _Failures:
             return _Found(rows=np.empty(0, dtype=np.int64), reasons=_NO_REASONS)
         rows = np.concatenate(self.rows)
         bad = np.unique(rows)
-        checks = np.repeat(
-            np.arange(len(self.rows), dtype=np.int32), [r.size for r in self.rows]
-        )
+        checks = np.repeat(np.arange(len(self.rows), dtype=np.int32), [r.size for r in self.rows])
         order = np.lexsort((checks, rows))  # by row, then in check order
         position = np.searchsorted(bad, rows[order])
         offsets = np.zeros(bad.size + 1, dtype=np.int32)
         np.cumsum(np.bincount(position, minlength=bad.size), out=offsets[1:])
         take = pa.array(checks[order], type=pa.int32())
         entries = pa.StructArray.from_arrays(
-            [pa.array(self.codes, pa.string()).take(take),
-             pa.array(self.features, pa.string()).take(take)],
+            [
+                pa.array(self.codes, pa.string()).take(take),
+                pa.array(self.features, pa.string()).take(take),
+            ],
             fields=list(REASONS_TYPE.value_type),
         )
         reasons = pa.ListArray.from_arrays(pa.array(offsets), entries, type=REASONS_TYPE)
@@ -357,15 +355,29 @@ def _check_length(
     lo, hi = bounds.min, bounds.max
     if lo is not None and lo > 0:
         # Fewer than lo characters needs at most 4 * (lo - 1) bytes.
-        yield AnomalyCode.STRING_TYPE_SHORT_STRING, _per_value(
-            values, partial(_by_length, maybe=lambda b: pc.less_equal(b, 4 * (lo - 1)),
-                            fails=lambda chars: pc.less(chars, lo)),
+        yield (
+            AnomalyCode.STRING_TYPE_SHORT_STRING,
+            _per_value(
+                values,
+                partial(
+                    _by_length,
+                    maybe=lambda b: pc.less_equal(b, 4 * (lo - 1)),
+                    fails=lambda chars: pc.less(chars, lo),
+                ),
+            ),
         )
     if hi is not None:
         # More than hi characters needs more than hi bytes.
-        yield AnomalyCode.STRING_TYPE_LONG_STRING, _per_value(
-            values, partial(_by_length, maybe=lambda b: pc.greater(b, hi),
-                            fails=lambda chars: pc.greater(chars, hi)),
+        yield (
+            AnomalyCode.STRING_TYPE_LONG_STRING,
+            _per_value(
+                values,
+                partial(
+                    _by_length,
+                    maybe=lambda b: pc.greater(b, hi),
+                    fails=lambda chars: pc.greater(chars, hi),
+                ),
+            ),
         )
 
 
@@ -534,16 +546,16 @@ def _checked(batch: pa.RecordBatch, pieces: list[_Piece], pool: Executor) -> Che
     failing = [p for p in pieces if p.quarantined is not None]
     if not failing:
         # The common case: nothing to copy.
-        empty = batch.slice(0, 0).append_column(
-            pa.field(REASONS_COLUMN, REASONS_TYPE), _NO_REASONS
+        empty = batch.slice(0, 0).append_column(pa.field(REASONS_COLUMN, REASONS_TYPE), _NO_REASONS)
+        return CheckedBatch(
+            batch=batch, quarantined=empty, quarantined_rows=np.empty(0, dtype=np.int64), _pool=pool
         )
-        return CheckedBatch(batch=batch, quarantined=empty,
-                            quarantined_rows=np.empty(0, dtype=np.int64), _pool=pool)
     if len(pieces) == 1:
         only = pieces[0]
         assert only.quarantined is not None
-        return CheckedBatch(batch=batch, quarantined=only.quarantined, quarantined_rows=only.rows,
-                            _pool=pool)
+        return CheckedBatch(
+            batch=batch, quarantined=only.quarantined, quarantined_rows=only.rows, _pool=pool
+        )
     starts = np.cumsum([0, *(p.num_rows for p in pieces)])
     rows = np.concatenate([p.rows + start for p, start in zip(pieces, starts, strict=False)])
     quarantined = pa.concat_batches([p.quarantined for p in failing])

@@ -129,13 +129,23 @@ def _compare(
             b = pc.cast(b, a.type)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return FeatureSkew(
-                feature=name, compared=len(a), mismatches=len(a), train_only=0, serving_only=0,
-                examples=(), not_compared=f"types differ: {a.type} vs {b.type}",
+                feature=name,
+                compared=len(a),
+                mismatches=len(a),
+                train_only=0,
+                serving_only=0,
+                examples=(),
+                not_compared=f"types differ: {a.type} vs {b.type}",
             )
     if not _comparable(a.type):
         return FeatureSkew(
-            feature=name, compared=len(a), mismatches=0, train_only=0, serving_only=0,
-            examples=(), not_compared=f"{a.type} values are not compared",
+            feature=name,
+            compared=len(a),
+            mismatches=0,
+            train_only=0,
+            serving_only=0,
+            examples=(),
+            not_compared=f"{a.type} values are not compared",
         )
     va = np.asarray(pc.is_valid(a).to_numpy(zero_copy_only=False), dtype=np.bool_)
     vb = np.asarray(pc.is_valid(b).to_numpy(zero_copy_only=False), dtype=np.bool_)
@@ -180,14 +190,20 @@ def detect_feature_skew(
             raise OptionError(
                 f"key column {missing[0]!r} is not in the {side} data (its columns: "
                 f"{', '.join(table.column_names[:8])}); pass a column both sides have",
-                parameter="keys", value=keys, column=missing[0],
+                parameter="keys",
+                value=keys,
+                column=missing[0],
             )
     # Null keys never join; they count as keys on one side only, which is what they are.
     left = train.append_column(_LEFT, pa.array(np.arange(train.num_rows)))
     right = serving.append_column(_RIGHT, pa.array(np.arange(serving.num_rows)))
     joined = left.join(
-        right, keys=keys, join_type="full outer", left_suffix="__train",
-        right_suffix="__serving", coalesce_keys=True,
+        right,
+        keys=keys,
+        join_type="full outer",
+        left_suffix="__train",
+        right_suffix="__serving",
+        coalesce_keys=True,
     )
     in_train = pc.is_valid(joined.column(_LEFT))
     in_serving = pc.is_valid(joined.column(_RIGHT))

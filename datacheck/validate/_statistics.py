@@ -129,15 +129,19 @@ def _check_dataset(run: _Run, profile: DatasetProfile, baseline: DatasetProfile 
     n = profile.num_rows
     if d.min_row_count is not None and n < d.min_row_count:
         run.flag(
-            C.DATASET_LOW_NUM_EXAMPLES, None,
+            C.DATASET_LOW_NUM_EXAMPLES,
+            None,
             f"the dataset has {n} rows, fewer than the {d.min_row_count} expected",
-            measured=n, expected={"min": d.min_row_count},
+            measured=n,
+            expected={"min": d.min_row_count},
         )
     if d.max_row_count is not None and n > d.max_row_count:
         run.flag(
-            C.DATASET_HIGH_NUM_EXAMPLES, None,
+            C.DATASET_HIGH_NUM_EXAMPLES,
+            None,
             f"the dataset has {n} rows, more than the {d.max_row_count} expected",
-            measured=n, expected={"max": d.max_row_count},
+            measured=n,
+            expected={"max": d.max_row_count},
         )
     if baseline is None or baseline.num_rows == 0:
         return
@@ -146,7 +150,10 @@ def _check_dataset(run: _Run, profile: DatasetProfile, baseline: DatasetProfile 
     high = d.max_row_count_ratio is not None and ratio > d.max_row_count_ratio
     run.measurements.append(
         DriftMeasurement(
-            path=None, kind=MeasurementKind.DRIFT, method="row_count_ratio", distance=ratio,
+            path=None,
+            kind=MeasurementKind.DRIFT,
+            method="row_count_ratio",
+            distance=ratio,
             threshold=d.max_row_count_ratio if not low else d.min_row_count_ratio,
             exceeded=low or high,
             enforced=d.min_row_count_ratio is not None or d.max_row_count_ratio is not None,
@@ -155,17 +162,21 @@ def _check_dataset(run: _Run, profile: DatasetProfile, baseline: DatasetProfile 
     bounds = {"min": d.min_row_count_ratio, "max": d.max_row_count_ratio}
     if low:
         run.flag(
-            C.COMPARATOR_LOW_NUM_EXAMPLES, None,
+            C.COMPARATOR_LOW_NUM_EXAMPLES,
+            None,
             f"the dataset has {ratio:.3g}x the baseline's {baseline.num_rows} rows, "
             f"below the allowed ratio {d.min_row_count_ratio}",
-            measured=ratio, expected=bounds,
+            measured=ratio,
+            expected=bounds,
         )
     if high:
         run.flag(
-            C.COMPARATOR_HIGH_NUM_EXAMPLES, None,
+            C.COMPARATOR_HIGH_NUM_EXAMPLES,
+            None,
             f"the dataset has {ratio:.3g}x the baseline's {baseline.num_rows} rows, "
             f"above the allowed ratio {d.max_row_count_ratio}",
-            measured=ratio, expected=bounds,
+            measured=ratio,
+            expected=bounds,
         )
 
 
@@ -174,7 +185,8 @@ def _check_columns(run: _Run, profile: DatasetProfile, active: tuple[Feature, ..
     for path, stats in profile.features.items():
         if path not in known:
             run.flag(
-                C.SCHEMA_NEW_COLUMN, path,
+                C.SCHEMA_NEW_COLUMN,
+                path,
                 f"column {path!r} ({stats.type}) is not in the schema; add it to the schema "
                 "or drop it from the data",
                 measured=str(stats.type),
@@ -182,14 +194,16 @@ def _check_columns(run: _Run, profile: DatasetProfile, active: tuple[Feature, ..
     for skipped in profile.skipped:
         if skipped.path in known:
             run.flag(
-                C.UNEXPECTED_DATA_TYPE, skipped.path,
+                C.UNEXPECTED_DATA_TYPE,
+                skipped.path,
                 f"feature {skipped.path!r} arrived as {skipped.arrow_type}, which cannot be "
                 f"profiled ({skipped.reason})",
                 measured=skipped.arrow_type,
             )
         else:
             run.flag(
-                C.SCHEMA_NEW_COLUMN, skipped.path,
+                C.SCHEMA_NEW_COLUMN,
+                skipped.path,
                 f"column {skipped.path!r} ({skipped.arrow_type}) is not in the schema",
                 measured=skipped.arrow_type,
             )
@@ -198,10 +212,12 @@ def _check_columns(run: _Run, profile: DatasetProfile, active: tuple[Feature, ..
         required = f.presence.min_fraction > 0 or f.presence.min_count > 0
         if f.name not in profile.features and f.name not in skipped_paths and required:
             run.flag(
-                C.SCHEMA_MISSING_COLUMN, f.name,
+                C.SCHEMA_MISSING_COLUMN,
+                f.name,
                 f"column {f.name!r} is missing from the data, but the schema requires it "
                 f"in {_pct(f.presence.min_fraction)} of rows",
-                measured=None, expected={"min_fraction": f.presence.min_fraction},
+                measured=None,
+                expected={"min_fraction": f.presence.min_fraction},
             )
 
 
@@ -213,7 +229,8 @@ def _bool_ok(run: _Run, f: Feature, s: FeatureStatistics) -> bool | None:
     if s.type is FeatureType.STRING and s.string is not None:
         st = s.string
         seen: list[str] = (
-            list(st.value_counts) if st.value_counts is not None
+            list(st.value_counts)
+            if st.value_counts is not None
             else [t.value for t in st.top_values]
         )
         odd = sorted(v for v in seen if v.strip().lower() not in _BOOL_TEXT)
@@ -223,29 +240,37 @@ def _bool_ok(run: _Run, f: Feature, s: FeatureStatistics) -> bool | None:
             # No value reads as a bool: the column changed type, it is not a sloppy bool.
             return None
         run.flag(
-            C.BOOL_TYPE_UNEXPECTED_STRING, f.name,
+            C.BOOL_TYPE_UNEXPECTED_STRING,
+            f.name,
             f"bool feature {f.name!r} has text values that are not true/false "
             f"({', '.join(repr(v) for v in odd[:5]) or 'beyond the top values'})",
-            measured=odd[:10], expected=sorted(_BOOL_TEXT),
+            measured=odd[:10],
+            expected=sorted(_BOOL_TEXT),
         )
         return False
     if s.type in (FeatureType.INT, FeatureType.FLOAT) and s.numeric is not None:
         n = s.numeric
         if n.num_values == 0 or (
-            n.min is not None and n.max is not None and n.min >= 0 and n.max <= 1
+            n.min is not None
+            and n.max is not None
+            and n.min >= 0
+            and n.max <= 1
             # Floats in [0, 1] are bools only if no quantile falls strictly in between.
             and (s.type is FeatureType.INT or all(q in (0.0, 1.0) for q in n.quantiles))
         ):
             return True
         code = (
-            C.BOOL_TYPE_UNEXPECTED_INT if s.type is FeatureType.INT
+            C.BOOL_TYPE_UNEXPECTED_INT
+            if s.type is FeatureType.INT
             else C.BOOL_TYPE_UNEXPECTED_FLOAT
         )
         run.flag(
-            code, f.name,
+            code,
+            f.name,
             f"bool feature {f.name!r} has {s.type} values other than 0 and 1 "
             f"(from {n.min} to {n.max})",
-            measured={"min": n.min, "max": n.max}, expected={"min": 0, "max": 1},
+            measured={"min": n.min, "max": n.max},
+            expected={"min": 0, "max": 1},
         )
         return False
     return None
@@ -259,13 +284,13 @@ def _type_ok(run: _Run, f: Feature, s: FeatureStatistics) -> bool:
         verdict = _bool_ok(run, f, s)
         if verdict is not None:
             return verdict
-    why = (
-        " (its values mix numbers and text, so it was read as text)" if s.mixed_types else ""
-    )
+    why = " (its values mix numbers and text, so it was read as text)" if s.mixed_types else ""
     run.flag(
-        C.UNEXPECTED_DATA_TYPE, f.name,
+        C.UNEXPECTED_DATA_TYPE,
+        f.name,
         f"feature {f.name!r} should be {f.type} but arrived as {actual} ({s.arrow_type}){why}",
-        measured=str(actual), expected=str(f.type),
+        measured=str(actual),
+        expected=str(f.type),
     )
     return False
 
@@ -275,24 +300,30 @@ def _check_presence(run: _Run, f: Feature, s: FeatureStatistics, num_rows: int) 
     expected = {"min_fraction": p.min_fraction, "min_count": p.min_count}
     if num_rows > 0 and s.num_present == 0 and (p.min_fraction > 0 or p.min_count > 0):
         run.flag(
-            C.FEATURE_TYPE_NOT_PRESENT, f.name,
+            C.FEATURE_TYPE_NOT_PRESENT,
+            f.name,
             f"feature {f.name!r} has no value in any of the {num_rows} rows",
-            measured=0, expected=expected,
+            measured=0,
+            expected=expected,
         )
         return
     if num_rows > 0 and s.presence < p.min_fraction:
         run.flag(
-            C.FEATURE_TYPE_LOW_FRACTION_PRESENT, f.name,
+            C.FEATURE_TYPE_LOW_FRACTION_PRESENT,
+            f.name,
             f"feature {f.name!r} is present in {_pct(s.presence)} of rows, "
             f"expected at least {_pct(p.min_fraction)}",
-            measured=s.presence, expected=expected,
+            measured=s.presence,
+            expected=expected,
         )
     if s.num_present < p.min_count:
         run.flag(
-            C.FEATURE_TYPE_LOW_NUMBER_PRESENT, f.name,
+            C.FEATURE_TYPE_LOW_NUMBER_PRESENT,
+            f.name,
             f"feature {f.name!r} is present in {s.num_present} rows, "
             f"expected at least {p.min_count}",
-            measured=s.num_present, expected=expected,
+            measured=s.num_present,
+            expected=expected,
         )
 
 
@@ -310,15 +341,19 @@ def _check_value_count(run: _Run, f: Feature, s: FeatureStatistics) -> None:
     expected = {"min": vc.min, "max": vc.max}
     if vc.min is not None and low_seen < vc.min:
         run.flag(
-            C.FEATURE_TYPE_LOW_NUMBER_VALUES, f.name,
+            C.FEATURE_TYPE_LOW_NUMBER_VALUES,
+            f.name,
             f"feature {f.name!r} has rows with {low_seen} values, expected at least {vc.min}",
-            measured={"min": low_seen, "max": high_seen}, expected=expected,
+            measured={"min": low_seen, "max": high_seen},
+            expected=expected,
         )
     if vc.max is not None and high_seen > vc.max:
         run.flag(
-            C.FEATURE_TYPE_HIGH_NUMBER_VALUES, f.name,
+            C.FEATURE_TYPE_HIGH_NUMBER_VALUES,
+            f.name,
             f"feature {f.name!r} has rows with {high_seen} values, expected at most {vc.max}",
-            measured={"min": low_seen, "max": high_seen}, expected=expected,
+            measured={"min": low_seen, "max": high_seen},
+            expected=expected,
         )
 
 
@@ -330,7 +365,8 @@ def _check_strings(
         # A bytes profile keeps no values, so the domain cannot be checked here: say so
         # rather than pass values nobody looked at (validate_batches checks them row by row).
         run.flag(
-            C.STATS_NOT_AVAILABLE, f.name,
+            C.STATS_NOT_AVAILABLE,
+            f.name,
             f"feature {f.name!r} has a string domain, but its profile keeps no bytes values "
             "to check it against; validate the rows themselves (validate_batches)",
             expected={"domain_size": len(domain.values)},
@@ -342,7 +378,8 @@ def _check_strings(
     min_mass = f.distribution.min_domain_mass if f.distribution is not None else 1.0
     exact = st.value_counts is not None
     counts: Mapping[str, float] = (
-        st.value_counts if st.value_counts is not None
+        st.value_counts
+        if st.value_counts is not None
         else {t.value: t.count for t in st.top_values}
     )
     unexpected = {v: counts[v] for v in counts.keys() - allowed}
@@ -356,7 +393,8 @@ def _check_strings(
     shown = ", ".join(repr(v) for v, _ in ranked) or "(values beyond the top values)"
     bound = "" if exact else " at least"
     run.flag(
-        C.ENUM_TYPE_UNEXPECTED_STRING_VALUES, f.name,
+        C.ENUM_TYPE_UNEXPECTED_STRING_VALUES,
+        f.name,
         f"feature {f.name!r} has values outside its domain ({shown}) in{bound} "
         f"{_pct(share)} of its values; allowed: {_pct(1.0 - min_mass)}",
         measured={"values": [v for v, _ in ranked], "share": share, "exact": exact},
@@ -372,17 +410,21 @@ def _check_string_length(run: _Run, f: Feature, s: FeatureStatistics) -> None:
     expected = {"min": sl.min, "max": sl.max}
     if sl.min is not None and st.min_length < sl.min:
         run.flag(
-            C.STRING_TYPE_SHORT_STRING, f.name,
+            C.STRING_TYPE_SHORT_STRING,
+            f.name,
             f"feature {f.name!r} has values of {st.min_length} characters, "
             f"expected at least {sl.min}",
-            measured=measured, expected=expected,
+            measured=measured,
+            expected=expected,
         )
     if sl.max is not None and st.max_length > sl.max:
         run.flag(
-            C.STRING_TYPE_LONG_STRING, f.name,
+            C.STRING_TYPE_LONG_STRING,
+            f.name,
             f"feature {f.name!r} has values of {st.max_length} characters, "
             f"expected at most {sl.max}",
-            measured=measured, expected=expected,
+            measured=measured,
+            expected=expected,
         )
 
 
@@ -396,29 +438,37 @@ def _check_numbers(run: _Run, f: Feature, s: FeatureStatistics) -> None:
     expected = {"min": d.min, "max": d.max}
     if d.min is not None and n.min is not None and n.min < d.min:
         run.flag(
-            small, f.name,
+            small,
+            f.name,
             f"feature {f.name!r} has values down to {n.min:g}, below the minimum {d.min:g}",
-            measured={"min": n.min, "max": n.max}, expected=expected,
+            measured={"min": n.min, "max": n.max},
+            expected=expected,
         )
     if d.max is not None and n.max is not None and n.max > d.max:
         run.flag(
-            big, f.name,
+            big,
+            f.name,
             f"feature {f.name!r} has values up to {n.max:g}, above the maximum {d.max:g}",
-            measured={"min": n.min, "max": n.max}, expected=expected,
+            measured={"min": n.min, "max": n.max},
+            expected=expected,
         )
     if isinstance(d, FloatDomain):
         if d.disallow_nan and n.num_nan:
             run.flag(
-                C.FLOAT_TYPE_HAS_NAN, f.name,
+                C.FLOAT_TYPE_HAS_NAN,
+                f.name,
                 f"feature {f.name!r} has {n.num_nan} NaN values; the schema allows none",
-                measured=n.num_nan, expected=0,
+                measured=n.num_nan,
+                expected=0,
             )
         infinities = n.num_pos_inf + n.num_neg_inf
         if d.disallow_inf and infinities:
             run.flag(
-                C.FLOAT_TYPE_HAS_INF, f.name,
+                C.FLOAT_TYPE_HAS_INF,
+                f.name,
                 f"feature {f.name!r} has {infinities} infinite values; the schema allows none",
-                measured=infinities, expected=0,
+                measured=infinities,
+                expected=0,
             )
 
 
@@ -443,7 +493,8 @@ def _check_unique(run: _Run, f: Feature, s: FeatureStatistics) -> None:
             measured, text = {"min": lower, "max": upper}, f"more than {lower - 1:,}"
     else:
         run.flag(
-            C.STATS_NOT_AVAILABLE, f.name,
+            C.STATS_NOT_AVAILABLE,
+            f.name,
             f"feature {f.name!r} has distinct-count bounds, but its profile counts distinct "
             f"values only for strings and numbers ({s.type})",
             expected=expected,
@@ -451,15 +502,19 @@ def _check_unique(run: _Run, f: Feature, s: FeatureStatistics) -> None:
         return
     if u.min is not None and upper < u.min:
         run.flag(
-            C.FEATURE_TYPE_LOW_UNIQUE, f.name,
+            C.FEATURE_TYPE_LOW_UNIQUE,
+            f.name,
             f"feature {f.name!r} has {text} distinct values, expected at least {u.min}",
-            measured=measured, expected=expected,
+            measured=measured,
+            expected=expected,
         )
     if u.max is not None and lower > u.max:
         run.flag(
-            C.FEATURE_TYPE_HIGH_UNIQUE, f.name,
+            C.FEATURE_TYPE_HIGH_UNIQUE,
+            f.name,
             f"feature {f.name!r} has {text} distinct values, expected at most {u.max}",
-            measured=measured, expected=expected,
+            measured=measured,
+            expected=expected,
         )
 
 
@@ -469,9 +524,7 @@ def _numeric_unique_undecided(
     """Flag STATS_NOT_AVAILABLE when a numeric count past the exact cap, known only as
     ``lower``..``upper`` (no estimate), can neither pass nor fail a bound; say whether it did."""
     lo, hi = expected["min"], expected["max"]
-    undecided = (lo is not None and lower < lo <= upper) or (
-        hi is not None and lower <= hi < upper
-    )
+    undecided = (lo is not None and lower < lo <= upper) or (hi is not None and lower <= hi < upper)
     if not undecided:
         return False
     if lower:
@@ -487,8 +540,11 @@ def _numeric_unique_undecided(
             f"before numeric distinct values were counted; profile the data again"
         )
     run.flag(
-        C.STATS_NOT_AVAILABLE, f.name, message,
-        measured={"min": lower, "max": upper}, expected=expected,
+        C.STATS_NOT_AVAILABLE,
+        f.name,
+        message,
+        measured={"min": lower, "max": upper},
+        expected=expected,
     )
     return True
 
@@ -508,7 +564,8 @@ def _compare(
     if family is None:
         if comparator is not None:
             run.flag(
-                C.STATS_NOT_AVAILABLE, f.name,
+                C.STATS_NOT_AVAILABLE,
+                f.name,
                 f"feature {f.name!r} has a {kind} comparator, but no distance applies to "
                 f"{f.type} features",
             )
@@ -519,7 +576,8 @@ def _compare(
     if outcome.unavailable is not None:
         if comparator is not None:
             run.flag(
-                C.STATS_NOT_AVAILABLE, f.name,
+                C.STATS_NOT_AVAILABLE,
+                f.name,
                 f"feature {f.name!r}: no {kind} measured against the {against}: "
                 f"{outcome.unavailable.replace('reference', against)}",
                 expected={"method": str(comparator.method), "threshold": comparator.threshold},
@@ -527,7 +585,8 @@ def _compare(
         return
     if comparator is not None and str(comparator.method) not in outcome.distances:
         run.flag(
-            C.STATS_NOT_AVAILABLE, f.name,
+            C.STATS_NOT_AVAILABLE,
+            f.name,
             f"feature {f.name!r}: the {comparator.method} comparator does not apply to "
             f"{family} features; use one of {', '.join(outcome.distances)}",
             expected={"method": str(comparator.method), "threshold": comparator.threshold},
@@ -539,16 +598,23 @@ def _compare(
         exceeded = threshold is not None and distance > threshold
         run.measurements.append(
             DriftMeasurement(
-                path=f.name, kind=kind, method=method, distance=distance,
-                threshold=threshold, exceeded=exceeded, enforced=enforced,
+                path=f.name,
+                kind=kind,
+                method=method,
+                distance=distance,
+                threshold=threshold,
+                exceeded=exceeded,
+                enforced=enforced,
             )
         )
         if enforced and exceeded:
             run.flag(
-                _DISTANCE_CODES[method], f.name,
+                _DISTANCE_CODES[method],
+                f.name,
                 f"feature {f.name!r} {kind}s from the {against}: {method} = {distance:.4g}, "
                 f"over the threshold {threshold:g}",
-                measured=distance, expected={"method": method, "threshold": threshold},
+                measured=distance,
+                expected={"method": method, "threshold": threshold},
             )
 
 

@@ -34,7 +34,9 @@ def _assert_one_line(err: str, *parts: str) -> None:
 def test_missing_file_end_to_end(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "datacheck", "stats", str(tmp_path / "missing.csv")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 2
     _assert_one_line(result.stderr, "missing.csv", "no such file")

@@ -17,10 +17,18 @@ CARS = Path(__file__).resolve().parents[1] / "data" / "demo" / "cars.csv"
 
 @pytest.mark.beam
 def test_beam_options_after_the_separator_reach_the_pipeline(tmp_path: Path) -> None:
-    args = build_parser().parse_args([
-        "stats", str(CARS), "--runner", "DirectRunner", "-o", str(tmp_path / "p.json"),
-        "--", "--direct_num_workers=2",
-    ])
+    args = build_parser().parse_args(
+        [
+            "stats",
+            str(CARS),
+            "--runner",
+            "DirectRunner",
+            "-o",
+            str(tmp_path / "p.json"),
+            "--",
+            "--direct_num_workers=2",
+        ]
+    )
     assert args.data == [str(CARS)]
     assert args.beam_options == ["--direct_num_workers=2"]
     options = pipeline_options(args).get_all_options()
@@ -34,10 +42,18 @@ def test_stats_on_two_direct_workers_gives_the_in_memory_profile(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "profile.json"
-    code = main([
-        "stats", str(CARS), "--runner", "DirectRunner", "-o", str(out),
-        "--", "--direct_num_workers=2",
-    ])
+    code = main(
+        [
+            "stats",
+            str(CARS),
+            "--runner",
+            "DirectRunner",
+            "-o",
+            str(out),
+            "--",
+            "--direct_num_workers=2",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     profile, memory = load_profile(out), generate_statistics(str(CARS))
     assert profile.num_rows == memory.num_rows == 406
@@ -53,10 +69,18 @@ def test_infer_and_validate_run_on_the_direct_runner(
     schema = tmp_path / "schema.json"
     assert main(["infer", str(CARS), "--runner", "DirectRunner", "-o", str(schema)]) == 0
     capsys.readouterr()
-    code = main([
-        "validate", str(CARS), "--schema", str(schema), "--runner", "DirectRunner",
-        "--format", "json",
-    ])
+    code = main(
+        [
+            "validate",
+            str(CARS),
+            "--schema",
+            str(schema),
+            "--runner",
+            "DirectRunner",
+            "--format",
+            "json",
+        ]
+    )
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert report["verdict"] == "pass" and report["summary"]["row_count"] == 406
@@ -128,10 +152,18 @@ def test_validate_quarantine_on_beam_without_bad_rows_writes_an_empty_file(
     schema = tmp_path / "schema.json"
     assert main(["infer", str(CARS), "-o", str(schema)]) == 0
     out = tmp_path / "q.parquet"
-    code = main([
-        "validate", str(CARS), "--schema", str(schema), "--quarantine", str(out),
-        "--runner", "DirectRunner",
-    ])
+    code = main(
+        [
+            "validate",
+            str(CARS),
+            "--schema",
+            str(schema),
+            "--quarantine",
+            str(out),
+            "--runner",
+            "DirectRunner",
+        ]
+    )
     assert code == 0
     assert "quarantined 0 of 406 rows" in capsys.readouterr().out
     assert pq.read_table(out).num_rows == 0

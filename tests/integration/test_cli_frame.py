@@ -69,7 +69,9 @@ def test_no_command_is_a_usage_error() -> None:
 def test_python_m_datacheck_cli_also_works() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "datacheck.cli", "--version"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0
 

@@ -139,7 +139,9 @@ def test_diff_two_files_as_json(data: Path, capsys) -> None:
     document = json.loads(out)
     assert code == 0 and document["compatible"] is False
     assert [c["kind"] for c in document["changes"]] == [
-        "RANGE_NARROWED", "RANGE_NARROWED", "DOMAIN_ADDED"
+        "RANGE_NARROWED",
+        "RANGE_NARROWED",
+        "DOMAIN_ADDED",
     ]
 
 

@@ -71,7 +71,11 @@ def _datacheck(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(root), "HEAVY_MARK": str(root / "heavy-imported")}
     return subprocess.run(
         [sys.executable, "-m", "datacheck", *args],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
 
 

@@ -47,8 +47,18 @@ def _errors(
     path = baseline.parent / f"{name}.csv"
     change(current.copy()).to_csv(path, index=False)
     capsys.readouterr()
-    code = main(["validate", str(path), "--schema", str(schema), "--baseline", str(baseline),
-                 "--format", "json"])
+    code = main(
+        [
+            "validate",
+            str(path),
+            "--schema",
+            str(schema),
+            "--baseline",
+            str(baseline),
+            "--format",
+            "json",
+        ]
+    )
     report = json.loads(capsys.readouterr().out)
     errors = [(a["code"], a["path"]) for a in report["anomalies"] if a["severity"] == "error"]
     return code, errors

@@ -33,15 +33,26 @@ from datacheck.cli import main
 STEP_TIMEOUT = 30.0
 
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-extensions", "--mute-audio", "--hide-scrollbars",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--mute-audio",
+    "--hide-scrollbars",
 )
 
 
 def _chromium() -> str | None:
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
+    for candidate in (
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -65,14 +76,22 @@ class Browser:
         # Chromium reads commands on fd 3 and writes replies on fd 4; bash (not dash, which
         # reads only one-digit descriptors) moves the pipe ends there, and /usr/bin/chromium,
         # itself a script, keeps them across its exec.
-        command = (
-            f'exec "$0" "$@" 3<&{to_child} 4>&{from_child} {to_child}<&- {from_child}>&-'
-        )
+        command = f'exec "$0" "$@" 3<&{to_child} 4>&{from_child} {to_child}<&- {from_child}>&-'
         self._process = subprocess.Popen(
-            ["bash", "-c", command, executable, *FLAGS, f"--user-data-dir={self._profile}",
-             "--remote-debugging-pipe", "about:blank"],
+            [
+                "bash",
+                "-c",
+                command,
+                executable,
+                *FLAGS,
+                f"--user-data-dir={self._profile}",
+                "--remote-debugging-pipe",
+                "about:blank",
+            ],
             pass_fds=(to_child, from_child),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         os.close(to_child)
         os.close(from_child)
@@ -97,12 +116,12 @@ class Browser:
                 else:
                     self._events.put(message)
 
-    def send(self, method: str, params: dict[str, Any] | None = None,
-             session: str | None = None) -> dict[str, Any]:
+    def send(
+        self, method: str, params: dict[str, Any] | None = None, session: str | None = None
+    ) -> dict[str, Any]:
         """Send one command and wait for its reply; raise on a protocol error."""
         self._next_id += 1
-        message: dict[str, Any] = {"id": self._next_id, "method": method,
-                                   "params": params or {}}
+        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
         if session is not None:
             message["sessionId"] = session
         os.write(self._write, json.dumps(message).encode() + b"\0")
@@ -161,13 +180,15 @@ class Page:
     def __init__(self, browser: Browser, path: Path) -> None:
         self.browser = browser
         target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.session = browser.send(
-            "Target.attachToTarget", {"targetId": target, "flatten": True}
-        )["sessionId"]
+        self.session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.send(f"{domain}.enable")
-        self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": 1280, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
+        )
         browser.events()
         self.url = path.resolve().as_uri()
         self.send("Page.navigate", {"url": self.url})
@@ -205,16 +226,21 @@ class Page:
 
     def requests(self) -> list[str]:
         """The URL of every request the page made."""
-        return [e["params"]["request"]["url"] for e in self.log
-                if e["method"] == "Network.requestWillBeSent"]
+        return [
+            e["params"]["request"]["url"]
+            for e in self.log
+            if e["method"] == "Network.requestWillBeSent"
+        ]
 
     def screenshot(self, path: Path, *, max_height: int = 6000) -> Path:
         """A PNG of the page, as tall as the page (up to ``max_height`` pixels)."""
         # A tab opened by Target.createTarget paints only once it is in front.
         self.send("Page.bringToFront")
         height = min(int(self.eval("document.documentElement.scrollHeight")), max_height)
-        self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
         shot = self.send("Page.captureScreenshot", {"format": "png"})
         path.write_bytes(base64.b64decode(shot["data"]))
         return path
@@ -224,8 +250,10 @@ class Page:
 def browser() -> Iterator[Browser]:
     executable = _chromium()
     if executable is None:
-        pytest.skip("Chromium is not installed: run `make browser` (Debian: apt-get install -y "
-                    "chromium) to run the browser tests")
+        pytest.skip(
+            "Chromium is not installed: run `make browser` (Debian: apt-get install -y "
+            "chromium) to run the browser tests"
+        )
     b = Browser(executable)
     try:
         b.send("Browser.getVersion")
@@ -258,8 +286,16 @@ def _csv(path: Path, rows: int, shift: int) -> Path:
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("report")
     out = folder / "report.html"
-    code = main(["report", str(_csv(folder / "now.csv", 600, 1)), "--baseline",
-                 str(_csv(folder / "before.csv", 600, 0)), "-o", str(out)])
+    code = main(
+        [
+            "report",
+            str(_csv(folder / "now.csv", 600, 1)),
+            "--baseline",
+            str(_csv(folder / "before.csv", 600, 0)),
+            "-o",
+            str(out),
+        ]
+    )
     assert code == 1  # the shifted columns drift
     return out
 
@@ -306,18 +342,21 @@ def test_a_hostile_category_value_is_shown_as_text(page: Page):
 
 def _choose(page: Page, name: str, value: str) -> int:
     """Select ``value`` in the control ``name`` as a user would; return the visible cards."""
-    return int(page.eval(f"""(() => {{
+    return int(
+        page.eval(f"""(() => {{
         const control = document.querySelector('.dcr-controls [name={name}]');
         control.value = {json.dumps(value)};
         control.dispatchEvent(new Event('change', {{bubbles: true}}));
         return Array.from(document.querySelectorAll('article.dcr-feature'))
-            .filter(a => a.offsetParent !== null).length; }})()"""))
+            .filter(a => a.offsetParent !== null).length; }})()""")
+    )
 
 
 def test_the_anomaly_filter_shows_only_features_with_anomalies(page: Page, report: Path):
     text = report.read_text(encoding="utf-8")
     flagged = len(re.findall(r'<article [^>]*data-errors="[1-9]', text)) + len(
-        re.findall(r'<article [^>]*data-errors="0" data-warnings="[1-9]', text))
+        re.findall(r'<article [^>]*data-errors="0" data-warnings="[1-9]', text)
+    )
     assert 0 < flagged < 8
     assert page.eval("document.querySelector('.dcr-controls').hidden") is False
     assert _choose(page, "filter", "anomalies") == flagged
@@ -329,8 +368,9 @@ def test_the_anomaly_filter_shows_only_features_with_anomalies(page: Page, repor
 
 def test_sorting_by_name_orders_the_cards(page: Page):
     _choose(page, "sort", "name")
-    order = page.eval("Array.from(document.querySelectorAll('article.dcr-feature'))"
-                      ".map(a => a.dataset.name)")
+    order = page.eval(
+        "Array.from(document.querySelectorAll('article.dcr-feature')).map(a => a.dataset.name)"
+    )
     assert order == sorted(order)
     _choose(page, "sort", "anomalies")
 
@@ -357,8 +397,12 @@ def test_two_notebook_fragments_on_one_page_work_on_their_own(browser: Browser, 
 
     profile = generate_statistics(_csv(tmp_path / "d.csv", 50, 0))
     page_file = tmp_path / "notebook.html"
-    page_file.write_text("<!DOCTYPE html><meta charset='utf-8'><body>"
-                         + profile._repr_html_() + profile._repr_html_(), encoding="utf-8")
+    page_file.write_text(
+        "<!DOCTYPE html><meta charset='utf-8'><body>"
+        + profile._repr_html_()
+        + profile._repr_html_(),
+        encoding="utf-8",
+    )
     p = Page(browser, page_file)
     p.settle()
     counts = p.eval("""(() => {

@@ -145,9 +145,7 @@ def test_a_violation_quarantines_exactly_its_rows(case: Broken) -> None:
         return  # nothing active to break
     quarantined: list[int] = []
     offset = 0
-    for checked in validate_batches(
-        violation.table.to_batches(), schema, environment=environment
-    ):
+    for checked in validate_batches(violation.table.to_batches(), schema, environment=environment):
         reasons = checked.quarantined.column(REASONS_COLUMN).to_pylist()
         for entry in reasons:
             assert {(r["code"], r["feature"]) for r in entry} == {

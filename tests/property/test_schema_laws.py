@@ -74,6 +74,7 @@ def test_update_with_the_same_data_changes_nothing(table: pa.Table, options: Inf
 
 # --- drawn schemas ---------------------------------------------------------------------------
 
+
 # Shared with users: datacheck.testing.schemas; satisfiable=False draws any valid document.
 def schemas() -> st.SearchStrategy[Schema]:
     return any_schemas(min_features=0, max_features=6, satisfiable=False)

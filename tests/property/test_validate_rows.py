@@ -22,8 +22,12 @@ from datacheck.validate import REASONS_COLUMN, _rows, validate_batches
 
 SCHEMA = Schema(
     features=(
-        Feature(name="i", type=T.INT, presence=Presence(min_fraction=1.0),
-                domain=IntDomain(min=0, max=50)),
+        Feature(
+            name="i",
+            type=T.INT,
+            presence=Presence(min_fraction=1.0),
+            domain=IntDomain(min=0, max=50),
+        ),
         Feature(name="f", type=T.FLOAT, domain=FloatDomain(max=1.0, disallow_nan=True)),
         Feature(name="s", type=T.STRING, domain=StringDomain(values=("a", "b"))),
         Feature(name="t", type=T.STRING, string_length=StringLength(min=1, max=2)),
@@ -57,9 +61,9 @@ def test_valid_plus_quarantined_is_the_input(chunks: list[list[tuple[object, ...
     results = list(validate_batches(batches, SCHEMA))
     for batch, result in zip(batches, results, strict=True):
         assert result.valid.num_rows + result.quarantined.num_rows == batch.num_rows
-        kept = result.valid.to_pylist() + result.quarantined.drop_columns(
-            [REASONS_COLUMN]
-        ).to_pylist()
+        kept = (
+            result.valid.to_pylist() + result.quarantined.drop_columns([REASONS_COLUMN]).to_pylist()
+        )
         assert sorted(map(repr, kept)) == sorted(map(repr, batch.to_pylist()))
         assert all(len(r) > 0 for r in result.quarantined.column(REASONS_COLUMN).to_pylist())
 
@@ -69,12 +73,16 @@ def _as_batches(chunks: list[list[tuple[object, ...]]], dictionary: bool) -> lis
     for chunk in chunks:
         s = pa.array([r[2] for r in chunk], pa.string())
         t = pa.array([r[3] for r in chunk], pa.string())
-        out.append(pa.record_batch({
-            "i": pa.array([r[0] for r in chunk], pa.int64()),
-            "f": pa.array([r[1] for r in chunk], pa.float64()),
-            "s": s.dictionary_encode() if dictionary else s,
-            "t": t.dictionary_encode() if dictionary else t,
-        }))
+        out.append(
+            pa.record_batch(
+                {
+                    "i": pa.array([r[0] for r in chunk], pa.int64()),
+                    "f": pa.array([r[1] for r in chunk], pa.float64()),
+                    "s": s.dictionary_encode() if dictionary else s,
+                    "t": t.dictionary_encode() if dictionary else t,
+                }
+            )
+        )
     return out
 
 
@@ -107,14 +115,16 @@ def test_string_length_is_counted_in_characters(
 ) -> None:
     """Whatever the text (any Unicode), the rows quarantined for their length are exactly
     those Python's len() puts outside the bounds."""
-    schema = Schema(features=(Feature(name="t", type=T.STRING,
-                                      string_length=StringLength(min=low, max=high)),))
+    schema = Schema(
+        features=(Feature(name="t", type=T.STRING, string_length=StringLength(min=low, max=high)),)
+    )
     column = pa.array(values, pa.string())
     batch = pa.record_batch({"t": column.dictionary_encode() if dictionary else column})
     [result] = validate_batches([batch], schema)
     expected = [
-        i for i, v in enumerate(values)
-        if v is not None and ((low is not None and len(v) < low)
-                              or (high is not None and len(v) > high))
+        i
+        for i, v in enumerate(values)
+        if v is not None
+        and ((low is not None and len(v) < low) or (high is not None and len(v) > high))
     ]
     assert result.quarantined_rows.tolist() == expected

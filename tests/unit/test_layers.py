@@ -77,8 +77,9 @@ def test_the_rule_catches_a_private_import() -> None:
     assert not "datacheck.beam._io".startswith("datacheck.io.")
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "datacheck").rglob("*.py")),
-                         ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "datacheck").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_the_core_imports_no_plugin_and_no_torch(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names = [n for _, n in _imported(tree, _module_name(path), path.name == "__init__.py")]

@@ -11,20 +11,26 @@ import datacheck.plugin as seam
 from datacheck.cli import main
 from datacheck.plugin import Command, Plugin, PluginError, discover_plugins, load_reference
 
-GOOD = Plugin(name="good", api_version=seam.PLUGIN_API_VERSION,
-              beam_stages={"Stage": "datacheck.plugin:Plugin"})
+GOOD = Plugin(
+    name="good",
+    api_version=seam.PLUGIN_API_VERSION,
+    beam_stages={"Stage": "datacheck.plugin:Plugin"},
+)
 FUTURE = Plugin(name="future", api_version=seam.PLUGIN_API_VERSION + 1)
-CLASH = Plugin(name="clash", api_version=seam.PLUGIN_API_VERSION,
-               commands=(Command(name="stats", help="x", register="no.such:module"),))
+CLASH = Plugin(
+    name="clash",
+    api_version=seam.PLUGIN_API_VERSION,
+    commands=(Command(name="stats", help="x", register="no.such:module"),),
+)
 NOT_A_PLUGIN = "a string"
 
 
 @pytest.fixture
 def registered(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[EntryPoint]]:
     entries: list[EntryPoint] = []
-    monkeypatch.setattr(seam, "entry_points", lambda group: [
-        e for e in entries if group == seam.ENTRY_POINT_GROUP
-    ])
+    monkeypatch.setattr(
+        seam, "entry_points", lambda group: [e for e in entries if group == seam.ENTRY_POINT_GROUP]
+    )
     discover_plugins.cache_clear()
     yield entries
     discover_plugins.cache_clear()
@@ -38,19 +44,26 @@ def test_load_reference_imports_the_named_object() -> None:
     assert load_reference("datacheck.plugin:Plugin") is Plugin
 
 
-@pytest.mark.parametrize(("reference", "says"), [
-    ("datacheck.plugin", "not a reference"),
-    ("no_such_module_xyz:thing", "cannot import no_such_module_xyz"),
-    ("datacheck.plugin:NoSuchThing", "has no attribute 'NoSuchThing'"),
-])
+@pytest.mark.parametrize(
+    ("reference", "says"),
+    [
+        ("datacheck.plugin", "not a reference"),
+        ("no_such_module_xyz:thing", "cannot import no_such_module_xyz"),
+        ("datacheck.plugin:NoSuchThing", "has no attribute 'NoSuchThing'"),
+    ],
+)
 def test_a_bad_reference_is_one_clear_error(reference: str, says: str) -> None:
     with pytest.raises(PluginError, match=says):
         load_reference(reference)
 
 
 def test_discovery_keeps_good_plugins_and_reports_the_others(registered: list[EntryPoint]) -> None:
-    registered += [_entry("good", "GOOD"), _entry("future", "FUTURE"),
-                   _entry("odd", "NOT_A_PLUGIN"), _entry("gone", "MISSING")]
+    registered += [
+        _entry("good", "GOOD"),
+        _entry("future", "FUTURE"),
+        _entry("odd", "NOT_A_PLUGIN"),
+        _entry("gone", "MISSING"),
+    ]
     plugins, failures = discover_plugins()
     assert [p.name for p in plugins] == ["good"]
     reasons = {f.name: f.reason for f in failures}

@@ -34,10 +34,15 @@ REQUIRED = Presence(min_fraction=1.0, min_count=1)
 SCHEMA = Schema(
     features=(
         Feature(name="age", type=T.INT, presence=REQUIRED, domain=IntDomain(min=18, max=99)),
-        Feature(name="score", type=T.FLOAT,
-                domain=FloatDomain(min=0.0, max=1.0, disallow_nan=True)),
-        Feature(name="color", type=T.STRING, presence=REQUIRED,
-                domain=StringDomain(values=("red", "green"))),
+        Feature(
+            name="score", type=T.FLOAT, domain=FloatDomain(min=0.0, max=1.0, disallow_nan=True)
+        ),
+        Feature(
+            name="color",
+            type=T.STRING,
+            presence=REQUIRED,
+            domain=StringDomain(values=("red", "green")),
+        ),
         Feature(name="tags", type=T.STRING, value_count=ValueCount(min=1, max=3)),
         Feature(name="user.id", type=T.INT, presence=REQUIRED),
         Feature(name="old", type=T.INT, lifecycle=Lifecycle.DEPRECATED),
@@ -69,6 +74,7 @@ def test_readme_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     @given(from_schema(load_schema("schema.json")))
     def test_ages_are_adult(record):  # type: ignore[no-untyped-def]  # as users write it
         assert record["age"] >= 18
+
     # --- end ---
 
     test_ages_are_adult()
@@ -152,8 +158,12 @@ def test_a_schema_no_data_satisfies_is_refused_with_its_pointer() -> None:
 
 
 @settings(max_examples=10)
-@given(from_schema(Schema(features=SCHEMA.features[:3],
-                          dataset=DatasetConstraints(min_row_count=30)), kind="tables"))
+@given(
+    from_schema(
+        Schema(features=SCHEMA.features[:3], dataset=DatasetConstraints(min_row_count=30)),
+        kind="tables",
+    )
+)
 def test_a_schema_that_needs_many_rows_passes_the_health_checks(table: pa.Table) -> None:
     assert table.num_rows >= 30
 
@@ -212,9 +222,7 @@ def test_violating_a_dataset_constraint_names_no_rows() -> None:
     schema = Schema(
         features=(Feature(name="a", type=T.INT),), dataset=DatasetConstraints(min_row_count=3)
     )
-    violation = find(
-        violating(schema), lambda v: v.path is None, settings=_QUIET
-    )
+    violation = find(violating(schema), lambda v: v.path is None, settings=_QUIET)
     assert violation.code is AnomalyCode.DATASET_LOW_NUM_EXAMPLES
     assert violation.table.num_rows == 2
     assert violation.row_code is None and violation.rows == ()

@@ -26,16 +26,19 @@ def make_table(rows: int = ROWS, seed: int = 7) -> pa.Table:
     x[::17] = math.nan
     x[5] = math.inf
     words = np.array(["red", "green", "blue", "", "déjà"])
-    return pa.table({
-        "x": pa.array(x, mask=np.arange(rows) % 11 == 3),
-        "n": pa.array(rng.integers(-50, 50, rows)),
-        "s": pa.array(words[rng.integers(0, 5, rows)], mask=np.arange(rows) % 13 == 1),
-        "b": pa.array(rng.random(rows) < 0.3),
-        "l": pa.array([[int(v) for v in range(i % 4)] if i % 9 else None for i in range(rows)]),
-        "k": pa.array(np.array(["p", "q", "r"])[np.arange(rows) % 3],
-                      mask=np.arange(rows) % 10 == 0),
-        "w": pa.array(rng.uniform(0.5, 2.0, rows)),
-    })
+    return pa.table(
+        {
+            "x": pa.array(x, mask=np.arange(rows) % 11 == 3),
+            "n": pa.array(rng.integers(-50, 50, rows)),
+            "s": pa.array(words[rng.integers(0, 5, rows)], mask=np.arange(rows) % 13 == 1),
+            "b": pa.array(rng.random(rows) < 0.3),
+            "l": pa.array([[int(v) for v in range(i % 4)] if i % 9 else None for i in range(rows)]),
+            "k": pa.array(
+                np.array(["p", "q", "r"])[np.arange(rows) % 3], mask=np.arange(rows) % 10 == 0
+            ),
+            "w": pa.array(rng.uniform(0.5, 2.0, rows)),
+        }
+    )
 
 
 @pytest.fixture

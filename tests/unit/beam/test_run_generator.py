@@ -39,8 +39,9 @@ class SumAndCount:
 
 def test_a_plugin_generator_gives_on_beam_what_it_gives_in_memory() -> None:
     expected = run_generator(SumAndCount(), BATCHES)
-    options = beam_pipeline_options("DirectRunner", ["--direct_num_workers=4",
-                                                     "--direct_running_mode=multi_threading"])
+    options = beam_pipeline_options(
+        "DirectRunner", ["--direct_num_workers=4", "--direct_running_mode=multi_threading"]
+    )
     with BeamTestPipeline(options=options) as p:
         out = p | beam.Create(BATCHES, reshuffle=True) | RunGenerator(SumAndCount())
         assert_that(out, equal_to([expected]))

@@ -61,9 +61,7 @@ def test_many_bundles_give_the_in_memory_profile(table: pa.Table, tmp_path: Path
 
 
 @pytest.mark.slow
-def test_two_processes_give_the_in_memory_profile(
-    parquet_parts: list[str], tmp_path: Path
-) -> None:
+def test_two_processes_give_the_in_memory_profile(parquet_parts: list[str], tmp_path: Path) -> None:
     options = StatsOptions(slice_by=("k",))
     out = tmp_path / "p.json"
     pipeline = beam.Pipeline(options=beam_pipeline_options("DirectRunner", TWO_PROCESSES))
@@ -131,8 +129,10 @@ def test_no_rows_fail_the_pipeline_with_input_error() -> None:
 
 def test_missing_slice_column_fails_with_option_error(table: pa.Table) -> None:
     pipeline = beam.Pipeline(options=beam_pipeline_options("DirectRunner"))
-    _ = pipeline | beam.Create(table.to_batches()) | GenerateStatistics(
-        StatsOptions(slice_by=("nope",))
+    _ = (
+        pipeline
+        | beam.Create(table.to_batches())
+        | GenerateStatistics(StatsOptions(slice_by=("nope",)))
     )
     with pytest.raises(OptionError, match="slice_by='nope': no such column"):
         run_pipeline(pipeline)
@@ -140,8 +140,10 @@ def test_missing_slice_column_fails_with_option_error(table: pa.Table) -> None:
 
 def test_too_many_slices_fail_with_option_error(table: pa.Table) -> None:
     pipeline = beam.Pipeline(options=beam_pipeline_options("DirectRunner"))
-    _ = pipeline | beam.Create(table.to_batches()) | GenerateStatistics(
-        StatsOptions(slice_by=("k",), max_slices=2)
+    _ = (
+        pipeline
+        | beam.Create(table.to_batches())
+        | GenerateStatistics(StatsOptions(slice_by=("k",), max_slices=2))
     )
     with pytest.raises(OptionError, match="more than 2 slices"):
         run_pipeline(pipeline)

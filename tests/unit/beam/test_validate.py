@@ -61,15 +61,18 @@ def test_every_row_comes_out_once_in_two_processes(table: pa.Table, tmp_path: Pa
     )
     assert_that(
         valid | "SumValid" >> beam.CombineGlobally(sum),
-        equal_to([bad.num_rows - expected_bad]), label="ValidRows",
+        equal_to([bad.num_rows - expected_bad]),
+        label="ValidRows",
     )
     assert_that(
         quarantined | "SumBad" >> beam.CombineGlobally(sum),
-        equal_to([expected_bad]), label="QuarantinedRows",
+        equal_to([expected_bad]),
+        label="QuarantinedRows",
     )
     assert_that(
         reasons | "AllReasons" >> beam.Distinct(),
-        equal_to([(REASONS_COLUMN, 0)]), label="EveryRowHasReasons",
+        equal_to([(REASONS_COLUMN, 0)]),
+        label="EveryRowHasReasons",
     )
     run_pipeline(pipeline)
 
@@ -85,8 +88,10 @@ def test_validate_statistics_reports_as_in_memory(table: pa.Table, tmp_path: Pat
     bad = _with_bad_rows(table)
     out = tmp_path / "report.json"
     pipeline = beam.Pipeline(options=beam_pipeline_options("DirectRunner"))
-    baseline = pipeline | "Baseline" >> beam.Create(table.to_batches()) | (
-        "BaselineStats" >> GenerateStatistics()
+    baseline = (
+        pipeline
+        | "Baseline" >> beam.Create(table.to_batches())
+        | ("BaselineStats" >> GenerateStatistics())
     )
     _ = (
         pipeline

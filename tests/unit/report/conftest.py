@@ -24,17 +24,20 @@ def mixed_table(seed: int, shift: float) -> pa.Table:
     colours = np.array(["red", "green", "blue", HOSTILE])
     weights = np.array([0.5, 0.3, 0.15, 0.05]) if not shift else np.array([0.1, 0.3, 0.3, 0.3])
     day0 = datetime.date(2024, 1, 1)
-    return pa.table({
-        "price": pa.array(rng.normal(10 + 5 * shift, 2, ROWS)),
-        "count": pa.array(rng.integers(0, 6, ROWS)),
-        "colour": pa.array(rng.choice(colours, ROWS, p=weights)),
-        "flag": pa.array(rng.random(ROWS) < 0.3 + 0.4 * shift),
-        "blob": pa.array([bytes([i % 7]) * (i % 5) for i in range(ROWS)], pa.binary()),
-        "day": pa.array([day0 + datetime.timedelta(days=int(d))
-                         for d in rng.integers(0, 90, ROWS)]),
-        "tags": pa.array([list(range(i % 3)) for i in range(ROWS)], pa.list_(pa.int64())),
-        "empty": pa.nulls(ROWS, pa.float64()),
-    })
+    return pa.table(
+        {
+            "price": pa.array(rng.normal(10 + 5 * shift, 2, ROWS)),
+            "count": pa.array(rng.integers(0, 6, ROWS)),
+            "colour": pa.array(rng.choice(colours, ROWS, p=weights)),
+            "flag": pa.array(rng.random(ROWS) < 0.3 + 0.4 * shift),
+            "blob": pa.array([bytes([i % 7]) * (i % 5) for i in range(ROWS)], pa.binary()),
+            "day": pa.array(
+                [day0 + datetime.timedelta(days=int(d)) for d in rng.integers(0, 90, ROWS)]
+            ),
+            "tags": pa.array([list(range(i % 3)) for i in range(ROWS)], pa.list_(pa.int64())),
+            "empty": pa.nulls(ROWS, pa.float64()),
+        }
+    )
 
 
 @pytest.fixture(scope="package")

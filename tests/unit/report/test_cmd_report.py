@@ -69,8 +69,20 @@ def test_validate_writes_the_report_and_keeps_stdout_for_the_json_document(files
     schema, out = files["dir"] / "s.json", files["dir"] / "v.html"
     assert main(["infer", str(files["base"]), "-o", str(schema)]) == 0
     capsys.readouterr()
-    code = main(["validate", str(files["new"]), "--schema", str(schema), "--baseline",
-                 str(files["base"]), "--format", "json", "--report", str(out)])
+    code = main(
+        [
+            "validate",
+            str(files["new"]),
+            "--schema",
+            str(schema),
+            "--baseline",
+            str(files["base"]),
+            "--format",
+            "json",
+            "--report",
+            str(out),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 1
     assert captured.out.lstrip().startswith("{")
@@ -79,11 +91,20 @@ def test_validate_writes_the_report_and_keeps_stdout_for_the_json_document(files
 
 
 def test_a_column_the_baseline_had_and_the_data_lacks_is_flagged(files):
-    (files["dir"] / "fewer.csv").write_text("\n".join(
-        ",".join(line.split(",")[:2]) for line in BASE.splitlines()) + "\n")
+    (files["dir"] / "fewer.csv").write_text(
+        "\n".join(",".join(line.split(",")[:2]) for line in BASE.splitlines()) + "\n"
+    )
     out = files["dir"] / "r.html"
-    code = main(["report", str(files["dir"] / "fewer.csv"), "--baseline", str(files["base"]),
-                 "-o", str(out)])
+    code = main(
+        [
+            "report",
+            str(files["dir"] / "fewer.csv"),
+            "--baseline",
+            str(files["base"]),
+            "-o",
+            str(out),
+        ]
+    )
     page = out.read_text(encoding="utf-8")
     assert code == 1
     assert sorted(_cards(page)) == ["age", "colour", "id"]

@@ -24,8 +24,9 @@ def _cards(page: str) -> dict[str, str]:
     return {html.unescape(name): body for name, body in cards}
 
 
-def _full(profile: DatasetProfile, baseline: DatasetProfile, schema: Schema,
-          validation: ValidationReport) -> str:
+def _full(
+    profile: DatasetProfile, baseline: DatasetProfile, schema: Schema, validation: ValidationReport
+) -> str:
     return render_html(profile, baseline=baseline, schema=schema, validation=validation)
 
 
@@ -105,21 +106,21 @@ def test_statistics_sit_beside_the_baseline_and_the_chart_overlays_it(
 
 def test_missing_share_and_distinct_count_are_shown(profile):
     card = _cards(render_html(profile))["colour"]
-    assert "<th>missing</th><td class=\"num\">0 (0.0%)</td>" in card
-    assert "<th>distinct</th><td class=\"num\">4</td>" in card
+    assert '<th>missing</th><td class="num">0 (0.0%)</td>' in card
+    assert '<th>distinct</th><td class="num">4</td>' in card
     empty = _cards(render_html(profile))["empty"]
     assert "400 (100.0%)" in empty
 
 
 def test_a_numeric_card_shows_its_distinct_count(profile):
     card = _cards(render_html(profile))["count"]
-    assert "<th>distinct</th><td class=\"num\">6</td>" in card
+    assert '<th>distinct</th><td class="num">6</td>' in card
 
 
 def test_a_numeric_count_past_the_cap_shows_as_more_than_the_cap():
     profile = generate_statistics(pa.table({"x": range(50)}), StatsOptions(exact_counts_cap=20))
     card = _cards(render_html(profile))["x"]
-    assert "<th>distinct</th><td class=\"num\">&gt;20</td>" in card
+    assert '<th>distinct</th><td class="num">&gt;20</td>' in card
 
 
 def test_the_summary_counts_rows_anomalies_and_drift(profile, baseline, schema, validation):
@@ -133,8 +134,11 @@ def test_the_summary_counts_rows_anomalies_and_drift(profile, baseline, schema, 
 
 def test_a_schema_feature_absent_from_the_data_gets_a_card(profile, schema):
     wider = dataclasses.replace(
-        schema, features=(*schema.features, Feature(name="gone", type=FeatureType.INT,
-                                                   presence=Presence(min_fraction=1.0)))
+        schema,
+        features=(
+            *schema.features,
+            Feature(name="gone", type=FeatureType.INT, presence=Presence(min_fraction=1.0)),
+        ),
     )
     report = validate_statistics(profile, wider)
     card = _cards(render_html(profile, schema=wider, validation=report))["gone"]
@@ -179,11 +183,16 @@ def test_a_report_of_100_features_stays_under_2_mb():
             columns[f"feature_{i:03d}"] = pa.array(rng.choice(words, 2000))
     current = generate_statistics(pa.table(columns))
     base = generate_statistics(pa.table({k: v[::-1] for k, v in columns.items()}))
-    schema = Schema(features=tuple(Feature(name=k, type=f.type)
-                                   for k, f in current.features.items()))
+    schema = Schema(
+        features=tuple(Feature(name=k, type=f.type) for k, f in current.features.items())
+    )
     started = time.perf_counter()
-    page = render_html(current, baseline=base, schema=schema,
-                       validation=validate_statistics(current, schema, baseline=base))
+    page = render_html(
+        current,
+        baseline=base,
+        schema=schema,
+        validation=validate_statistics(current, schema, baseline=base),
+    )
     elapsed = time.perf_counter() - started
     size = len(page.encode("utf-8"))
     print(f"100-feature report: {size / 1024:.0f} KiB, rendered in {elapsed:.2f} s")
@@ -192,10 +201,12 @@ def test_a_report_of_100_features_stays_under_2_mb():
 
 
 def test_slices_and_unprofiled_columns_are_listed_escaped():
-    table = pa.table({
-        "c": ["a", "<i>x</i>", "a"],
-        "m": pa.array([[("k", 1)]] * 3, pa.map_(pa.string(), pa.int64())),
-    })
+    table = pa.table(
+        {
+            "c": ["a", "<i>x</i>", "a"],
+            "m": pa.array([[("k", 1)]] * 3, pa.map_(pa.string(), pa.int64())),
+        }
+    )
     page = render_html(generate_statistics(table, StatsOptions(slice_by=("c",))))
     assert "<h4>Slices</h4>" in page and "<h4>Columns not profiled</h4>" in page
     assert "<i>x</i>" not in page

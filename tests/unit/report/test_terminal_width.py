@@ -22,8 +22,13 @@ def _write(path: Path, seed: int, shift: float, extra: bool) -> Path:
         f"{LONG}_train": rng.normal(shift, 1, 300),
         f"{LONG}_test": rng.integers(0, 5 + int(4 * shift), 300),
         f"{LONG}_category": rng.choice(
-            ["a_category_value_that_is_long_enough_to_overflow_a_line_by_itself" * (1 + int(shift)),
-             "b"], 300),
+            [
+                "a_category_value_that_is_long_enough_to_overflow_a_line_by_itself"
+                * (1 + int(shift)),
+                "b",
+            ],
+            300,
+        ),
     }
     if extra:
         columns[f"{LONG}_new"] = rng.normal(0, 1, 300)
@@ -50,8 +55,14 @@ def _commands(files: dict[str, Path]) -> list[list[str]]:
     d = files["dir"]
     return [
         ["stats", str(files["new"])],
-        ["validate", str(files["new"]), "--schema", str(d / "base.schema.json"),
-         "--baseline", str(files["base"])],
+        [
+            "validate",
+            str(files["new"]),
+            "--schema",
+            str(d / "base.schema.json"),
+            "--baseline",
+            str(files["base"]),
+        ],
         ["schema", "diff", str(d / "base.schema.json"), str(d / "new.schema.json")],
     ]
 

@@ -16,19 +16,26 @@ from datacheck.validate import (
 )
 
 
-def _m(path: str | None, distance: float, threshold: float | None, enforced: bool
-       ) -> DriftMeasurement:
+def _m(
+    path: str | None, distance: float, threshold: float | None, enforced: bool
+) -> DriftMeasurement:
     return DriftMeasurement(
-        path=path, kind=MeasurementKind.DRIFT, method="psi", distance=distance,
-        threshold=threshold, exceeded=threshold is not None and distance > threshold,
+        path=path,
+        kind=MeasurementKind.DRIFT,
+        method="psi",
+        distance=distance,
+        threshold=threshold,
+        exceeded=threshold is not None and distance > threshold,
         enforced=enforced,
     )
 
 
-def _report(*measurements: DriftMeasurement, anomalies: tuple[Anomaly, ...] = ()
-            ) -> ValidationReport:
-    return ValidationReport(anomalies=anomalies, measurements=measurements,
-                            summary=ReportSummary(row_count=10))
+def _report(
+    *measurements: DriftMeasurement, anomalies: tuple[Anomaly, ...] = ()
+) -> ValidationReport:
+    return ValidationReport(
+        anomalies=anomalies, measurements=measurements, summary=ReportSummary(row_count=10)
+    )
 
 
 def test_drift_score_is_the_largest_enforced_distance_over_its_threshold():
@@ -45,10 +52,13 @@ def test_without_enforced_thresholds_the_score_is_the_largest_distance():
 
 
 def test_dataset_level_items_stay_out_of_the_features():
-    anomaly = Anomaly(code=AnomalyCode.DATASET_LOW_NUM_EXAMPLES, severity=Severity.ERROR,
-                      path=None, message="too few rows")
-    view = build_view(None, validation=_report(_m(None, 0.5, None, False),
-                                               anomalies=(anomaly,)))
+    anomaly = Anomaly(
+        code=AnomalyCode.DATASET_LOW_NUM_EXAMPLES,
+        severity=Severity.ERROR,
+        path=None,
+        message="too few rows",
+    )
+    view = build_view(None, validation=_report(_m(None, 0.5, None, False), anomalies=(anomaly,)))
     assert view.features == ()
     assert view.dataset_anomalies == (anomaly,)
     assert len(view.dataset_measurements) == 1

@@ -178,8 +178,11 @@ def test_default_environments_come_from_options(stats) -> None:
 
 def test_free_text_gets_a_string_length_with_ranges(stats) -> None:
     counts = {f"text {i}": 1 for i in range(500)}  # 6 to 8 characters
-    p = stats.profile(500, stats.string("comment", counts, rows=500),
-                      stats.string("weather", {"rain": 300, "sun": 200}, rows=500))
+    p = stats.profile(
+        500,
+        stats.string("comment", counts, rows=500),
+        stats.string("weather", {"rain": 300, "sun": 200}, rows=500),
+    )
     assert infer_schema(p).feature("comment").string_length is None
     s = infer_schema(p, RANGES)
     assert s.feature("comment").string_length == StringLength(min=1, max=9)

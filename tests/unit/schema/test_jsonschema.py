@@ -42,8 +42,9 @@ SCHEMA = Schema(
         Feature(name="tags", type=FeatureType.STRING, value_count=ValueCount(min=1, max=3)),
         Feature(name="day", type=FeatureType.DATE),
         Feature(name="user.id", type=FeatureType.INT, presence=REQUIRED),
-        Feature(name="user.name", type=FeatureType.STRING,
-                string_length=StringLength(min=1, max=5)),
+        Feature(
+            name="user.name", type=FeatureType.STRING, string_length=StringLength(min=1, max=5)
+        ),
         Feature(
             name="old", type=FeatureType.INT, presence=REQUIRED, lifecycle=Lifecycle.DEPRECATED
         ),

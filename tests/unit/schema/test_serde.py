@@ -155,8 +155,9 @@ def test_value_count_min_greater_than_max_fails() -> None:
 def test_string_length_only_on_string_features_and_min_at_most_max() -> None:
     doc = document()
     doc["features"][0]["string_length"] = {"max": 5}  # age, an int feature
-    assert ("/features/0/string_length: string_length applies to string features only; "
-            "'age' is int") in problem(doc)
+    assert (
+        "/features/0/string_length: string_length applies to string features only; 'age' is int"
+    ) in problem(doc)
     doc = document()
     doc["features"][2]["string_length"] = {"min": 6, "max": 5}
     assert "/features/2/string_length/min: string length min 6" in problem(doc)

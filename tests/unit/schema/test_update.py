@@ -180,8 +180,11 @@ def test_all_missing_column_relaxes_presence_and_keeps_the_type(stats) -> None:
 
 
 def test_string_lengths_widen(stats) -> None:
-    schema = Schema(features=(Feature(name="t", type=FeatureType.STRING,
-                                      string_length=StringLength(min=3, max=4)),))
+    schema = Schema(
+        features=(
+            Feature(name="t", type=FeatureType.STRING, string_length=StringLength(min=3, max=4)),
+        )
+    )
     counts = {"ab": 5, "abcdef": 5}
     new, _ = update_schema(schema, stats.profile(10, stats.string("t", counts, rows=10)))
     assert new.feature("t").string_length == StringLength(min=2, max=6)

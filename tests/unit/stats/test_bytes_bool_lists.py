@@ -16,7 +16,10 @@ def _feature(values: pa.Array, **options: object):
 def test_byte_lengths() -> None:
     stats = _feature(pa.array([b"", b"abcd", None], pa.binary())).bytes
     assert (stats.num_values, stats.min_length, stats.max_length, stats.mean_length) == (
-        2, 0, 4, 2.0
+        2,
+        0,
+        4,
+        2.0,
     )
 
 

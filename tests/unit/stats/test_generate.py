@@ -37,7 +37,14 @@ def test_map_and_union_columns_are_skipped_with_a_reason() -> None:
 
 def test_mixed_types_flag_comes_from_the_field_metadata() -> None:
     field = pa.field("m", pa.string(), metadata={b"datacheck.mixed_types": b"true"})
-    batch = pa.record_batch([pa.array(["1", "x"])], schema=pa.schema([field, ]))
+    batch = pa.record_batch(
+        [pa.array(["1", "x"])],
+        schema=pa.schema(
+            [
+                field,
+            ]
+        ),
+    )
     profile = generate_statistics([batch])
     assert profile.features["m"].mixed_types
 
@@ -142,4 +149,3 @@ def test_small_batches_are_joined_and_schema_changes_flush() -> None:
     other = pa.record_batch({"x": pa.array([1.5])})
     sizes = [b.num_rows for b in iter_batches([*small, other], batch_size=4)]
     assert sizes == [4, 4, 2, 1]
-

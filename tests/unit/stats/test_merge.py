@@ -27,13 +27,16 @@ TABLES = {
     "bytes": pa.table({"x": pa.array([b"a", b"\xff", None, b"", b"abc", b"\xfe"])}),
     "bool": pa.table({"x": [True, None, False, True, True, False]}),
     "list": pa.table({"x": pa.array([[1, None], [], None, [2, 3, 4], [5]])}),
-    "struct": pa.table({"x": pa.array(
-        [{"a": 1, "b": "u"}, None, {"a": None, "b": "v"}, {"a": 4, "b": None}]
-    )}),
-    "weighted": pa.table({
-        "x": [1.0, 2.0, None, 4.0, 5.0], "s": ["a", "b", "a", None, "b"],
-        "w": [1.0, 0.5, 2.0, 3.0, None],
-    }),
+    "struct": pa.table(
+        {"x": pa.array([{"a": 1, "b": "u"}, None, {"a": None, "b": "v"}, {"a": 4, "b": None}])}
+    ),
+    "weighted": pa.table(
+        {
+            "x": [1.0, 2.0, None, 4.0, 5.0],
+            "s": ["a", "b", "a", None, "b"],
+            "w": [1.0, 0.5, 2.0, 3.0, None],
+        }
+    ),
     "sliced": pa.table({"x": [1, 2, 3, 4, 5, 6], "k": ["p", "q", "p", "p", None, "q"]}),
     # Distinct counts pass the cap of 3 partway: only a lower bound is left.
     "capped": pa.table({"x": [1.0, 2.0, 1.0, math.nan, 3.0, 4.0, 2.0], "i": [1, 1, 2, 2, 3, 3, 3]}),

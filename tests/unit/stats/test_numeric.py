@@ -14,7 +14,8 @@ from datacheck.stats import StatsOptions, generate_statistics
 
 def _numeric(values: list[object], arrow_type: pa.DataType, **options: object):
     profile = generate_statistics(
-        pa.table({"x": pa.array(values, arrow_type)}), StatsOptions(**options)  # type: ignore[arg-type]
+        pa.table({"x": pa.array(values, arrow_type)}),
+        StatsOptions(**options),  # type: ignore[arg-type]
     )
     return profile.features["x"]
 

@@ -115,20 +115,29 @@ def test_json_round_trip_past_the_cap() -> None:
     document = json.loads(json.dumps(profile.to_dict()))
     numeric = document["features"][0]["numeric"]
     assert (numeric["distinct"], numeric["distinct_exact"], numeric["distinct_values"]) == (
-        None, False, None
+        None,
+        False,
+        None,
     )
     assert DatasetProfile.from_dict(document) == profile
 
 
 def test_a_document_without_distinct_counts_reads_as_not_counted() -> None:
     document = generate_statistics(pa.table({"x": [1, 2, 2]})).to_dict()
-    for key in ("distinct", "distinct_lower_bound", "distinct_upper_bound", "distinct_exact",
-                "distinct_values"):
+    for key in (
+        "distinct",
+        "distinct_lower_bound",
+        "distinct_upper_bound",
+        "distinct_exact",
+        "distinct_values",
+    ):
         del document["features"][0]["numeric"][key]
     numeric = DatasetProfile.from_dict(document).features["x"].numeric
     assert numeric is not None
     assert (numeric.distinct, numeric.distinct_lower_bound, numeric.distinct_upper_bound) == (
-        None, 0, 3
+        None,
+        0,
+        3,
     )
 
 

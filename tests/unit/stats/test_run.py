@@ -43,15 +43,20 @@ def test_run_generator_runs_any_generator_over_files_and_tables(tmp_path: Path) 
     pq.write_table(TABLE, tmp_path / "t.parquet")
     assert run_generator(RowCount(), tmp_path / "t.parquet", batch_size=7) == 100
     assert run_generator(RowCount(), TABLE.to_batches(max_chunksize=3)) == 100
-    assert_profiles_equivalent(
-        run_generator(ProfileGenerator(), TABLE), generate_statistics(TABLE)
-    )
+    assert_profiles_equivalent(run_generator(ProfileGenerator(), TABLE), generate_statistics(TABLE))
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    ("p.json", True), ("P.JSON", True), (Path("a/p.json"), True), ("d.csv", False),
-    ("d.jsonl", False), (["p.json"], False),
-])
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("p.json", True),
+        ("P.JSON", True),
+        (Path("a/p.json"), True),
+        ("d.csv", False),
+        ("d.jsonl", False),
+        (["p.json"], False),
+    ],
+)
 def test_a_json_path_is_a_profile(source: object, expected: bool) -> None:
     assert is_profile_path(source) is expected
 

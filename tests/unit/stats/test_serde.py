@@ -18,13 +18,15 @@ from datacheck.stats import (
     save_profile,
 )
 
-_TABLE = pa.table({
-    "f": [1.0, math.nan, math.inf, None],
-    "s": ["a", "b", "a", None],
-    "b": [True, False, None, True],
-    "l": pa.array([[1], [], None, [2, 3]]),
-    "w": [1.0, 2.0, 3.0, 4.0],
-})
+_TABLE = pa.table(
+    {
+        "f": [1.0, math.nan, math.inf, None],
+        "s": ["a", "b", "a", None],
+        "b": [True, False, None, True],
+        "l": pa.array([[1], [], None, [2, 3]]),
+        "w": [1.0, 2.0, 3.0, 4.0],
+    }
+)
 
 
 def _profile() -> DatasetProfile:
@@ -46,9 +48,7 @@ def test_written_profile_validates_against_the_json_schema(tmp_path) -> None:
     save_profile(_profile(), tmp_path / "p.json")
     with open("schemas/statistics.v1.json", encoding="utf-8") as fh:
         schema = json.load(fh)
-    jsonschema.Draft202012Validator(schema).validate(
-        json.loads((tmp_path / "p.json").read_text())
-    )
+    jsonschema.Draft202012Validator(schema).validate(json.loads((tmp_path / "p.json").read_text()))
 
 
 def test_non_finite_floats_are_strings_not_json_numbers(tmp_path) -> None:

@@ -91,9 +91,11 @@ def test_weighted_top_values_above_the_cap_come_from_the_weighted_sketch() -> No
     values = ["heavy"] * 10 + [f"v{i}" for i in range(200)]
     weights = [100.0] * 10 + [1.0] * 200
     table = pa.table({"s": values, "w": weights})
-    stats = generate_statistics(
-        table, StatsOptions(weight="w", exact_counts_cap=50)
-    ).features["s"].string
+    stats = (
+        generate_statistics(table, StatsOptions(weight="w", exact_counts_cap=50))
+        .features["s"]
+        .string
+    )
     assert not stats.weighted.top_values_exact and stats.weighted.value_counts is None
     top = stats.weighted.top_values[0]
     assert top.value == "heavy" and top.lower_bound <= 1000.0 <= top.upper_bound

@@ -37,9 +37,7 @@ def test_one_pass_gives_the_profile_report_and_the_rows() -> None:
     assert done.report.to_dict() == expected.to_dict()
     assert done.profile.num_rows == BAD.num_rows
     rows = sum(c.quarantined.num_rows for c in checked)
-    assert rows == sum(
-        c.quarantined.num_rows for c in validate_batches(BAD.to_batches(), SCHEMA)
-    )
+    assert rows == sum(c.quarantined.num_rows for c in validate_batches(BAD.to_batches(), SCHEMA))
     assert rows == 100  # every null x and every 'zzz', nothing dropped
     assert sum(c.batch.num_rows for c in checked) == BAD.num_rows
 
@@ -57,8 +55,7 @@ def test_baseline_may_be_a_profile_a_profile_file_or_data(tmp_path: Path) -> Non
     data = tmp_path / "base.parquet"
     pq.write_table(GOOD, data)
     reports = [
-        check_dataset(BAD, SCHEMA, baseline=b).report.to_dict()
-        for b in (baseline, path, str(data))
+        check_dataset(BAD, SCHEMA, baseline=b).report.to_dict() for b in (baseline, path, str(data))
     ]
     assert reports[0]["summary"]["baseline_row_count"] == GOOD.num_rows
     assert reports[0] == reports[1] == reports[2]

@@ -38,8 +38,13 @@ def _report(*severities: Severity) -> ValidationReport:
         ),
         measurements=(
             DriftMeasurement(
-                path="age", kind=MeasurementKind.DRIFT, method="jensen_shannon",
-                distance=0.01, threshold=0.05, exceeded=False, enforced=True,
+                path="age",
+                kind=MeasurementKind.DRIFT,
+                method="jensen_shannon",
+                distance=0.01,
+                threshold=0.05,
+                exceeded=False,
+                enforced=True,
             ),
         ),
         summary=ReportSummary(row_count=10, baseline_row_count=12, features_checked=1),
@@ -67,9 +72,12 @@ def test_non_finite_measured_values_travel_as_tagged_objects() -> None:
 def test_string_values_that_spell_non_finite_floats_stay_strings() -> None:
     # A string feature's unexpected values "inf" and "nan" were read back as floats.
     anomaly = Anomaly(
-        code=AnomalyCode.ENUM_TYPE_UNEXPECTED_STRING_VALUES, severity=Severity.ERROR,
-        path="word", message="feature 'word' has values outside its domain",
-        measured={"values": ["inf", "nan", "NaN", "-Infinity"]}, expected={"domain_size": 3},
+        code=AnomalyCode.ENUM_TYPE_UNEXPECTED_STRING_VALUES,
+        severity=Severity.ERROR,
+        path="word",
+        message="feature 'word' has values outside its domain",
+        measured={"values": ["inf", "nan", "NaN", "-Infinity"]},
+        expected={"domain_size": 3},
     )
     report = ValidationReport(anomalies=(anomaly,), summary=ReportSummary(row_count=4))
     again = ValidationReport.from_dict(json.loads(report.to_json()))
@@ -77,10 +85,19 @@ def test_string_values_that_spell_non_finite_floats_stay_strings() -> None:
 
 
 def test_an_infinite_distance_is_written_as_a_float_field() -> None:
-    report = ValidationReport(measurements=(
-        DriftMeasurement(path="x", kind=MeasurementKind.DRIFT, method="psi",
-                         distance=math.inf, threshold=0.25, exceeded=True, enforced=True),
-    ))
+    report = ValidationReport(
+        measurements=(
+            DriftMeasurement(
+                path="x",
+                kind=MeasurementKind.DRIFT,
+                method="psi",
+                distance=math.inf,
+                threshold=0.25,
+                exceeded=True,
+                enforced=True,
+            ),
+        )
+    )
     document = json.loads(report.to_json())
     assert document["measurements"][0]["distance"] == "Infinity"
     assert ValidationReport.from_dict(document).measurements[0].distance == math.inf

@@ -41,8 +41,7 @@ def _run(schema: Schema, **columns: object) -> tuple[pa.Table, pa.Table]:
 
 def _reasons(bad: pa.Table) -> list[list[tuple[str, str]]]:
     return [
-        [(r["code"], r["feature"]) for r in row]
-        for row in bad.column(REASONS_COLUMN).to_pylist()
+        [(r["code"], r["feature"]) for r in row] for row in bad.column(REASONS_COLUMN).to_pylist()
     ]
 
 
@@ -111,14 +110,16 @@ def test_fractional_float_in_an_int_column() -> None:
 
 def test_nan_and_inf_when_disallowed() -> None:
     domain = FloatDomain(disallow_nan=True, disallow_inf=True)
-    _, bad = _run(_schema(Feature(name="f", type=T.FLOAT, domain=domain)),
-                  f=[float("nan"), float("inf"), 1.0])
+    _, bad = _run(
+        _schema(Feature(name="f", type=T.FLOAT, domain=domain)), f=[float("nan"), float("inf"), 1.0]
+    )
     assert _reasons(bad) == [[("FLOAT_TYPE_HAS_NAN", "f")], [("FLOAT_TYPE_HAS_INF", "f")]]
 
 
 def test_list_lengths_and_values_fold_onto_rows() -> None:
-    schema = _schema(Feature(name="l", type=T.INT, value_count=ValueCount(min=1, max=2),
-                             domain=IntDomain(max=5)))
+    schema = _schema(
+        Feature(name="l", type=T.INT, value_count=ValueCount(min=1, max=2), domain=IntDomain(max=5))
+    )
     _, bad = _run(schema, l=[[1], [], [1, 2, 3], [1, 9]])
     assert _reasons(bad) == [
         [("FEATURE_TYPE_LOW_NUMBER_VALUES", "l")],
@@ -149,16 +150,18 @@ def test_several_reasons_on_one_row() -> None:
 
 
 def test_deprecated_feature_is_not_checked() -> None:
-    schema = _schema(Feature(name="a", type=T.INT, domain=IntDomain(max=0),
-                             lifecycle=Lifecycle.DEPRECATED))
+    schema = _schema(
+        Feature(name="a", type=T.INT, domain=IntDomain(max=0), lifecycle=Lifecycle.DEPRECATED)
+    )
     valid, _ = _run(schema, a=[5])
     assert valid.num_rows == 1
 
 
 def test_feature_outside_the_environment_is_not_checked() -> None:
     schema = Schema(
-        features=(Feature(name="label", type=T.INT, presence=REQUIRED,
-                          not_in_environments=("SERVING",)),),
+        features=(
+            Feature(name="label", type=T.INT, presence=REQUIRED, not_in_environments=("SERVING",)),
+        ),
         default_environments=("TRAINING", "SERVING"),
     )
     batch = pa.record_batch({"x": [1]})
@@ -207,8 +210,11 @@ def test_quarantined_rows_are_positions_in_the_input() -> None:
 def test_string_length_counts_characters_not_bytes() -> None:
     schema = _schema(Feature(name="t", type=T.STRING, string_length=StringLength(min=2, max=3)))
     values = ["a", "ab", "abc", "abcd", "éé", "éééé", "😀", "😀😀😀", "", None]
-    for column in (pa.array(values), pa.array(values).dictionary_encode(),
-                   pa.array(values, pa.large_string())):
+    for column in (
+        pa.array(values),
+        pa.array(values).dictionary_encode(),
+        pa.array(values, pa.large_string()),
+    ):
         _, bad = _run(schema, t=column)
         assert bad.column("t").to_pylist() == ["a", "abcd", "éééé", "😀", ""]
         short, long = ("STRING_TYPE_SHORT_STRING", "t"), ("STRING_TYPE_LONG_STRING", "t")
@@ -216,8 +222,11 @@ def test_string_length_counts_characters_not_bytes() -> None:
 
 
 def test_string_length_of_list_values_fails_the_row() -> None:
-    schema = _schema(Feature(name="t", type=T.STRING, value_count=ValueCount(),
-                             string_length=StringLength(max=2)))
+    schema = _schema(
+        Feature(
+            name="t", type=T.STRING, value_count=ValueCount(), string_length=StringLength(max=2)
+        )
+    )
     valid, bad = _run(schema, t=[["ab", "c"], ["abc"], [], None])
     assert bad.column("t").to_pylist() == [["abc"]]
     assert valid.num_rows == 3

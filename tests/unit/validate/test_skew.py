@@ -69,7 +69,8 @@ def test_features_on_one_side_are_listed() -> None:
     serving = pa.table({"id": [1], "request_ms": [3]})
     report = detect_feature_skew(train, serving, ["id"])
     assert (report.train_only_features, report.serving_only_features) == (
-        ("label",), ("request_ms",)
+        ("label",),
+        ("request_ms",),
     )
 
 

@@ -53,10 +53,12 @@ def test_new_column() -> None:
 
 
 def test_missing_required_column() -> None:
-    schema = Schema(features=(
-        Feature(name="a", type=T.INT),
-        Feature(name="gone", type=T.INT, presence=Presence(min_fraction=1.0)),
-    ))
+    schema = Schema(
+        features=(
+            Feature(name="a", type=T.INT),
+            Feature(name="gone", type=T.INT, presence=Presence(min_fraction=1.0)),
+        )
+    )
     assert _codes(pa.table({"a": [1]}), schema) == [("SCHEMA_MISSING_COLUMN", "gone")]
 
 
@@ -136,24 +138,30 @@ def test_unexpected_strings_list_the_values_and_share() -> None:
 
 
 def test_min_domain_mass_tolerates_a_few_unexpected_values() -> None:
-    schema = _one("c", T.STRING, domain=StringDomain(values=("a",)),
-                  distribution=DistributionConstraints(min_domain_mass=0.7))
+    schema = _one(
+        "c",
+        T.STRING,
+        domain=StringDomain(values=("a",)),
+        distribution=DistributionConstraints(min_domain_mass=0.7),
+    )
     assert _codes(pa.table({"c": ["a", "a", "a", "zz"]}), schema) == []
 
 
 def test_int_range() -> None:
     schema = _one("a", T.INT, domain=IntDomain(min=0, max=5))
     assert _codes(pa.table({"a": [-1, 9]}), schema) == [
-        ("INT_TYPE_SMALL_INT", "a"), ("INT_TYPE_BIG_INT", "a")
+        ("INT_TYPE_SMALL_INT", "a"),
+        ("INT_TYPE_BIG_INT", "a"),
     ]
 
 
 def test_float_range_nan_and_inf() -> None:
-    schema = _one("f", T.FLOAT, domain=FloatDomain(max=1.0, disallow_nan=True,
-                                                    disallow_inf=True))
+    schema = _one("f", T.FLOAT, domain=FloatDomain(max=1.0, disallow_nan=True, disallow_inf=True))
     table = pa.table({"f": [0.5, float("nan"), float("inf")]})
     assert _codes(table, schema) == [
-        ("FLOAT_TYPE_BIG_FLOAT", "f"), ("FLOAT_TYPE_HAS_NAN", "f"), ("FLOAT_TYPE_HAS_INF", "f")
+        ("FLOAT_TYPE_BIG_FLOAT", "f"),
+        ("FLOAT_TYPE_HAS_NAN", "f"),
+        ("FLOAT_TYPE_HAS_INF", "f"),
     ]
 
 
@@ -165,22 +173,27 @@ def test_unique_bounds_are_warnings() -> None:
 
 
 def test_row_count_bounds() -> None:
-    schema = Schema(features=(Feature(name="a", type=T.INT),),
-                    dataset=DatasetConstraints(min_row_count=5))
+    schema = Schema(
+        features=(Feature(name="a", type=T.INT),), dataset=DatasetConstraints(min_row_count=5)
+    )
     assert _codes(pa.table({"a": [1]}), schema) == [("DATASET_LOW_NUM_EXAMPLES", None)]
 
 
 def test_row_count_ratio_against_the_baseline() -> None:
-    schema = Schema(features=(Feature(name="a", type=T.INT),),
-                    dataset=DatasetConstraints(max_row_count_ratio=1.5))
+    schema = Schema(
+        features=(Feature(name="a", type=T.INT),),
+        dataset=DatasetConstraints(max_row_count_ratio=1.5),
+    )
     baseline = generate_statistics(pa.table({"a": [1, 2]}))
     codes = _codes(pa.table({"a": [1, 2, 3, 4]}), schema, baseline=baseline)
     assert codes == [("COMPARATOR_HIGH_NUM_EXAMPLES", None)]
 
 
 def test_severity_override_from_the_schema() -> None:
-    schema = replace(_one("a", T.INT, domain=IntDomain(max=0)),
-                     severity_overrides={"INT_TYPE_BIG_INT": "warning"})
+    schema = replace(
+        _one("a", T.INT, domain=IntDomain(max=0)),
+        severity_overrides={"INT_TYPE_BIG_INT": "warning"},
+    )
     report = validate_statistics(generate_statistics(pa.table({"a": [3]})), schema)
     assert report.anomalies[0].severity is Severity.WARNING
     assert report.verdict == "pass"
@@ -195,8 +208,12 @@ def test_feature_outside_the_environment_is_not_checked() -> None:
     schema = Schema(
         features=(
             Feature(name="x", type=T.INT),
-            Feature(name="label", type=T.INT, presence=Presence(min_fraction=1.0),
-                    not_in_environments=("SERVING",)),
+            Feature(
+                name="label",
+                type=T.INT,
+                presence=Presence(min_fraction=1.0),
+                not_in_environments=("SERVING",),
+            ),
         ),
         default_environments=("TRAINING", "SERVING"),
     )
@@ -220,8 +237,7 @@ def test_same_distribution_is_no_drift_and_every_method_is_reported() -> None:
     current = generate_statistics(pa.table({"x": RNG.normal(size=5000)}))
     report = validate_statistics(current, _numeric_drift(0.05), baseline=baseline)
     assert report.anomalies == ()
-    assert {m.method for m in report.measurements} >= {"jensen_shannon", "psi", "ks",
-                                                       "wasserstein"}
+    assert {m.method for m in report.measurements} >= {"jensen_shannon", "psi", "ks", "wasserstein"}
     assert [m.method for m in report.measurements if m.enforced] == ["jensen_shannon"]
 
 
@@ -235,11 +251,16 @@ def test_categorical_skew_uses_l_infinity() -> None:
 
 def test_comparison_without_statistics_says_so() -> None:
     baseline = generate_statistics(pa.table({"y": [1.0]}))
-    schema = Schema(features=(
-        Feature(name="x", type=T.FLOAT, drift_comparator=Comparator(
-            method=ComparatorMethod.KS, threshold=0.1)),
-        Feature(name="y", type=T.FLOAT),
-    ))
+    schema = Schema(
+        features=(
+            Feature(
+                name="x",
+                type=T.FLOAT,
+                drift_comparator=Comparator(method=ComparatorMethod.KS, threshold=0.1),
+            ),
+            Feature(name="y", type=T.FLOAT),
+        )
+    )
     codes = _codes(pa.table({"x": [1.0], "y": [1.0]}), schema, baseline=baseline)
     assert codes == [("STATS_NOT_AVAILABLE", "x")]
 
@@ -265,7 +286,8 @@ def test_string_lengths_in_characters() -> None:
     schema = _one("t", T.STRING, string_length=StringLength(min=2, max=3))
     assert _codes(pa.table({"t": ["ab", "éèà", None]}), schema) == []
     assert _codes(pa.table({"t": ["a", "abcd"]}), schema) == [
-        ("STRING_TYPE_SHORT_STRING", "t"), ("STRING_TYPE_LONG_STRING", "t")
+        ("STRING_TYPE_SHORT_STRING", "t"),
+        ("STRING_TYPE_LONG_STRING", "t"),
     ]
     [long] = validate_statistics(
         generate_statistics(pa.table({"t": ["ab", "😀😀😀😀"]})), schema

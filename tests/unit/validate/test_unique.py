@@ -70,8 +70,9 @@ def test_a_profile_without_numeric_counts_cannot_decide() -> None:
     profile = generate_statistics(pa.table({"x": [1, 2, 3]}))
     feature = profile.features["x"]
     assert feature.numeric is not None
-    uncounted = replace(feature.numeric, distinct=None, distinct_lower_bound=0,
-                        distinct_values=None)
+    uncounted = replace(
+        feature.numeric, distinct=None, distinct_lower_bound=0, distinct_values=None
+    )
     old = replace(profile, features={"x": replace(feature, numeric=uncounted)})
     (a,) = _anomalies(old, min=2)
     assert a.code == C.STATS_NOT_AVAILABLE
