@@ -11,12 +11,10 @@ and as Parquet; the contenders run in turn, ``--runs`` times, and the medians ar
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from _dataset import write_dataset
+from bench_validate import _race as race  # interleaved runs, medians: one rule for both
 
 from datacheck.io import read_batches
 from datacheck.schema import Schema, infer_schema
@@ -37,17 +35,6 @@ def one_pass(path: Path, schema: Schema) -> int:
 def two_passes(path: Path, schema: Schema) -> int:
     validate_statistics(generate_statistics(path), schema)
     return sum(c.quarantined.num_rows for c in validate_batches(read_batches(path), schema))
-
-
-def race(contenders: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
-    """Median seconds of each contender, the runs taken in turn."""
-    times: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(runs):
-        for name, fn in contenders.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main() -> None:

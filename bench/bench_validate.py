@@ -36,9 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _dataset import make_table  # bench/ is not a package: the path is set above
 
-from datacheck._types import FeatureType
 from datacheck.schema import (
     Feature,
+    FeatureType,
     FloatDomain,
     IntDomain,
     Presence,
