@@ -18,7 +18,7 @@ install: $(STAMP)  ## create .venv and install datacheck (editable) with its ext
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,beam,tfdv]'
+	$(BIN)/python -m pip install -q -e '.[dev,beam,tfdv,labeling]'
 	touch $(STAMP)
 
 browser:  ## install Debian's chromium for the report's browser tests, where missing and root
@@ -57,6 +57,7 @@ bench: install  ## run the benchmarks (minutes); figures go to bench/RESULTS.md 
 	$(BIN)/python bench/bench_stats.py
 	$(BIN)/python bench/bench_read.py
 	$(BIN)/python bench/bench_validate.py
+	$(BIN)/python bench/bench_inference_bounds.py
 	$(BIN)/python bench/bench_beam.py
 
 demo: install  ## profile the example dataset, infer its schema, validate a changed copy

@@ -216,7 +216,7 @@ def row_level(rows: int) -> None:
     try:
         pd_schema, pl_schema = pandera_schemas(bounds, vocab)
     except ImportError:
-        print("pandera is not installed: pip install 'datacheck[bench]'")
+        print("pandera is not installed: pip install 'datacheck-ml[bench]'")
         return
     print(
         f"row-level validation, {rows:,} rows x {table.num_columns} columns "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datacheck.errors import (
+    ArgumentTypeError,
     DatacheckError,
     InputError,
     InputNotFoundError,
@@ -50,6 +51,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Anomaly",
     "AnomalyCode",
+    "ArgumentTypeError",
     "DatacheckError",
     "DatasetProfile",
     "Feature",

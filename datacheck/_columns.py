@@ -8,6 +8,8 @@ row checks disagree about the same data; so these rules have one owner, used by 
   (at any depth);
 - a struct's field is missing where the struct itself is (the struct's nulls are folded into
   the field's);
+- a map column is two list features, its keys at ``m.key`` and its values at ``m.value`` (one
+  list per row, missing where the map is), so a map is profiled and checked like lists;
 - a list column's values are its innermost values (lists of lists flattened all the way),
   each with the row it came from when the caller needs rows;
 - a decimal is read as the nearest double.
@@ -28,12 +30,17 @@ import pyarrow.compute as pc
 from datacheck._types import is_list_type
 
 __all__ = [
+    "MAP_PARTS",
     "decimal_to_float",
     "leaf_columns",
     "list_values",
+    "map_part",
     "resolve_path",
     "struct_field",
 ]
+
+#: the two features of a map column, under ``map.key`` and ``map.value``
+MAP_PARTS = ("key", "value")
 
 #: one column's values: an array, or a table's chunked column
 Values: TypeAlias = pa.Array | pa.ChunkedArray
@@ -45,9 +52,36 @@ def struct_field(parent: Values, index: int) -> Values:
     return pc.struct_field(parent, [index])
 
 
+def _map_part_array(array: pa.MapArray, part: str) -> pa.ListArray:
+    offsets = array.offsets
+    start, stop = offsets[0].as_py(), offsets[-1].as_py()
+    child = array.keys if part == "key" else array.items
+    # A sliced map's children are not sliced, and a list with a null bitmap takes only
+    # offsets that start at 0: rebase them onto the slice of the children this map covers.
+    rebased = pc.subtract(offsets, pa.scalar(start, offsets.type))
+    return pa.ListArray.from_arrays(
+        rebased,
+        child.slice(start, stop - start),
+        mask=pc.is_null(array) if array.null_count else None,
+    )
+
+
+def map_part(column: Values, part: str) -> Values:
+    """The keys (``part="key"``) or values (``"value"``) of a map column, one list per row
+    (missing where the map is)."""
+    t = column.type
+    item = t.key_type if part == "key" else t.item_type
+    if isinstance(column, pa.ChunkedArray):
+        return pa.chunked_array(
+            [_map_part_array(c, part) for c in column.chunks], type=pa.list_(item)
+        )
+    return _map_part_array(column, part)
+
+
 def leaf_columns(batch: pa.RecordBatch) -> Iterator[tuple[str, pa.Field, pa.Array]]:
-    """``(path, field, values)`` of every column that is not a struct, in column order; a
-    struct's fields come where the struct is, under ``parent.child``."""
+    """``(path, field, values)`` of every column that is not a struct or a map, in column
+    order; a struct's fields come where the struct is, under ``parent.child``, and a map's
+    keys and values as lists under ``map.key`` and ``map.value``."""
     stack: list[tuple[str, pa.Field, pa.Array]] = [
         (f.name, f, batch.column(i)) for i, f in enumerate(batch.schema)
     ]
@@ -62,12 +96,20 @@ def leaf_columns(batch: pa.RecordBatch) -> Iterator[tuple[str, pa.Field, pa.Arra
             ]
             stack.extend(reversed(children))
             continue
+        if pa.types.is_map(t):
+            parts = [
+                (f"{path}.{part}", pa.field(part, pa.list_(item)), map_part(array, part))
+                for part, item in zip(MAP_PARTS, (t.key_type, t.item_type), strict=True)
+            ]
+            stack.extend(reversed(parts))
+            continue
         yield path, field, array
 
 
 def resolve_path(table: pa.Table | pa.RecordBatch, path: str) -> Values | None:
     """The values at a feature path: a column of that name, else a field inside a struct
-    column whose name is the longest dotted prefix of ``path``; None when there is neither."""
+    column (or the keys or values of a map column) whose name is the longest dotted prefix of
+    ``path``; None when there is neither."""
     names = table.schema.names
     if path in names:
         return table.column(path)
@@ -78,6 +120,9 @@ def resolve_path(table: pa.Table | pa.RecordBatch, path: str) -> Values | None:
             column: Values = table.column(head)
             for part in parts[split:]:
                 t = column.type
+                if pa.types.is_map(t) and part in MAP_PARTS:
+                    column = map_part(column, part)
+                    continue
                 index = t.get_field_index(part) if pa.types.is_struct(t) else -1
                 if index < 0:
                     return None

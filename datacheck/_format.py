@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import datetime
 import math
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from datacheck._types import FeatureType
+from datacheck._types import FeatureType, time_of
 from datacheck.stats import FeatureStatistics
 
-__all__ = ["DASH", "fmt_count", "fmt_number", "fmt_share", "value_formatter"]
+__all__ = ["DASH", "fmt_count", "fmt_names", "fmt_number", "fmt_share", "value_formatter"]
 
 #: what an absent value reads as
 DASH = "\u2013"
-
-_TIME_UNIT = re.compile(r"timestamp\[(s|ms|us|ns)")
 
 
 def fmt_count(value: float | None) -> str:
@@ -28,6 +25,13 @@ def fmt_count(value: float | None) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return fmt_number(value)
     return f"{round(value):,}"
+
+
+def fmt_names(names: Sequence[str], limit: int = 20) -> str:
+    """Names joined by commas, the first ``limit`` of them and ``... and N more`` after, so
+    that a long list never reads as if it were whole."""
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown}, ... and {len(names) - limit} more"
 
 
 def fmt_number(value: float | None) -> str:
@@ -79,15 +83,19 @@ def _epoch_formatter(unit: str, kind: str) -> Callable[[float], str]:
 
 
 def value_formatter(stats: FeatureStatistics) -> Callable[[float], str]:
-    """How to show one value of a numeric feature: dates and timestamps as calendar text.
+    """How to show one value of a numeric feature: dates and timestamps as calendar text,
+    durations as a number of their unit.
 
-    The profile describes dates as days and timestamps as units since the epoch; the unit is in
-    the Arrow type (``timestamp[ms, tz=UTC]``).
+    The profile describes dates as days, timestamps as units since the epoch and durations as
+    units; the unit is in the Arrow type (``timestamp[ms, tz=UTC]``, ``duration[s]``).
     """
     if stats.type is FeatureType.DATE:
         unit = "ms" if "date64" in stats.arrow_type else "D"
         return _epoch_formatter(unit, "date")
+    time = time_of(stats.arrow_type)
     if stats.type is FeatureType.TIMESTAMP:
-        match = _TIME_UNIT.search(stats.arrow_type)
-        return _epoch_formatter(match.group(1) if match else "us", "timestamp")
+        return _epoch_formatter(time[0] if time else "us", "timestamp")
+    if stats.type is FeatureType.DURATION and time is not None:
+        unit = time[0]
+        return lambda value: f"{fmt_number(value)} {unit}"
     return fmt_number

@@ -11,7 +11,13 @@ the fix. Each class also inherits the builtin it resembles, so callers that catc
     ├── ProfileFormatError (ValueError)    a statistics document that is not valid
     ├── StoreError (OSError)               the schema store: unknown name or version, I/O
     ├── OptionError (ValueError)           a bad option: unknown column, environment, runner
+    ├── ArgumentTypeError (TypeError)      an argument of the wrong kind (None, or a profile
+    │                                      where a schema goes)
     └── MissingExtraError (ImportError)    an optional dependency is not installed
+
+    DatacheckWarning (UserWarning)
+    └── InputWarning                       input read, but not as written (columns renamed,
+                                           a .csv delimited by another character)
 
 Messages speak the caller's language, which is Python: an error about an argument names the
 parameter as the function spells it, ``weight='w': no such column; the columns are: a, b``,
@@ -28,9 +34,13 @@ import os
 from typing import Any
 
 __all__ = [
+    "DISTRIBUTION",
+    "ArgumentTypeError",
     "DatacheckError",
+    "DatacheckWarning",
     "InputError",
     "InputNotFoundError",
+    "InputWarning",
     "MissingExtraError",
     "OptionError",
     "ProfileFormatError",
@@ -126,15 +136,76 @@ class OptionError(DatacheckError, ValueError):
     """An option names something that does not exist (a column, an environment, a runner)."""
 
 
+class ArgumentTypeError(DatacheckError, TypeError):
+    """An argument of the wrong kind: None, or a profile where a schema goes. The value in
+    the message is the kind that was given (``schema=<NoneType>``), not its whole repr."""
+
+
+class _Kind(str):
+    """A type's name that reads as ``<name>`` in a ``parameter=value`` opening."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<{self}>"
+
+
+def require(
+    value: object,
+    expected: type | tuple[type, ...],
+    *,
+    function: str,
+    parameter: str,
+    needs: str,
+) -> None:
+    """Raise :class:`ArgumentTypeError` unless ``value`` is an ``expected`` instance.
+
+    Args:
+        value: the argument given.
+        expected: the class (or classes) it must be an instance of.
+        function: the public function that takes it, as users call it.
+        parameter: the parameter's name, as the function spells it.
+        needs: what the parameter takes and where one comes from
+            (``"a Schema (load_schema or infer_schema makes one)"``).
+    """
+    if not isinstance(value, expected):
+        raise wrong_argument(value, function=function, parameter=parameter, needs=needs)
+
+
+def wrong_argument(
+    value: object, *, function: str, parameter: str, needs: str
+) -> ArgumentTypeError:
+    """The :class:`ArgumentTypeError` for ``value``, given for ``parameter`` of ``function``,
+    which takes ``needs`` (see :func:`require`)."""
+    return ArgumentTypeError(
+        f"{function} takes {needs}", parameter=parameter, value=_Kind(type(value).__name__)
+    )
+
+
+#: datacheck's distribution name on PyPI ("datacheck" there is an unrelated project); the
+#: import name is ``datacheck``
+DISTRIBUTION = "datacheck-ml"
+
+
 class MissingExtraError(DatacheckError, ImportError):
-    """An optional dependency is missing; the message names the ``pip install`` to run."""
+    """An optional dependency is missing; the message names the ``pip install`` to run: the
+    extra of the :data:`DISTRIBUTION`, or the same extra from a clone."""
 
     def __init__(self, module: str, extra: str) -> None:
         super().__init__(
-            f"{module} is not installed; install it with: pip install 'datacheck[{extra}]'"
+            f"{module} is not installed; install it with: pip install '{DISTRIBUTION}[{extra}]' "
+            f"(or, in a clone of datacheck: pip install -e '.[{extra}]')"
         )
         self.module = module
         self.extra = extra
 
     def __reduce__(self) -> tuple[Any, ...]:
         return type(self), (self.module, self.extra)
+
+
+class DatacheckWarning(UserWarning):
+    """Base of every warning datacheck gives; the command prints each as one line on stderr."""
+
+
+class InputWarning(DatacheckWarning):
+    """Input was read, but not exactly as written: renamed columns, a sniffed delimiter."""

@@ -1,8 +1,8 @@
 """Hypothesis strategies for Arrow data, shared by datacheck's own tests.
 
 - :func:`arrow_tables`: small tables mixing every feature kind datacheck profiles (ints, floats
-  with NaN and infinities, strings and dictionary strings, booleans, binary, dates, timestamps,
-  lists with nulls, structs), each column with nulls;
+  with NaN and infinities, strings and dictionary strings, booleans, binary, dates, timestamps
+  naive and zoned, durations, lists with nulls, structs, maps), each column with nulls;
 - :func:`batch_splits`: a table cut into record batches at arbitrary row positions;
 - :func:`assert_profiles_equivalent` (from :mod:`datacheck.testing`): two profiles agree.
 """
@@ -60,6 +60,21 @@ def _column(kind: str, n: int) -> st.SearchStrategy[pa.Array]:
         return nullable(st.integers(0, 2_000_000_000_000)).map(
             lambda v: pa.array(v, pa.int64()).cast(pa.timestamp("ms"))
         )
+    if kind == "timestamp_tz":
+        return nullable(st.integers(0, 2_000_000_000)).map(
+            lambda v: pa.array(v, pa.int64()).cast(pa.timestamp("s", tz="Europe/Paris"))
+        )
+    if kind == "duration":
+        return nullable(st.integers(-(10**9), 10**9)).map(
+            lambda v: pa.array(v, pa.int64()).cast(pa.duration("us"))
+        )
+    if kind == "map":
+        entries = st.lists(
+            st.tuples(st.sampled_from(["a", "b", "c"]), st.one_of(st.none(), st.integers(-5, 5))),
+            max_size=3,
+            unique_by=lambda kv: kv[0],
+        )
+        return nullable(entries).map(lambda v: pa.array(v, pa.map_(pa.string(), pa.int64())))
     if kind == "list":
         return nullable(st.lists(st.one_of(st.none(), st.integers(-5, 5)), max_size=4)).map(
             lambda v: pa.array(v, pa.list_(pa.int64()))
@@ -73,7 +88,21 @@ def _column(kind: str, n: int) -> st.SearchStrategy[pa.Array]:
     )
 
 
-_KINDS = ("int", "float", "string", "dict", "bool", "bytes", "date", "timestamp", "list", "struct")
+_KINDS = (
+    "int",
+    "float",
+    "string",
+    "dict",
+    "bool",
+    "bytes",
+    "date",
+    "timestamp",
+    "timestamp_tz",
+    "duration",
+    "list",
+    "struct",
+    "map",
+)
 
 
 @st.composite

@@ -1,4 +1,4 @@
-"""Apache Beam transforms over datacheck's readers, generators and checks (``datacheck[beam]``).
+"""Apache Beam transforms over datacheck's readers, generators and checks (``datacheck-ml[beam]``).
 
 The same code that runs in memory runs inside a pipeline, so the DirectRunner, Flink, Spark and
 Dataflow give the profile :func:`datacheck.generate_statistics` gives::
@@ -16,7 +16,7 @@ Dataflow give the profile :func:`datacheck.generate_statistics` gives::
 
 Importing this package without Apache Beam installed raises
 :class:`~datacheck.errors.MissingExtraError` (an ``ImportError``) naming
-``pip install 'datacheck[beam]'``.
+``pip install 'datacheck-ml[beam]'``.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,15 @@ from datacheck.errors import InputError, OptionError
 
 # The reader's own path expansion and one-schema-per-source rules (conform, unify): the Beam
 # reader must apply exactly the same ones, so it uses them rather than a copy.
-from datacheck.io import FORMATS, conform, expand_paths, format_of, read_batches, unify
+from datacheck.io import (
+    ReaderOptions,
+    conform,
+    expand_paths,
+    file_schema,
+    format_of,
+    read_batches,
+    unify,
+)
 
 __all__ = ["ReadBatches"]
 
@@ -33,7 +41,7 @@ class _Part:
 
     #: the file
     path: str
-    #: csv, parquet or jsonl
+    #: csv, tsv, parquet or jsonl
     format: str
     #: the Parquet row group; None: the whole file
     row_group: int | None = None
@@ -56,6 +64,7 @@ def _row_groups(path: Path) -> int:
 
 
 def _parts(paths: list[Path], fmt: str | None) -> list[_Part]:
+    # fmt: the format asked for (None: from each extension); a part carries the file's own.
     parts: list[_Part] = []
     for path in paths:
         kind = format_of(path, fmt)
@@ -70,20 +79,21 @@ def _parts(paths: list[Path], fmt: str | None) -> list[_Part]:
     return parts
 
 
-def _file_schema(index: int, path: str, fmt: str) -> tuple[int, pa.Schema]:
+def _file_schema(
+    index: int, path: str, fmt: str, options: ReaderOptions | None = None
+) -> tuple[int, pa.Schema]:
     """The schema read_batches gives one file (for CSV, after its type-checking pass)."""
-    if fmt == "parquet":
-        try:
-            schema = pq.read_schema(path)
-        except (pa.ArrowInvalid, OSError) as error:
-            raise _parquet_error(path, error) from None
-        return index, unify([schema])
-    first = next(read_batches(path, format=fmt, batch_size=1))
-    return index, first.schema
+    # options has a default only because Beam's MapTuple wants one for an extra argument.
+    return index, unify([file_schema(path, replace(options or ReaderOptions(), format=fmt))])
 
 
 class _UnifySchemasFn(beam.CombineFn):  # type: ignore[misc]  # Beam ships no type hints
     """(file index, schema) pairs into the source's one schema, unified in the reader's order."""
+
+    def __init__(self, columns: tuple[str, ...] | None) -> None:
+        super().__init__()
+        #: the columns asked for, in their order (None: every column, in first-seen order)
+        self.columns = None if columns is None else list(columns)
 
     def create_accumulator(self) -> dict[int, pa.Schema]:
         return {}
@@ -104,25 +114,35 @@ class _UnifySchemasFn(beam.CombineFn):  # type: ignore[misc]  # Beam ships no ty
         return first
 
     def extract_output(self, accumulator: dict[int, pa.Schema]) -> pa.Schema:
-        return unify([accumulator[index] for index in sorted(accumulator)])
+        return unify([accumulator[index] for index in sorted(accumulator)], self.columns)
 
 
-def _read_part(part: _Part, batch_size: int, target: pa.Schema | None) -> Iterator[pa.RecordBatch]:
+def _read_part(
+    part: _Part, batch_size: int, options: ReaderOptions, target: pa.Schema | None
+) -> Iterator[pa.RecordBatch]:
     """The part's batches, conformed to ``target`` (the source's schema; None: one file)."""
+    options = replace(options, format=part.format)
     if part.row_group is None:
-        batches = read_batches(part.path, format=part.format, batch_size=batch_size)
+        batches = read_batches(part.path, batch_size=batch_size, options=options)
     else:
-        batches = _read_row_group(part.path, part.row_group, batch_size)
+        # The file's own columns, selected as read_batches selects them (pandas' index left
+        # out, columns and exclude applied).
+        own = file_schema(part.path, options)
+        batches = _read_row_group(part.path, part.row_group, batch_size, own.names)
         if target is None:
-            target = unify([pq.read_schema(part.path)])
+            target = unify([own])
     for batch in batches:
         yield batch if target is None else conform(batch, target, part.path)
 
 
-def _read_row_group(path: str, group: int, batch_size: int) -> Iterator[pa.RecordBatch]:
+def _read_row_group(
+    path: str, group: int, batch_size: int, columns: list[str]
+) -> Iterator[pa.RecordBatch]:
     try:
         with pq.ParquetFile(path) as handle:
-            yield from handle.iter_batches(batch_size=batch_size, row_groups=[group])
+            yield from handle.iter_batches(
+                batch_size=batch_size, row_groups=[group], columns=columns
+            )
     except (pa.ArrowInvalid, OSError) as error:
         raise InputError(
             f"{path}: corrupt Parquet data in row group {group} "
@@ -153,8 +173,11 @@ class ReadBatches(beam.PTransform):  # type: ignore[misc]  # Beam ships no type 
 
     Args:
         pattern: A file, a directory, a glob, or a list of them.
-        format: ``"csv"``, ``"parquet"`` or ``"jsonl"``; by default from each file's extension.
+        format: ``"csv"``, ``"tsv"``, ``"parquet"`` or ``"jsonl"``; by default from each
+            file's extension (replaces ``options.format`` when given).
         batch_size: The most rows a batch holds.
+        options: How to read the files (delimiter, null markers, columns), as
+            :func:`datacheck.io.read_batches` takes them.
 
     Raises:
         InputNotFoundError: A path or glob matches no file (when the pipeline is built).
@@ -169,31 +192,35 @@ class ReadBatches(beam.PTransform):  # type: ignore[misc]  # Beam ships no type 
         *,
         format: str | None = None,
         batch_size: int = 65_536,
+        options: ReaderOptions | None = None,
     ) -> None:
         super().__init__()
-        if format is not None and format not in FORMATS:
-            raise OptionError(f"unknown format {format!r}; use one of: {', '.join(FORMATS)}")
+        options = options if options is not None else ReaderOptions()
+        if format is not None:
+            options = replace(options, format=format)
         if batch_size < 1:
-            raise OptionError(f"batch_size must be at least 1, not {batch_size}")
+            raise OptionError("must be at least 1", parameter="batch_size", value=batch_size)
         sources = [pattern] if isinstance(pattern, str | os.PathLike) else list(pattern)
         if not sources:
             raise OptionError("ReadBatches needs at least one path, directory or glob")
-        self._paths = [path for source in sources for path in expand_paths(source, format)]
-        self._format = format
+        self._paths = [path for source in sources for path in expand_paths(source, options.format)]
+        self._options = options
         self._batch_size = batch_size
-        self._parts = _parts(self._paths, format)
+        self._parts = _parts(self._paths, options.format)
 
     def expand(self, pbegin: Any) -> Any:
         parts = pbegin | "ListParts" >> beam.Create(self._parts)
         if len(self._paths) == 1:
-            return parts | "ReadParts" >> beam.FlatMap(_read_part, self._batch_size, None)
-        files = [(i, str(p), format_of(p, self._format)) for i, p in enumerate(self._paths)]
+            return parts | "ReadParts" >> beam.FlatMap(
+                _read_part, self._batch_size, self._options, None
+            )
+        files = [(i, str(p), format_of(p, self._options.format)) for i, p in enumerate(self._paths)]
         schema = (
             pbegin
             | "ListFiles" >> beam.Create(files)
-            | "ReadFileSchemas" >> beam.MapTuple(_file_schema)
-            | "UnifySchemas" >> beam.CombineGlobally(_UnifySchemasFn())
+            | "ReadFileSchemas" >> beam.MapTuple(_file_schema, self._options)
+            | "UnifySchemas" >> beam.CombineGlobally(_UnifySchemasFn(self._options.columns))
         )
         return parts | "ReadParts" >> beam.FlatMap(
-            _read_part, self._batch_size, beam.pvalue.AsSingleton(schema)
+            _read_part, self._batch_size, self._options, beam.pvalue.AsSingleton(schema)
         )

@@ -17,6 +17,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 import apache_beam as beam
@@ -31,7 +32,7 @@ from datacheck.beam._stats import GenerateStatistics
 from datacheck.beam._validate import ValidateBatches
 from datacheck.beam._write import WriteProfile
 from datacheck.errors import DatacheckError, OptionError
-from datacheck.io import atomic_output, empty_batch, write_bytes_atomic
+from datacheck.io import ReaderOptions, atomic_output, empty_batch, write_bytes_atomic
 from datacheck.schema import Schema
 from datacheck.stats import DatasetProfile, StatsOptions, as_profile, load_profile
 from datacheck.validate import (
@@ -247,17 +248,24 @@ def profile_on_beam(
         DatacheckError: The source cannot be read or the pipeline fails (see
             :func:`run_pipeline`).
     """
+    reader = _reader(options)
     with tempfile.TemporaryDirectory(prefix="datacheck-beam-") as tmp:
         out = Path(tmp) / "profile.json"
         pipeline = beam.Pipeline(options=pipeline_options)
         _ = (
             pipeline
-            | "ReadBatches" >> ReadBatches(source)
+            | "ReadBatches" >> ReadBatches(source, options=reader)
             | "GenerateStatistics" >> GenerateStatistics(options)
             | "WriteProfile" >> WriteProfile(out)
         )
         run_pipeline(pipeline, quiet=quiet)
-        return load_profile(out)
+        # Recorded as the in-memory path records it (the workers' profile has no reader).
+        return replace(load_profile(out), reader=reader)
+
+
+def _reader(options: StatsOptions | None) -> ReaderOptions:
+    """How files are read: the options' reader, or the defaults."""
+    return options.reader if options is not None and options.reader is not None else ReaderOptions()
 
 
 def _spill(batch: pa.RecordBatch, directory: str) -> None:
@@ -349,15 +357,18 @@ def check_dataset_on_beam(
     def on_beam(data: object, stats: StatsOptions | None) -> DatasetProfile:
         return profile_on_beam(file_paths(data), stats, pipeline_options, quiet=quiet)
 
+    reader = _reader(stats_options)
+    # Baseline and serving data are read as the data is (as check_dataset reads them).
     references = [
-        None if side is None else as_profile(side, generate=on_beam) for side in (baseline, serving)
+        None if side is None else as_profile(side, StatsOptions(reader=reader), generate=on_beam)
+        for side in (baseline, serving)
     ]
     with tempfile.TemporaryDirectory(prefix="datacheck-beam-") as name:
         tmp = Path(name)
         spilled = tmp / "quarantine"
         spilled.mkdir()
         pipeline = beam.Pipeline(options=pipeline_options)
-        batches = pipeline | "ReadBatches" >> ReadBatches(file_paths(source))
+        batches = pipeline | "ReadBatches" >> ReadBatches(file_paths(source), options=reader)
         _ = (
             batches
             | "GenerateStatistics" >> GenerateStatistics(stats_options)
@@ -376,7 +387,7 @@ def check_dataset_on_beam(
         if on_quarantine is not None:
             for result in _spilled(tmp, spilled):
                 on_quarantine(result)
-        profile = load_profile(tmp / "profile.json")
+        profile = replace(load_profile(tmp / "profile.json"), reader=reader)
     report = validate_statistics(
         profile,
         schema,

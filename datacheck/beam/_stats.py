@@ -21,7 +21,6 @@ import apache_beam as beam
 import pyarrow as pa
 
 from datacheck._threads import start_pool, thread_count
-from datacheck.errors import InputError
 from datacheck.stats import DatasetProfile, ProfileGenerator, StatsGenerator, StatsOptions
 
 __all__ = ["GenerateStatistics", "GeneratorCombineFn", "ProfileCombineFn", "RunGenerator"]
@@ -151,11 +150,13 @@ class _KeyBySlice(beam.DoFn):  # type: ignore[misc]  # Beam ships no type hints
 
 
 def _assemble(profiles: list[tuple[str, DatasetProfile]], options: StatsOptions) -> DatasetProfile:
-    """One profile with its slices, as ``generate_statistics`` returns it."""
+    """One profile with its slices, as ``generate_statistics`` returns it (``num_rows`` 0, and
+    no feature, when the input held no batch at all)."""
     by_key = dict(profiles)
     whole = by_key.pop(_WHOLE, None)
-    if whole is None or whole.num_rows == 0:
-        raise InputError("the pipeline's input holds no rows; profile a dataset with data")
+    if whole is None:
+        generator = ProfileGenerator(options)
+        whole = generator.extract_output(generator.create_accumulator())
     ProfileGenerator(options).check_slice_count(len(by_key))
     slices = {key: replace(by_key[key], options=options) for key in sorted(by_key)}
     return replace(whole, options=options, slices=slices)
@@ -182,8 +183,9 @@ class GenerateStatistics(beam.PTransform):  # type: ignore[misc]  # Beam ships n
     Args:
         options: What to compute; defaults to ``StatsOptions()``.
 
+    An input of zero rows gives a profile of ``num_rows`` 0, as in memory.
+
     Raises:
-        InputError: In the running pipeline, when the input holds no rows.
         OptionError: In the running pipeline, when the weight or a slice column is missing,
             or there are more than ``options.max_slices`` slices.
     """

@@ -12,14 +12,17 @@ Exit codes: 0 fine, 1 error-level anomalies found, 2 usage or input error, 130 i
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import os
+import re
 import sys
+import warnings
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, cast
+from typing import Any, NoReturn, TextIO, cast
 
 from datacheck import __version__
-from datacheck.errors import DatacheckError
+from datacheck.errors import DatacheckError, DatacheckWarning
 from datacheck.plugin import discover_plugins, load_reference
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -32,6 +35,7 @@ COMMANDS: tuple[str, ...] = (
     "validate",
     "report",
     "skew",
+    "serve",
     "plugins",
 )
 
@@ -123,8 +127,14 @@ def _quiet_stdout() -> None:
 #: the flag of each core parameter a command passes on; errors about it are printed with it
 _FLAGS = {
     "baseline": "--baseline",
+    "columns": "--columns",
+    "delimiter": "--delimiter",
     "environment": "--environment",
+    "exclude": "--exclude",
+    "format": "--input-format",
+    "keep_values": "--keep-values",
     "keys": "--key",
+    "null_values": "--null-values",
     "quarantine": "--quarantine",
     "runner": "--runner",
     "serving": "--serving",
@@ -133,14 +143,62 @@ _FLAGS = {
 }
 
 
+#: a parameter named in a reason as Python spells it with no value after it (``baseline=``)
+_PARAMETER_MENTION = re.compile(r"\b([a-z_]+)=(?=[\s),;]|$)")
+
+
+#: a parameter named with a value as Python writes it (``format='csv'``, ``exclude=['a']``)
+_PARAMETER_VALUE = re.compile(r"\b([a-z_]+)=('(?:[^'\\]|\\.)*'|\[[^\]]*\])")
+
+
+def _flag_with_value(match: re.Match[str]) -> str:
+    flag = _FLAGS.get(match[1])
+    if flag is None:
+        return match[0]
+    try:
+        value = ast.literal_eval(match[2])
+    except (ValueError, SyntaxError):
+        return match[0]
+    items = value if isinstance(value, list) else [value]
+    shown = ",".join(map(str, items))
+    # A value a shell or a reader could not see as one word is quoted as Python writes it.
+    if not shown or not shown.isprintable() or " " in shown:
+        shown = repr(shown)
+    return f"{flag} {shown}"
+
+
+def _flags_in(text: str) -> str:
+    """``text`` with each parameter it names as ``baseline=`` named by its flag instead."""
+    text = _PARAMETER_VALUE.sub(_flag_with_value, text)
+    return _PARAMETER_MENTION.sub(lambda m: _FLAGS.get(m[1], m[0]), text)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A datacheck warning as one line on stderr, its parameters named by their flags."""
+    if issubclass(category, DatacheckWarning):
+        print(f"datacheck: warning: {_one_line(_flags_in(str(message)))}", file=sys.stderr)
+    else:
+        _SHOW_WARNING(message, category, filename, lineno, file, line)
+
+
+_SHOW_WARNING = warnings.showwarning
+
+
 def _error_line(error: DatacheckError) -> str:
     """The error as the command line would have said it: ``--weight w: ...``, not ``weight=``."""
     flag = _FLAGS.get(error.parameter or "")
     if flag is None:
-        return _one_line(str(error))
+        return _one_line(_flags_in(str(error)))
     value = error.value
     shown = ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
-    return _one_line(f"{flag} {shown}: {error.reason}")
+    return _one_line(f"{flag} {shown}: {_flags_in(error.reason)}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -162,7 +220,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             # argparse exits for --help, --version and usage errors; return the code instead.
             return stop.code if isinstance(stop.code, int) else _EXIT_USAGE
         run = cast(Callable[[argparse.Namespace], int], args.run)
-        code = run(args)
+        with warnings.catch_warnings():
+            # Renamed columns, a sniffed delimiter: said once per file, however Python is set.
+            warnings.simplefilter("always", DatacheckWarning)
+            warnings.showwarning = _show_warning
+            code = run(args)
         sys.stdout.flush()
         return code
     except DatacheckError as error:

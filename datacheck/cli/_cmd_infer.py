@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Any
 
+from datacheck.cli._reader_arg import add_reader_arguments, reader_options
 from datacheck.cli._runner_arg import add_runner_arguments, profile_data
 from datacheck.cli._schema_arg import add_store_argument, store_from_args
 from datacheck.errors import OptionError
@@ -24,6 +25,7 @@ from datacheck.schema import (
     save_schema,
     save_tfdv_schema,
 )
+from datacheck.stats import StatsOptions
 
 __all__ = ["register", "summary"]
 
@@ -63,6 +65,7 @@ def register(subparsers: Any) -> None:
         default="",
         help="default environments, comma-separated (e.g. TRAINING,SERVING)",
     )
+    add_reader_arguments(parser)
     add_runner_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -94,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
         raise OptionError("--store needs --name NAME to save the schema under")
     environments = tuple(e.strip() for e in args.environments.split(",") if e.strip())
     options = InferOptions(infer_ranges=args.infer_ranges, default_environments=environments)
-    schema = infer_schema(profile_data(args, args.source), options)
+    read = StatsOptions(reader=reader_options(args))
+    schema = infer_schema(profile_data(args, args.source, read), options)
     if args.output:
         if args.output.endswith(".pbtxt"):
             save_tfdv_schema(schema, args.output)

@@ -15,12 +15,13 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from datacheck.cli._reader_arg import add_reader_arguments, reader_options
 from datacheck.cli._runner_arg import profile_data
 from datacheck.cli._schema_arg import add_schema_arguments, resolve_schema
 from datacheck.errors import OptionError
 from datacheck.report import write_html
 from datacheck.schema import Schema, drift_schema
-from datacheck.stats import DatasetProfile
+from datacheck.stats import DatasetProfile, StatsOptions
 from datacheck.validate import ValidationReport, validate_statistics
 
 __all__ = ["register", "write_report"]
@@ -57,6 +58,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "-o", "--output", metavar="FILE", required=True, help="where to write the HTML report"
     )
+    add_reader_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -91,8 +93,10 @@ def run(args: argparse.Namespace) -> int:
             "which defines the environments"
         )
     schema = None if args.schema is None else resolve_schema(args)
-    profile = profile_data(None, args.data)
-    baseline = None if args.baseline is None else profile_data(None, args.baseline)
+    # Read as the schema's data was, unless told otherwise; the baseline as the data.
+    read = StatsOptions(reader=reader_options(args, None if schema is None else schema.reader))
+    profile = profile_data(None, args.data, read)
+    baseline = None if args.baseline is None else profile_data(None, args.baseline, read)
     sources = {"data": args.data}
     if baseline is not None:
         sources["baseline"] = args.baseline

@@ -3,7 +3,8 @@
 ``log NAME`` lists versions; ``show NAME[@VERSION]`` prints one (a file path works too);
 ``diff A B`` lists the changes between two schemas (``NAME@1 NAME@2`` or two files), each
 marked compatible or breaking under ``--mode``; ``update NAME DATA|PROFILE`` relaxes the latest
-version to accept new data and saves the result as the next version.
+version to accept new data and saves the result as the next version, printing each relaxation
+(old -> new), a warning for each large one, and the errors an update cannot fix (exit 1 then).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import sys
 import textwrap
 from typing import Any
 
+from datacheck.cli._reader_arg import add_reader_arguments, reader_options
 from datacheck.cli._runner_arg import profile_data
 from datacheck.cli._schema_arg import add_store_argument, store_from_args
-from datacheck.cli._term import colour, format_table
+from datacheck.cli._term import Style, colour, format_table
 from datacheck.schema import (
     BoolDomain,
     CompatibilityMode,
@@ -28,9 +30,12 @@ from datacheck.schema import (
     StringDomain,
     check_compatible,
     diff_schemas,
+    large_relaxations,
     parse_schema_ref,
     update_schema,
 )
+from datacheck.stats import StatsOptions
+from datacheck.validate import unfixed_anomalies
 
 __all__ = ["register"]
 
@@ -88,6 +93,7 @@ def register(subparsers: Any) -> None:
         "--dry-run", action="store_true", help="print the changes without saving a version"
     )
     add_store_argument(update)
+    add_reader_arguments(update)
     update.set_defaults(run=run_update)
 
 
@@ -169,10 +175,6 @@ def _diff_ref(ref: str, other: str) -> str:
     return ref
 
 
-def _fit(text: str) -> str:
-    return text if len(text) <= _WIDTH else text[: _WIDTH - 1] + "…"
-
-
 def _change_line(c: SchemaChange, violated: bool) -> str:
     # Wrapped, not cut: the end of a message about a long feature name says what changed.
     # Wrap before colouring, so the escape codes do not count against the width.
@@ -210,20 +212,52 @@ def run_diff(args: argparse.Namespace) -> int:
     return 1 if args.check and violating else 0
 
 
+def _wrapped(text: str, label: str = "") -> str:
+    """``text`` wrapped to the width, every line after the first indented; ``label`` (a word
+    such as ``warning:``) opens it, coloured on a terminal."""
+    lines = textwrap.wrap(
+        f"{label} {text}" if label else text,
+        _WIDTH,
+        subsequent_indent="  ",
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+    if label and lines:
+        style: Style = "yellow" if label == "warning:" else "red"
+        lines[0] = colour(label, style, sys.stdout) + lines[0][len(label) :]
+    return "\n".join(lines)
+
+
 def run_update(args: argparse.Namespace) -> int:
-    """Relax the latest version to accept the data; save it as the next version."""
+    """Relax the latest version to accept the data and save it as the next version; print
+    every relaxation (old -> new), warn on large ones, and say what an update cannot fix.
+    Exit 1 when the data still fails the updated schema."""
     store = store_from_args(args)
     current = store.latest(args.name)
-    updated, changes = update_schema(current, profile_data(None, args.source))
+    # The new data is read as the schema's data was, unless told otherwise.
+    read = StatsOptions(reader=reader_options(args, current.reader))
+    profile = profile_data(None, args.source, read)
+    updated, changes = update_schema(current, profile)
     for c in changes:
-        print(_fit(c.message))
+        print(_wrapped(c.message))
+    for large in large_relaxations(current, updated):
+        print(_wrapped(large.message, "warning:"))
+    unfixed = unfixed_anomalies(updated, profile)
+    for u in unfixed:
+        a = u.anomaly
+        print(_wrapped(f"{a.code}: {a.message}; not fixed: {u.why}", "still fails:"))
+    errors = f"{len(unfixed)} error{'s' if len(unfixed) > 1 else ''}"
+    failing = f"; {args.source} still fails it ({errors} above)" if unfixed else ""
     if not changes:
-        print(f"{args.name}@{current.version} already accepts {args.source}; nothing saved")
-        return 0
+        if unfixed:
+            print(f"{args.name}@{current.version}: nothing an update can relax{failing}")
+        else:
+            print(f"{args.name}@{current.version} already accepts {args.source}; nothing saved")
+        return 1 if unfixed else 0
     if args.dry_run:
-        print(f"{len(changes)} changes; not saved (--dry-run)")
-        return 0
+        print(f"{len(changes)} changes; not saved (--dry-run){failing}")
+        return 1 if unfixed else 0
     message = args.message or f"update from {args.source}: {len(changes)} changes"
     record = store.save(args.name, updated, message=message, parent=current.version)
-    print(f"saved {args.name}@{record.version} ({len(changes)} changes)")
-    return 0
+    print(f"saved {args.name}@{record.version} ({len(changes)} changes){failing}")
+    return 1 if unfixed else 0

@@ -14,8 +14,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from datacheck.cli._reader_arg import add_reader_arguments, reader_options
 from datacheck.cli._term import colour, format_table
-from datacheck.io import read_batches
+from datacheck.io import ReaderOptions, read_batches
 from datacheck.validate import SkewReport, detect_feature_skew
 
 __all__ = ["register"]
@@ -55,11 +56,12 @@ def register(subparsers: Any) -> None:
         help="example keys shown per feature (default 3)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    add_reader_arguments(parser)
     parser.set_defaults(run=run)
 
 
-def _read(source: str) -> pa.Table:
-    return pa.Table.from_batches(list(read_batches(source)))
+def _read(source: str, options: ReaderOptions) -> pa.Table:
+    return pa.Table.from_batches(list(read_batches(source, options=options)))
 
 
 def render_text(report: SkewReport) -> str:
@@ -97,8 +99,9 @@ def render_text(report: SkewReport) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Detect skew; return 1 when a feature's mismatch rate is over the limit."""
+    read = reader_options(args)
     report = detect_feature_skew(
-        _read(args.train), _read(args.serving), args.key, max_examples=args.examples
+        _read(args.train, read), _read(args.serving, read), args.key, max_examples=args.examples
     )
     worst = max((f.mismatch_rate for f in report.features), default=0.0)
     failed = worst > args.max_mismatch_rate

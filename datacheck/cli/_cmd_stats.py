@@ -14,6 +14,7 @@ from collections import Counter
 from typing import Any
 
 from datacheck._format import DASH, value_formatter
+from datacheck.cli._reader_arg import add_reader_arguments, reader_options
 from datacheck.cli._runner_arg import add_runner_arguments, profile_data
 from datacheck.cli._term import colour, format_table
 from datacheck.stats import (
@@ -54,13 +55,16 @@ def register(subparsers: Any) -> None:
         default="text",
         help="text: a summary (default); json: the profile document alone on stdout",
     )
+    add_reader_arguments(parser)
     add_runner_arguments(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Profile ``args.data``; write and summarise the profile. Returns the exit code (0)."""
-    options = StatsOptions(weight=args.weight, slice_by=tuple(args.slice_by))
+    options = StatsOptions(
+        weight=args.weight, slice_by=tuple(args.slice_by), reader=reader_options(args)
+    )
     source = args.data[0] if len(args.data) == 1 else list(args.data)
     profile = profile_data(args, source, options)
     if args.output:
@@ -104,12 +108,10 @@ def _describe(feature: FeatureStatistics) -> tuple[str, str]:
         top = s.top_values[0]
         share = top.count / s.num_values
         return distinct, f"{top.value!r} {share:.0%}"
-    if feature.bool is not None:
+    if feature.bool is not None and feature.bool.num_true + feature.bool.num_false:
         b = feature.bool
         total = b.num_true + b.num_false
-        return "2" if b.num_true and b.num_false else "1", (
-            f"true {b.num_true / total:.0%}" if total else "-"
-        )
+        return "2" if b.num_true and b.num_false else "1", f"true {b.num_true / total:.0%}"
     if feature.bytes is not None and feature.bytes.num_values:
         by = feature.bytes
         text = f"{by.min_length}-{by.max_length} bytes"
@@ -131,8 +133,10 @@ def summary(profile: DatasetProfile) -> str:
         distinct, spread = _describe(feature)
         kind = str(feature.type) + ("[]" if feature.value_counts is not None else "")
         flag = " (mixed)" if feature.mixed_types else ""
-        missing = feature.num_missing / profile.num_rows if profile.num_rows else 0.0
-        rows.append([feature.path + flag, kind, f"{missing:.1%}", distinct, spread])
+        # Zero rows have no missing share (nothing is missing, nothing is present).
+        n = profile.num_rows
+        missing = f"{feature.num_missing / n:.1%}" if n else "-"
+        rows.append([feature.path + flag, kind, missing, distinct, spread])
     lines.append(
         format_table(
             ["feature", "type", "missing", "unique", "min / median / max, or top value"],

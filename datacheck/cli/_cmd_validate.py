@@ -14,12 +14,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from datacheck.cli._cmd_report import write_report
+from datacheck.cli._reader_arg import add_reader_arguments, reader_options
 from datacheck.cli._runner_arg import add_runner_arguments, pipeline_options
 from datacheck.cli._schema_arg import add_schema_arguments, resolve_schema
 from datacheck.cli._term import ProgressBar, colour, format_table
 from datacheck.errors import OptionError
 from datacheck.io import QuarantineWriter
 from datacheck.schema import Schema
+from datacheck.stats import StatsOptions
 from datacheck.validate import (
     Anomaly,
     DatasetCheck,
@@ -77,6 +79,7 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="also write a self-contained HTML report (charts, drift, schema)",
     )
+    add_reader_arguments(parser)
     add_runner_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -157,7 +160,12 @@ def render_text(report: ValidationReport, source: str) -> str:
 
 
 def _check(args: argparse.Namespace, schema: Schema, on_quarantine: Any) -> DatasetCheck:
-    """The use case, in memory or on Beam (``--runner``); the data is read once."""
+    """The use case, in memory or on Beam (``--runner``); the data is read once.
+
+    Data, baseline and serving data are read as the schema recorded (as the data it was
+    inferred from was read), with the reading options given on the command line in their place.
+    """
+    read = StatsOptions(reader=reader_options(args, schema.reader))
     if args.runner is not None:
         from datacheck.beam import check_dataset_on_beam
 
@@ -169,6 +177,7 @@ def _check(args: argparse.Namespace, schema: Schema, on_quarantine: Any) -> Data
             serving=args.serving,
             environment=args.environment,
             on_quarantine=on_quarantine,
+            stats_options=read,
         )
     with ProgressBar(label=f"validating {args.data}") as bar:
         return check_dataset(
@@ -178,6 +187,7 @@ def _check(args: argparse.Namespace, schema: Schema, on_quarantine: Any) -> Data
             serving=args.serving,
             environment=args.environment,
             on_quarantine=on_quarantine,
+            stats_options=read,
             progress=bar.update,
         )
 

@@ -22,7 +22,7 @@ __all__ = ["add_runner_arguments", "pipeline_options", "profile_data"]
 
 _RUNNER_HELP = (
     "run on Apache Beam with this runner: DirectRunner, FlinkRunner, SparkRunner, "
-    "DataflowRunner or PortableRunner (needs pip install 'datacheck[beam]'); Beam's own "
+    "DataflowRunner or PortableRunner (needs pip install 'datacheck-ml[beam]'); Beam's own "
     "options follow a bare '--' at the end, e.g. -- --direct_num_workers=2"
 )
 

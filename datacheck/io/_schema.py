@@ -4,7 +4,8 @@ A source (a directory, a glob, a file read in blocks) can disagree with itself: 
 int64 in one file and float64 in another, text in a third, or missing from a fourth. Every
 batch a source yields has the same schema: types are widened (int to float, null to anything),
 a column whose parts hold numbers and text becomes a string column marked with
-``datacheck.mixed_types``, and a column missing from a part is filled with nulls there.
+``datacheck.mixed_types``, a column some part marks ``datacheck.overflow`` keeps every part's
+overflow marks, and a column missing from a part is filled with nulls there.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datacheck._types import MIXED_TYPES_KEY
+from datacheck._types import MIXED_TYPES_KEY, OVERFLOW_KEY, OVERFLOW_KINDS
 from datacheck.errors import InputError
 
-__all__ = ["conform", "empty_batch", "mark_mixed", "unify"]
+__all__ = ["conform", "empty_batch", "mark_mixed", "mark_overflow", "unify"]
 
 
 def mark_mixed(field: pa.Field) -> pa.Field:
@@ -23,6 +24,21 @@ def mark_mixed(field: pa.Field) -> pa.Field:
     metadata = dict(field.metadata or {})
     metadata[MIXED_TYPES_KEY] = b"true"
     return pa.field(field.name, pa.string(), nullable=True, metadata=metadata)
+
+
+def mark_overflow(field: pa.Field, kinds: list[str]) -> pa.Field:
+    """The field marked with overflow ``kinds`` (see ``datacheck._types.OVERFLOW_KEY``), on top
+    of the marks it already has."""
+    metadata = dict(field.metadata or {})
+    had = metadata.get(OVERFLOW_KEY, b"").decode().split(",")
+    marks = [kind for kind in OVERFLOW_KINDS if kind in kinds or kind in had]
+    metadata[OVERFLOW_KEY] = ",".join(marks).encode()
+    return field.with_metadata(metadata)
+
+
+def _keep_overflow(merged: pa.Field, other: pa.Field) -> pa.Field:
+    mark = (other.metadata or {}).get(OVERFLOW_KEY)
+    return merged if not mark else mark_overflow(merged, mark.decode().split(","))
 
 
 def _is_mixed(field: pa.Field) -> bool:
@@ -33,7 +49,7 @@ def _merge_fields(a: pa.Field, b: pa.Field) -> pa.Field:
     if _is_mixed(a) or _is_mixed(b):
         return mark_mixed(a)
     if a.type.equals(b.type):
-        return a.with_nullable(a.nullable or b.nullable)
+        return _keep_overflow(a.with_nullable(a.nullable or b.nullable), b)
     try:
         merged = pa.unify_schemas(
             [pa.schema([a.with_metadata(None)]), pa.schema([b.with_metadata(None)])],
@@ -41,7 +57,7 @@ def _merge_fields(a: pa.Field, b: pa.Field) -> pa.Field:
         ).field(0)
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         return mark_mixed(a)
-    return merged.with_metadata(a.metadata).with_nullable(True)
+    return _keep_overflow(merged.with_metadata(a.metadata).with_nullable(True), b)
 
 
 def unify(schemas: list[pa.Schema], columns: list[str] | None = None) -> pa.Schema:

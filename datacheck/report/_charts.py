@@ -263,11 +263,13 @@ def presence_svg(present: int, missing: int, *, label: str) -> str:
     total = present + missing
     share = present / total if total else 0.0
     w = share * pw
+    # Zero rows: no share either way (a dash, not 0%).
+    shown = (share, 1 - share) if total else (None, None)
     body = [
         f'<rect class="dcr-missing" x="{left}" y="4" width="{pw}" height="16"/>',
         f'<rect class="dcr-bar" x="{left}" y="4" width="{_t(w)}" height="16"/>',
-        f'<text class="dcr-tick" x="{left}" y="36">present {escape(fmt_share(share))}</text>',
+        f'<text class="dcr-tick" x="{left}" y="36">present {escape(fmt_share(shown[0]))}</text>',
         f'<text class="dcr-tick" x="{left + pw}" y="36" text-anchor="end">'
-        f"missing {escape(fmt_share(1 - share if total else 0.0))}</text>",
+        f"missing {escape(fmt_share(shown[1]))}</text>",
     ]
     return _svg("presence", width, height, label, body)

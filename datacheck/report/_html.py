@@ -92,11 +92,18 @@ def _distinct(s: FeatureStatistics) -> str:
     return DASH
 
 
+def _with_share(count: int, share: float, s: FeatureStatistics) -> str:
+    """A count of rows and its share of the rows; zero rows have no share to show."""
+    if s.num_present + s.num_missing == 0:
+        return fmt_count(count)
+    return f"{fmt_count(count)} ({fmt_share(share)})"
+
+
 def _stat_rows(s: FeatureStatistics) -> dict[str, str]:
     """Statistic name -> value text, in reading order."""
     rows = {
-        "present": f"{fmt_count(s.num_present)} ({fmt_share(s.presence)})",
-        "missing": f"{fmt_count(s.num_missing)} ({fmt_share(_missing_share(s))})",
+        "present": _with_share(s.num_present, s.presence, s),
+        "missing": _with_share(s.num_missing, _missing_share(s), s),
         "distinct": _distinct(s),
     }
     if s.value_counts is not None:
@@ -138,6 +145,10 @@ def _stat_rows(s: FeatureStatistics) -> dict[str, str]:
         rows["invalid UTF-8"] = fmt_count(by.num_invalid_utf8)
     if s.mixed_types:
         rows["note"] = "numbers and text mixed; read as text"
+    if s.num_int_overflow:
+        rows["beyond int64"] = f"{fmt_count(s.num_int_overflow)}; read as floats"
+    if s.num_float_overflow:
+        rows["beyond float64"] = f"{fmt_count(s.num_float_overflow)}; read as infinity"
     return rows
 
 
@@ -321,6 +332,9 @@ def _schema_panel(f: FeatureView, schema: Schema | None) -> str:
             items.append(
                 (name, escape(f"{comparator.method} ≤ {fmt_number(comparator.threshold)}"))
             )
+    if feature.missing_drift is not None:
+        threshold = fmt_number(feature.missing_drift.threshold)
+        items.append(("missing drift", escape(f"cohens_h ≤ {threshold}")))
     if feature.in_environments:
         items.append(("only in", escape(", ".join(feature.in_environments))))
     if feature.not_in_environments:

@@ -13,6 +13,7 @@ from datacheck._types import FeatureType
 from datacheck.schema._defaults import (
     CATEGORICAL_DRIFT,
     CATEGORICAL_SKEW,
+    MISSING_DRIFT,
     NUMERIC_DRIFT,
     NUMERIC_SKEW,
 )
@@ -39,10 +40,12 @@ from datacheck.schema._model import (
     FloatDomain,
     IntDomain,
     Lifecycle,
+    MissingDrift,
     Presence,
     Schema,
     StringDomain,
     StringLength,
+    TimeType,
     UniqueConstraints,
     ValueCount,
 )
@@ -55,13 +58,19 @@ from datacheck.schema._store import (
     parse_schema_ref,
 )
 from datacheck.schema._tfdv import from_tfdv, load_tfdv_schema, save_tfdv_schema, to_tfdv
-from datacheck.schema._update import update_schema
+from datacheck.schema._update import (
+    LargeRelaxation,
+    RelaxationLimits,
+    large_relaxations,
+    update_schema,
+)
 
 __all__ = [
     "CATEGORICAL_DRIFT",
     "CATEGORICAL_SKEW",
     "DEFAULT_STORE",
     "FORMAT_VERSION",
+    "MISSING_DRIFT",
     "NUMERIC_DRIFT",
     "NUMERIC_SKEW",
     "SEVERITY_LEVELS",
@@ -80,14 +89,18 @@ __all__ = [
     "FloatDomain",
     "InferOptions",
     "IntDomain",
+    "LargeRelaxation",
     "Lifecycle",
+    "MissingDrift",
     "Presence",
+    "RelaxationLimits",
     "Schema",
     "SchemaChange",
     "SchemaStore",
     "SchemaVersion",
     "StringDomain",
     "StringLength",
+    "TimeType",
     "UniqueConstraints",
     "ValueCount",
     "check_compatible",
@@ -95,6 +108,7 @@ __all__ = [
     "drift_schema",
     "from_tfdv",
     "infer_schema",
+    "large_relaxations",
     "load_schema",
     "load_tfdv_schema",
     "parse_schema_ref",

@@ -1,6 +1,7 @@
 """Semantic checks on a schema that JSON Schema cannot express.
 
-Unique feature names, ``min <= max`` everywhere, a domain whose kind fits the feature type, and
+Unique feature names, ``min <= max`` everywhere, a domain whose kind fits the feature type, a
+time unit and zone only where the type has them, a skipped feature's type null, and
 environments that do not contradict each other. Each problem is reported with the JSON pointer
 of the offending value in the schema document.
 """
@@ -11,6 +12,7 @@ from datacheck._types import FeatureType
 from datacheck.schema._model import (
     BoolDomain,
     Domain,
+    Feature,
     FloatDomain,
     IntDomain,
     Schema,
@@ -56,6 +58,30 @@ def _domain_problems(pointer: str, ftype: FeatureType, domain: Domain) -> list[t
     if isinstance(domain, IntDomain | FloatDomain):
         return _min_max(f"{pointer}/min", domain.min, domain.max, f"{kind} domain")
     return []
+
+
+def _time_problems(pointer: str, f: Feature) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    if f.time is not None and f.type not in (FeatureType.TIMESTAMP, FeatureType.DURATION):
+        problems.append(
+            (
+                f"{pointer}/time",
+                f"time applies to timestamp and duration features only; {f.name!r} is {f.type}",
+            )
+        )
+    elif f.time is not None and f.time.zone is not None and f.type is FeatureType.DURATION:
+        problems.append(
+            (f"{pointer}/time/zone", f"a duration has no time zone; remove it from {f.name!r}")
+        )
+    if f.arrow_type is not None and f.type is not FeatureType.NULL:
+        problems.append(
+            (
+                f"{pointer}/type",
+                f"{f.name!r} is skipped (it has an arrow_type), so its type is null, not "
+                f"{f.type}; set the type to null or remove arrow_type",
+            )
+        )
+    return problems
 
 
 def schema_problems(schema: Schema) -> list[tuple[str, str]]:
@@ -105,6 +131,7 @@ def schema_problems(schema: Schema) -> list[tuple[str, str]]:
             )
         if f.domain is not None:
             problems += _domain_problems(f"{pointer}/domain", f.type, f.domain)
+        problems += _time_problems(pointer, f)
         both = sorted(set(f.in_environments) & set(f.not_in_environments))
         if both:
             problems.append(

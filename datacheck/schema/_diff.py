@@ -22,10 +22,12 @@ from datacheck.schema._model import (
     FloatDomain,
     IntDomain,
     Lifecycle,
+    MissingDrift,
     Presence,
     Schema,
     StringDomain,
     StringLength,
+    TimeType,
     UniqueConstraints,
     ValueCount,
 )
@@ -323,6 +325,24 @@ def _comparator(
     return [_stricter(name, sub, old.threshold, new.threshold, ChangeKind.CONSTRAINT_TIGHTENED)]
 
 
+def _missing_drift(
+    name: str, old: MissingDrift | None, new: MissingDrift | None
+) -> list[SchemaChange]:
+    if old == new:
+        return []
+    field = "missing_drift"
+    if old is None or new is None:
+        show_old = None if old is None else f"cohens_h <= {old.threshold}"
+        show_new = None if new is None else f"cohens_h <= {new.threshold}"
+        if old is None:
+            return [_stricter(name, field, show_old, show_new, ChangeKind.CONSTRAINT_TIGHTENED)]
+        return [_looser(name, field, show_old, show_new, ChangeKind.CONSTRAINT_LOOSENED)]
+    sub = f"{field}.threshold"
+    if new.threshold > old.threshold:
+        return [_looser(name, sub, old.threshold, new.threshold, ChangeKind.CONSTRAINT_LOOSENED)]
+    return [_stricter(name, sub, old.threshold, new.threshold, ChangeKind.CONSTRAINT_TIGHTENED)]
+
+
 #: severities in order of strictness; a code with no override keeps its default, which for
 #: almost every code is "error", so a missing override ranks as error
 _SEVERITY_RANK = {"warning": 0, "error": 1}
@@ -379,6 +399,49 @@ def _environments(name: str, old: Feature, new: Feature) -> list[SchemaChange]:
     return out
 
 
+def _time_text(time: TimeType) -> str:
+    return time.unit if time.zone is None else f"{time.unit}, tz={time.zone}"
+
+
+def _time(name: str, old: TimeType | None, new: TimeType | None) -> list[SchemaChange]:
+    """A recorded unit and zone is a constraint; a zone change breaks both ways (validation
+    calls it an error), a unit change neither (a warning only)."""
+    if old == new:
+        return []
+    if old is None or new is None:
+        shown_old = None if old is None else _time_text(old)
+        shown_new = None if new is None else _time_text(new)
+        if old is None:
+            return [_stricter(name, "time", None, shown_new, ChangeKind.CONSTRAINT_TIGHTENED)]
+        return [_looser(name, "time", shown_old, None, ChangeKind.CONSTRAINT_LOOSENED)]
+    out: list[SchemaChange] = []
+    if old.zone != new.zone:
+        out.append(
+            _change(
+                ChangeKind.TYPE_CHANGED,
+                name,
+                "time.zone",
+                old.zone,
+                new.zone,
+                backward=False,
+                forward=False,
+            )
+        )
+    if old.unit != new.unit:
+        out.append(
+            _change(
+                ChangeKind.TYPE_CHANGED,
+                name,
+                "time.unit",
+                old.unit,
+                new.unit,
+                backward=True,
+                forward=True,
+            )
+        )
+    return out
+
+
 def _optional(feature: Feature) -> bool:
     return feature.presence.min_fraction == 0.0 and feature.presence.min_count == 0
 
@@ -398,7 +461,21 @@ def _feature(old: Feature, new: Feature) -> list[SchemaChange]:
                 forward=False,
             )
         ]
-    out = _presence(name, old.presence, new.presence)
+    if old.arrow_type != new.arrow_type:
+        # A skipped column's Arrow type is its type.
+        return [
+            _change(
+                ChangeKind.TYPE_CHANGED,
+                name,
+                "arrow_type",
+                old.arrow_type,
+                new.arrow_type,
+                backward=False,
+                forward=False,
+            )
+        ]
+    out = _time(name, old.time, new.time)
+    out += _presence(name, old.presence, new.presence)
     out += _bounds(name, "value_count", _pair(old.value_count), _pair(new.value_count))
     out += _domain(name, old.domain, new.domain)
     out += _bounds(name, "string_length", _pair(old.string_length), _pair(new.string_length))
@@ -406,6 +483,7 @@ def _feature(old: Feature, new: Feature) -> list[SchemaChange]:
     out += _bounds(name, "unique", _pair(old.unique), _pair(new.unique))
     out += _comparator(name, "drift_comparator", old.drift_comparator, new.drift_comparator)
     out += _comparator(name, "skew_comparator", old.skew_comparator, new.skew_comparator)
+    out += _missing_drift(name, old.missing_drift, new.missing_drift)
     out += _environments(name, old, new)
     if old.lifecycle != new.lifecycle:
         if new.lifecycle is Lifecycle.DEPRECATED:

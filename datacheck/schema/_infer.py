@@ -4,18 +4,26 @@ Avoids TFDV's known mistakes: a bool domain comes only from a bool column (never
 column that held 0 and 1); a string column gets a value domain only when its distinct count
 (from the sketch) is small both absolutely and relative to its value count, and few values were
 seen only once, and the domain is built from the profile's exact value counts, never from a
-truncated top-k list; presence is 1.0 for always-present columns and a lower bound from the
-observed fraction otherwise; numeric ranges only when asked, with a margin.
+truncated top-k list; presence is 1.0 for always-present columns and otherwise a lower bound
+that lets the missing share rise by an effect size (every feature also gets a
+missingness-drift comparator, for validation against a baseline); numeric ranges only when
+asked, with a margin that stops at the data's natural bounds (see
+:func:`range_with_margin`), but a float column
+that held no infinity always refuses one (``1e309`` in a CSV reads as infinity). A timestamp
+or duration records its unit and time zone; a column the profile could not describe (a union,
+an extension type) is listed as a skipped feature with its Arrow type, so that it is not a new
+column when the same data comes back.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from datacheck._types import FeatureType
-from datacheck.schema._defaults import default_comparators
+from datacheck._effect import raised_by
+from datacheck._types import FeatureType, time_of
+from datacheck.errors import require
+from datacheck.schema._defaults import MISSING_DRIFT, default_comparators
 from datacheck.schema._model import (
     BoolDomain,
     Domain,
@@ -26,9 +34,17 @@ from datacheck.schema._model import (
     Schema,
     StringDomain,
     StringLength,
+    TimeType,
     ValueCount,
 )
-from datacheck.stats import DatasetProfile, FeatureStatistics, StringStatistics
+from datacheck.stats import (
+    QUANTILE_RANKS,
+    DatasetProfile,
+    FeatureStatistics,
+    NumericStatistics,
+    SkippedFeature,
+    StringStatistics,
+)
 
 __all__ = [
     "InferOptions",
@@ -37,6 +53,8 @@ __all__ = [
     "infer_schema",
     "presence_lower_bound",
     "range_with_margin",
+    "skipped_feature",
+    "tail_lengths",
 ]
 
 
@@ -48,8 +66,10 @@ class InferOptions:
     #: and string features without a value domain a string length (non-empty when no empty
     #: value was seen; the longest seen, widened by ``range_margin``)
     infer_ranges: bool = False
-    #: the range is widened on each side by this fraction of its span (of its magnitude when
-    #: the span is 0); bounds never cross zero when the data did not
+    #: the range is widened on each side by at most this fraction of its span (of its
+    #: magnitude when the span is 0), and by no more than that side's tail reaches (see
+    #: :func:`tail_lengths`); an int range by whole numbers only; bounds never cross zero when
+    #: the data did not
     range_margin: float = 0.1
     #: a string domain holds at most this many values
     max_domain_size: int = 1000
@@ -59,9 +79,13 @@ class InferOptions:
     #: a string domain needs at most this share of values seen exactly once (the Good-Turing
     #: estimate of the chance that the next value is new)
     max_unseen_mass: float = 0.01
-    #: presence lower bound: the missing fraction may grow by its own size (double), but by
-    #: at most this many points (0.1: ten percentage points) ...
-    max_missing_increase: float = 0.1
+    #: presence lower bound: the missing share may grow by this effect size (Cohen's h for
+    #: proportions) ... 0.4: the largest rise of a missing share between consecutive months or
+    #: years of eight real series (ratdat's weights, 3.0% to 13.4% missing from 1997 to 1998;
+    #: README, "How inference chooses bounds"), so that with the noise allowance the bound
+    #: fires only on a change larger than any of those; a smaller change is the
+    #: missingness-drift comparator's to report, against a baseline
+    max_missing_effect: float = 0.4
     #: ... above its upper confidence bound at this many standard errors (sampling noise)
     presence_z: float = 3.0
     #: environments every feature is expected in unless it says otherwise
@@ -73,10 +97,12 @@ def presence_lower_bound(num_present: int, num_rows: int, options: InferOptions)
 
     1.0 when always present. Otherwise ``q_hi``, the upper Wilson bound (``z`` standard errors)
     of the missing fraction, is the missing rate the data could plausibly have; the bound lets
-    the missing fraction reach ``q_hi + min(q_hi, max_missing_increase)``: it may double, but
-    grow by at most ten points, beyond what sampling noise explains. Floored to four decimals.
-    The Wilson bound (rather than the observed fraction plus a normal error) keeps a column
-    with 1 missing value in 1,000 from failing on a fresh sample with 4.
+    the missing fraction rise from there by an effect of ``max_missing_effect`` (Cohen's h, see
+    ``datacheck._effect``). An effect size, not a fixed number of points or a ratio: a share of
+    2% may reach 11% (months of real flight data move between 0.8% and 5%), one of 50% may
+    reach 69%, before the noise allowance. Floored to four decimals. The Wilson bound (rather
+    than the observed fraction plus a normal error) keeps a column with 1 missing value in 1,000
+    from failing on a fresh sample with 4.
     """
     if num_rows <= 0 or num_present <= 0:
         return 0.0
@@ -88,36 +114,71 @@ def presence_lower_bound(num_present: int, num_rows: int, options: InferOptions)
     q_hi = (
         q + z2 / (2 * n) + options.presence_z * math.sqrt(q * (1 - q) / n + z2 / (4 * n * n))
     ) / (1 + z2 / n)
-    bound = 1.0 - q_hi - min(q_hi, options.max_missing_increase)
+    bound = 1.0 - raised_by(q_hi, options.max_missing_effect)
     return max(0.0, math.floor(bound * 10_000) / 10_000)
 
 
-def _nice_step(width: float) -> float:
-    # A power of ten no larger than the margin, so bounds print as short numbers.
-    return 10.0 ** math.floor(math.log10(width)) if width > 0 else 1.0
+def _outward(x: float, width: float, *, down: bool) -> float:
+    """``x`` moved down (or up) by ``width``, rounded on outwards to a power of ten no larger
+    than ``width`` (so bounds print as short numbers); ``x`` itself for no width or an
+    overflow."""
+    target = x - width if down else x + width
+    # Near the largest double the widened bound overflows: keep the observed one there.
+    if width <= 0 or not math.isfinite(target):
+        return x
+    step = 10.0 ** math.floor(math.log10(width))
+    y = (math.floor(target / step) if down else math.ceil(target / step)) * step
+    return y if math.isfinite(y) else x
 
 
-def _outward(x: float, step: float, to_int: Callable[[float], int], fallback: float) -> float:
-    if not math.isfinite(x):
-        return fallback
-    y = to_int(x / step) * step
-    return y if math.isfinite(y) else fallback
+def _tail_rank(count: int) -> float:
+    """The rank whose quantile marks the end of a tail: 1% or 5%, the lower one with at least
+    five values beyond it, else 10%; so that one odd value is not taken for a tail."""
+    return next((r for r in (0.01, 0.05) if r * count >= 5), 0.1)
 
 
-def range_with_margin(low: float, high: float, margin: float) -> tuple[float, float]:
-    """``[low, high]`` widened by ``margin`` of its span on each side, rounded outwards.
+def tail_lengths(n: NumericStatistics) -> tuple[float | None, float | None]:
+    """How far each tail of a numeric feature reaches: ``(q_r - min, max - q_(1-r))``.
 
-    A zero span is widened by ``margin`` of its magnitude (or by ``margin`` when 0). A bound
-    does not cross zero when the observed range did not, so counts stay non-negative.
+    ``r`` is 1% (5% under 500 values, 10% under 100; see :func:`_tail_rank`). A side whose
+    extreme value is shared by more than ``r`` of the values (0 in a 0/1 column, a floor of 0,
+    an age of 18 in a survey of adults, a top code) has a tail of 0: a natural bound, which
+    the inferred range keeps. (None, None) when the profile holds no quantiles.
+    """
+    if n.min is None or n.max is None or len(n.quantiles) != len(QUANTILE_RANKS):
+        return None, None
+    r = _tail_rank(n.num_values)
+    low_q = n.quantiles[QUANTILE_RANKS.index(r)]
+    high_q = n.quantiles[QUANTILE_RANKS.index(round(1.0 - r, 2))]
+    return max(low_q - float(n.min), 0.0), max(float(n.max) - high_q, 0.0)
+
+
+def range_with_margin(
+    low: float,
+    high: float,
+    margin: float,
+    *,
+    tails: tuple[float | None, float | None] = (None, None),
+    integer: bool = False,
+) -> tuple[float, float]:
+    """``[low, high]`` widened on each side, rounded outwards; it always holds the data.
+
+    Each side moves by ``margin`` of the span (of the magnitude when the span is 0, or by
+    ``margin`` when that is 0 too), but by no more than that side's tail reaches (``tails``,
+    from :func:`tail_lengths`; None: unknown), so that a natural bound the data piles up
+    against stays where it is. An ``integer`` range moves by whole numbers only: a margin under
+    1 is none, so a 0/1 column stays [0, 1]. A bound does not cross zero when the observed
+    range did not, so counts stay non-negative.
     """
     span = high - low
     width = margin * (span if span > 0 else max(abs(low), abs(high), 1.0))
     if not math.isfinite(width):
         return low, high  # the range spans most doubles: no margin fits around it
-    step = _nice_step(width)
-    # Near the largest double the widened bound overflows: keep the observed one there.
-    lo = _outward(low - width, step, math.floor, low)
-    hi = _outward(high + width, step, math.ceil, high)
+    widths = [width if t is None else min(width, t) for t in tails]
+    if integer:
+        widths = [float(math.floor(w)) for w in widths]
+    lo = _outward(low, widths[0], down=True)
+    hi = _outward(high, widths[1], down=False)
     if low >= 0:
         lo = max(lo, 0.0)
     if high <= 0:
@@ -148,14 +209,20 @@ def _numeric_domain(f: FeatureStatistics, options: InferOptions) -> Domain | Non
     if not options.infer_ranges or n is None or n.min is None or n.max is None:
         return None
     if f.type is FeatureType.INT:
-        lo, hi = range_with_margin(float(n.min), float(n.max), options.range_margin)
+        lo, hi = range_with_margin(
+            float(n.min),
+            float(n.max),
+            options.range_margin,
+            tails=tail_lengths(n),
+            integer=True,
+        )
         # The profile's int min and max are exact; floats lose digits past 2**53, so keep the
         # exact bounds whenever rounding would cut into the data.
         return IntDomain(min=min(math.floor(lo), int(n.min)), max=max(math.ceil(hi), int(n.max)))
     if f.type is FeatureType.FLOAT:
         if math.isinf(n.min) or math.isinf(n.max):
             return FloatDomain(disallow_nan=n.num_nan == 0)
-        lo, hi = range_with_margin(n.min, n.max, options.range_margin)
+        lo, hi = range_with_margin(n.min, n.max, options.range_margin, tails=tail_lengths(n))
         return FloatDomain(
             min=lo,
             max=hi,
@@ -165,13 +232,24 @@ def _numeric_domain(f: FeatureStatistics, options: InferOptions) -> Domain | Non
     return None
 
 
+def _finite_floats(f: FeatureStatistics) -> FloatDomain | None:
+    """A float feature that held no infinity refuses one, ranges or not: an infinity in a
+    column that never had one is an overflow (``1e309`` read from text) or a division by 0."""
+    n = f.numeric
+    if f.type is not FeatureType.FLOAT or n is None or n.num_values == 0:
+        return None
+    if n.num_pos_inf or n.num_neg_inf:
+        return None
+    return FloatDomain(disallow_inf=True)
+
+
 def _domain(f: FeatureStatistics, options: InferOptions) -> Domain | None:
     if f.type is FeatureType.BOOL:
         # Only a bool column: an int column of 0 and 1 stays an int (TFDV's mistake).
         return BoolDomain()
     if f.type is FeatureType.STRING and f.string is not None:
         return _string_domain(f.string, options)
-    return _numeric_domain(f, options)
+    return _numeric_domain(f, options) or _finite_floats(f)
 
 
 def _string_length(
@@ -200,6 +278,13 @@ def _value_count(f: FeatureStatistics) -> ValueCount | None:
     return ValueCount(min=vc.min, max=vc.max if vc.min == vc.max else None)
 
 
+def _time(f: FeatureStatistics) -> TimeType | None:
+    if f.type not in (FeatureType.TIMESTAMP, FeatureType.DURATION):
+        return None
+    found = time_of(f.arrow_type)
+    return None if found is None else TimeType(unit=found[0], zone=found[1])
+
+
 def infer_feature(f: FeatureStatistics, num_rows: int, options: InferOptions) -> Feature:
     """The schema feature for one feature's statistics."""
     drift, skew = default_comparators(f.type)
@@ -214,8 +299,20 @@ def infer_feature(f: FeatureStatistics, num_rows: int, options: InferOptions) ->
         value_count=_value_count(f),
         domain=domain,
         string_length=_string_length(f, domain, options),
+        time=_time(f),
         drift_comparator=drift,
         skew_comparator=skew,
+        missing_drift=MISSING_DRIFT,
+    )
+
+
+def skipped_feature(skipped: SkippedFeature) -> Feature:
+    """The schema feature for a column the profile skipped: its Arrow type, nothing required."""
+    return Feature(
+        name=skipped.path,
+        type=FeatureType.NULL,
+        arrow_type=skipped.arrow_type,
+        description=f"not checked: {skipped.reason}",
     )
 
 
@@ -228,14 +325,23 @@ def infer_schema(profile: DatasetProfile, options: InferOptions | None = None) -
 
     Returns:
         Version 1 of a schema with one feature per profiled feature, in profile order, each
-        with the default drift and skew comparators for its type.
+        with the default drift and skew comparators for its type, then one skipped feature
+        per column the profile skipped.
     """
+    require(
+        profile,
+        DatasetProfile,
+        function="infer_schema",
+        parameter="profile",
+        needs="a DatasetProfile (generate_statistics makes one, load_profile reads one)",
+    )
     options = options or InferOptions()
+    profiled = tuple(infer_feature(f, profile.num_rows, options) for f in profile.features.values())
     return Schema(
-        features=tuple(
-            infer_feature(f, profile.num_rows, options) for f in profile.features.values()
-        ),
+        features=profiled + tuple(skipped_feature(s) for s in profile.skipped),
         default_environments=options.default_environments,
+        # Later data is read as this data was: same delimiter, null markers and columns.
+        reader=profile.reader,
     )
 
 
@@ -243,15 +349,20 @@ def drift_schema(baseline: DatasetProfile) -> Schema:
     """A schema that only measures drift: the baseline's types and default drift comparators.
 
     For data compared with a baseline when no schema was written: every distance is measured,
-    and only drift, a changed type, a new column, and a column the baseline had values in that
-    vanished (or holds none) are flagged, not the inferred domains or presence fractions.
+    and only drift (of values and of the missing share), a changed type, a new column, and a
+    column the baseline had values in that vanished (or holds none) are flagged, not the
+    inferred domains or presence fractions.
     """
     return Schema(
         features=tuple(
-            Feature(
+            f
+            if f.skipped
+            else Feature(
                 name=f.name,
                 type=f.type,
+                time=f.time,
                 drift_comparator=f.drift_comparator,
+                missing_drift=f.missing_drift,
                 presence=Presence(min_count=1 if baseline.features[f.name].num_present else 0),
             )
             for f in infer_schema(baseline).features

@@ -2,9 +2,11 @@
 
 Any service can then check a single JSON record with the jsonschema package, without datacheck.
 A record is one JSON object: a feature is a key, a list feature an array, a struct field (dotted
-path ``a.b``) a nested object. What a record check can express is exported: types, required
-features, string domains, numeric ranges, list lengths. Dataset-level checks (presence
-fractions, drift, unique counts) describe many rows and have no per-record meaning.
+path ``a.b``) a nested object (a map column's ``m.key`` and ``m.value`` too: an object of two
+arrays). What a record check can express is exported: types, required features, string
+domains, numeric ranges, list lengths; a skipped feature is allowed and left unchecked.
+Dataset-level checks (presence fractions, drift, unique counts) describe many rows and have no
+per-record meaning.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ _TYPES: dict[FeatureType, dict[str, Any]] = {
     FeatureType.BOOL: {"type": "boolean"},
     FeatureType.DATE: {"type": "string", "format": "date"},
     FeatureType.TIMESTAMP: {"type": "string", "format": "date-time"},
+    # ISO 8601 (``PT1.5S``), as JSON Schema's format names it.
+    FeatureType.DURATION: {"type": "string", "format": "duration"},
     FeatureType.NULL: {"type": "null"},
 }
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from datacheck._types import FeatureType
+from datacheck.io import ReaderOptions
 
 __all__ = [
     "FORMAT_VERSION",
@@ -28,10 +29,12 @@ __all__ = [
     "FloatDomain",
     "IntDomain",
     "Lifecycle",
+    "MissingDrift",
     "Presence",
     "Schema",
     "StringDomain",
     "StringLength",
+    "TimeType",
     "UniqueConstraints",
     "ValueCount",
 ]
@@ -132,6 +135,24 @@ Domain = IntDomain | FloatDomain | StringDomain | BoolDomain
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TimeType:
+    """The unit and time zone of a timestamp feature's values, or the unit of a duration's.
+
+    A time zone that changes, appears or disappears is an error (``TIMESTAMP_TIME_ZONE_CHANGED``):
+    naive and zoned timestamps do not compare, and two zones show the same instant as different
+    wall times. A unit alone that changes is a warning (``TIME_UNIT_CHANGED``): the values still
+    compare (Arrow converts units), but a coarser unit cuts precision and drift distances over
+    counts of different units mean nothing, so they are not measured.
+    """
+
+    #: ``"s"``, ``"ms"``, ``"us"`` or ``"ns"``
+    unit: str
+    #: the IANA name or fixed offset of a zoned timestamp (``"UTC"``, ``"+01:00"``); None for
+    #: naive timestamps and for durations
+    zone: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DistributionConstraints:
     """Constraints on how the values fall into the domain."""
 
@@ -156,6 +177,20 @@ class Comparator:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MissingDrift:
+    """A missingness-drift check: the share of rows missing the feature, against the baseline's.
+
+    The distance is Cohen's h, ``|2 asin(sqrt(p1)) - 2 asin(sqrt(p2))|``, the effect size for
+    two proportions: a move of a few points at low missing shares (2% to 5%: h = 0.17) is small,
+    a doubling from 9% to 18% (h = 0.27) is not. It compares with a baseline, so it is checked
+    only when validation is given one.
+    """
+
+    #: the largest allowed Cohen's h between the two missing shares, in [0, pi]
+    threshold: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Feature:
     """One feature's constraints.
 
@@ -171,10 +206,15 @@ class Feature:
     domain: Domain | None = None
     #: characters per value, for string features only
     string_length: StringLength | None = None
+    #: the unit and time zone, for timestamp and duration features (None: not recorded, so
+    #: any unit and zone pass)
+    time: TimeType | None = None
     distribution: DistributionConstraints | None = None
     unique: UniqueConstraints | None = None
     drift_comparator: Comparator | None = None
     skew_comparator: Comparator | None = None
+    #: compares the missing share with the baseline's (drift only)
+    missing_drift: MissingDrift | None = None
     #: when non-empty, the feature is expected only in these environments
     in_environments: tuple[str, ...] = ()
     #: the feature is not expected in these environments
@@ -183,6 +223,10 @@ class Feature:
     description: str = ""
     #: anomaly code -> severity ("error" or "warning") for this feature
     severity_overrides: Mapping[str, str] = field(default_factory=dict)
+    #: the Arrow type of a column datacheck cannot profile (a union, an extension type, a list
+    #: of structs): such a feature is :attr:`skipped`, listed so that its column is not a new
+    #: one; its type is null and only its Arrow type is checked
+    arrow_type: str | None = None
 
     def __post_init__(self) -> None:
         # A private copy: the caller's dict may change later. A plain dict (not a
@@ -193,6 +237,12 @@ class Feature:
     def deprecated(self) -> bool:
         """Whether the feature is deprecated (kept in the schema but not validated)."""
         return self.lifecycle is Lifecycle.DEPRECATED
+
+    @property
+    def skipped(self) -> bool:
+        """Whether the feature is a column datacheck cannot profile (see :attr:`arrow_type`):
+        its values are not validated."""
+        return self.arrow_type is not None
 
     def expected_in(self, environment: str | None, default_environments: tuple[str, ...]) -> bool:
         """Whether the feature must be present in ``environment`` (TFDV's environment rules).
@@ -240,6 +290,9 @@ class Schema:
     description: str = ""
     version: int = 1
     format_version: int = FORMAT_VERSION
+    #: how data is read for validation unless the caller says otherwise (delimiter, null
+    #: markers, columns): as the data it was inferred from was read; None: the defaults
+    reader: ReaderOptions | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "features", tuple(self.features))
@@ -277,11 +330,14 @@ class Schema:
         return None
 
     def features_in(self, environment: str | None) -> tuple[Feature, ...]:
-        """The active features expected in ``environment`` (all active ones for None)."""
+        """The active features expected in ``environment`` (all active ones for None); skipped
+        features are not among them, as their values cannot be checked."""
         return tuple(
             f
             for f in self.features
-            if not f.deprecated and f.expected_in(environment, self.default_environments)
+            if not f.deprecated
+            and not f.skipped
+            and f.expected_in(environment, self.default_environments)
         )
 
     def severity_override(self, code: str, feature: str | None = None) -> str | None:

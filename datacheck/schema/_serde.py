@@ -16,8 +16,8 @@ from typing import Any
 
 from datacheck._documents import document_problem, format_version_problem
 from datacheck._types import FeatureType
-from datacheck.errors import InputError, InputNotFoundError, SchemaFormatError
-from datacheck.io import write_bytes_atomic
+from datacheck.errors import InputError, InputNotFoundError, OptionError, SchemaFormatError
+from datacheck.io import ReaderOptions, write_bytes_atomic
 from datacheck.schema._check import schema_problems
 from datacheck.schema._model import (
     FORMAT_VERSION,
@@ -31,10 +31,12 @@ from datacheck.schema._model import (
     FloatDomain,
     IntDomain,
     Lifecycle,
+    MissingDrift,
     Presence,
     Schema,
     StringDomain,
     StringLength,
+    TimeType,
     UniqueConstraints,
     ValueCount,
 )
@@ -89,6 +91,11 @@ def _feature_to_dict(f: Feature) -> dict[str, Any]:
         out["domain"] = _domain_to_dict(f.domain)
     if f.string_length is not None:
         out["string_length"] = _bounds_to_dict(f.string_length.min, f.string_length.max)
+    if f.time is not None:
+        # The zone is written even when null: a naive timestamp is a recorded fact.
+        out["time"] = {"unit": f.time.unit, "zone": f.time.zone}
+    if f.arrow_type is not None:
+        out["arrow_type"] = f.arrow_type
     if f.distribution is not None:
         out["distribution"] = {"min_domain_mass": f.distribution.min_domain_mass}
     if f.unique is not None:
@@ -97,6 +104,8 @@ def _feature_to_dict(f: Feature) -> dict[str, Any]:
         out["drift_comparator"] = _comparator_to_dict(f.drift_comparator)
     if f.skew_comparator is not None:
         out["skew_comparator"] = _comparator_to_dict(f.skew_comparator)
+    if f.missing_drift is not None:
+        out["missing_drift"] = {"method": "cohens_h", "threshold": f.missing_drift.threshold}
     if f.in_environments:
         out["in_environments"] = list(f.in_environments)
     if f.not_in_environments:
@@ -108,6 +117,13 @@ def _feature_to_dict(f: Feature) -> dict[str, Any]:
     if f.severity_overrides:
         out["severity_overrides"] = dict(sorted(f.severity_overrides.items()))
     return out
+
+
+def _reader_from_dict(document: Mapping[str, Any], source: str) -> ReaderOptions:
+    try:
+        return ReaderOptions.from_dict(document["reader"])
+    except OptionError as error:  # passes the JSON Schema, yet not a valid option
+        raise SchemaFormatError(f"{source}: /reader/{error.parameter}: {error.reason}") from None
 
 
 def schema_to_dict(schema: Schema) -> dict[str, Any]:
@@ -132,6 +148,8 @@ def schema_to_dict(schema: Schema) -> dict[str, Any]:
     }
     if dataset:
         out["dataset"] = dataset
+    if schema.reader is not None:
+        out["reader"] = schema.reader.to_dict()
     out["features"] = [_feature_to_dict(f) for f in schema.features]
     return out
 
@@ -223,6 +241,7 @@ def _feature_from_dict(d: Mapping[str, Any]) -> Feature:
     length = d.get("string_length")
     unique = d.get("unique")
     dist = d.get("distribution")
+    time = d.get("time")
     return Feature(
         name=d["name"],
         type=FeatureType(d["type"]),
@@ -235,6 +254,8 @@ def _feature_from_dict(d: Mapping[str, Any]) -> Feature:
         string_length=None
         if length is None
         else StringLength(min=length.get("min"), max=length.get("max")),
+        time=None if time is None else TimeType(unit=time["unit"], zone=time.get("zone")),
+        arrow_type=d.get("arrow_type"),
         distribution=None
         if dist is None
         else DistributionConstraints(min_domain_mass=float(dist.get("min_domain_mass", 1.0))),
@@ -243,6 +264,9 @@ def _feature_from_dict(d: Mapping[str, Any]) -> Feature:
         else UniqueConstraints(min=unique.get("min"), max=unique.get("max")),
         drift_comparator=_comparator_from_dict(d.get("drift_comparator")),
         skew_comparator=_comparator_from_dict(d.get("skew_comparator")),
+        missing_drift=None
+        if "missing_drift" not in d
+        else MissingDrift(threshold=float(d["missing_drift"]["threshold"])),
         in_environments=tuple(d.get("in_environments", ())),
         not_in_environments=tuple(d.get("not_in_environments", ())),
         lifecycle=Lifecycle(d.get("lifecycle", "active")),
@@ -284,6 +308,13 @@ def schema_from_dict(document: Any, *, source: str = "<schema>") -> Schema:
         raise SchemaFormatError(
             f"{source}: /: a schema document is a JSON object, not {type(document).__name__}"
         )
+    if {"num_rows", "options", "features"} <= document.keys() and "version" not in document:
+        # The most common mix-up: the profile written next to the schema.
+        raise SchemaFormatError(
+            f"{source}: this is a profile (a statistics document, as generate_statistics and "
+            "save_profile write), not a schema; a profile is what baseline= takes, to compare "
+            "the data with it; infer a schema from it with infer_schema"
+        )
     document = _migrate(document, source)
     _check_document(document, source)
     d = document.get("dataset", {})
@@ -300,6 +331,7 @@ def schema_from_dict(document: Any, *, source: str = "<schema>") -> Schema:
             max_row_count_ratio=_float_or_none(d.get("max_row_count_ratio")),
         ),
         features=tuple(_feature_from_dict(f) for f in document["features"]),
+        reader=None if document.get("reader") is None else _reader_from_dict(document, source),
     )
     _check_semantics(schema, source)
     return schema

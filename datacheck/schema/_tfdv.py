@@ -1,6 +1,6 @@
 """TFDV interop: read and write TensorFlow Data Validation's ``schema.pbtxt``.
 
-Uses the tensorflow-metadata protobufs (``pip install 'datacheck[tfdv]'``). The mapping, so that
+Uses the tensorflow-metadata protobufs (``pip install 'datacheck-ml[tfdv]'``). The mapping, so that
 a TFDV schema means the same here:
 
 - types: TFDV INT, FLOAT, BYTES and STRUCT. BYTES reads as string (TFDV treats it as text when
@@ -14,12 +14,14 @@ a TFDV schema means the same here:
   environments, lifecycle (DEPRECATED, DISABLED, DEBUG_ONLY and the legacy ``deprecated``
   flag read as deprecated), dataset row counts and the row-count drift comparator.
 - comparators: ``infinity_norm`` is l_infinity, ``jensen_shannon_divergence`` is
-  jensen_shannon. TFDV has no PSI, KS or Wasserstein: on writing, those ride along as
-  annotation tags that datacheck reads back and TFDV ignores (TFDV will not check them). TFDV's
+  jensen_shannon. TFDV has no PSI, KS or Wasserstein, and no missingness drift: on writing,
+  those ride along as annotation tags that datacheck reads back and TFDV ignores (TFDV will not
+  check them). TFDV's
   ``normalized_abs_difference`` has no datacheck equivalent: reading it warns and drops it.
-- what TFDV cannot hold (datacheck's exact type where TFDV's is coarser, string lengths,
-  severity overrides, the schema version) is written as annotation tags ``datacheck:...``, so
-  a round trip loses nothing. Sparse and weighted features read with a warning and are dropped.
+- what TFDV cannot hold (datacheck's exact type where TFDV's is coarser, string lengths, a
+  timestamp's unit and zone, a skipped column's Arrow type, severity overrides, the schema
+  version) is written as annotation tags ``datacheck:...``, so a round trip loses nothing.
+  Sparse and weighted features read with a warning and are dropped.
 """
 
 from __future__ import annotations
@@ -46,10 +48,12 @@ from datacheck.schema._model import (
     FloatDomain,
     IntDomain,
     Lifecycle,
+    MissingDrift,
     Presence,
     Schema,
     StringDomain,
     StringLength,
+    TimeType,
     UniqueConstraints,
     ValueCount,
 )
@@ -128,6 +132,7 @@ _TYPE_TO_PB = {
     FeatureType.BOOL: "INT",
     FeatureType.DATE: "INT",
     FeatureType.TIMESTAMP: "INT",
+    FeatureType.DURATION: "INT",
     FeatureType.FLOAT: "FLOAT",
     FeatureType.DECIMAL: "FLOAT",
     FeatureType.STRING: "BYTES",
@@ -141,6 +146,7 @@ _TAGGED_TYPES = frozenset(
         FeatureType.BOOL,
         FeatureType.DATE,
         FeatureType.TIMESTAMP,
+        FeatureType.DURATION,
         FeatureType.DECIMAL,
         FeatureType.BYTES,
         FeatureType.NULL,
@@ -170,6 +176,11 @@ def _feature_to_pb(pb: Any, proto: Any, f: Feature, leaf: str) -> None:
     _domain_to_pb(proto, f, tags)
     if f.string_length is not None:
         tags.append(f"{_TAG}string_length={f.string_length.min!r},{f.string_length.max!r}")
+    if f.time is not None:
+        zone = "" if f.time.zone is None else f",{f.time.zone}"
+        tags.append(f"{_TAG}time={f.time.unit}{zone}")
+    if f.arrow_type is not None:
+        tags.append(f"{_TAG}arrow_type={f.arrow_type}")
     if f.distribution is not None:
         proto.distribution_constraints.min_domain_mass = f.distribution.min_domain_mass
     if f.unique is not None:
@@ -180,6 +191,8 @@ def _feature_to_pb(pb: Any, proto: Any, f: Feature, leaf: str) -> None:
         proto.unique_constraints.SetInParent()
     _comparator_to_pb(proto, f.drift_comparator, "drift_comparator", tags)
     _comparator_to_pb(proto, f.skew_comparator, "skew_comparator", tags)
+    if f.missing_drift is not None:
+        tags.append(f"{_TAG}missing_drift={f.missing_drift.threshold!r}")
     proto.in_environment.extend(f.in_environments)
     proto.not_in_environment.extend(f.not_in_environments)
     if f.lifecycle is Lifecycle.DEPRECATED:
@@ -261,6 +274,12 @@ class _Tags:
     float_bounds: tuple[float | None, float | None] | None
     #: the string length bounds (TFDV has no such constraint)
     string_length: StringLength | None
+    #: a timestamp's or duration's unit and zone
+    time: TimeType | None = None
+    #: a skipped column's Arrow type
+    arrow_type: str | None = None
+    #: the missingness-drift comparator (TFDV has none)
+    missing_drift: MissingDrift | None = None
 
 
 def _tags(tags: Any, where: str) -> _Tags:
@@ -271,6 +290,9 @@ def _tags(tags: Any, where: str) -> _Tags:
     version: int | None = None
     float_bounds: tuple[float | None, float | None] | None = None
     string_length: StringLength | None = None
+    time: TimeType | None = None
+    arrow_type: str | None = None
+    missing_drift: MissingDrift | None = None
     for tag in tags:
         if not tag.startswith(_TAG):
             continue
@@ -301,6 +323,13 @@ def _tags(tags: Any, where: str) -> _Tags:
                     min=None if low == "None" else int(low),
                     max=None if high == "None" else int(high),
                 )
+            elif key == "time":
+                unit, _, zone = value.partition(",")
+                time = TimeType(unit=unit, zone=zone or None)
+            elif key == "arrow_type":
+                arrow_type = value
+            elif key == "missing_drift":
+                missing_drift = MissingDrift(threshold=float(value))
         except ValueError:
             raise SchemaFormatError(
                 f"{where}: annotation tag {tag!r} is not one datacheck writes; remove it"
@@ -313,6 +342,9 @@ def _tags(tags: Any, where: str) -> _Tags:
         version=version,
         float_bounds=float_bounds,
         string_length=string_length,
+        time=time,
+        arrow_type=arrow_type,
+        missing_drift=missing_drift,
     )
 
 
@@ -408,6 +440,9 @@ def _feature_from_pb(
         value_count=value_count,
         domain=domain,
         string_length=tags.string_length,
+        time=tags.time,
+        arrow_type=tags.arrow_type,
+        missing_drift=tags.missing_drift,
         distribution=None
         if dist is None
         else DistributionConstraints(

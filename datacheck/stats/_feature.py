@@ -1,6 +1,6 @@
 """One feature's accumulator (presence, list value counts, the statistics of its kind), and
-a record batch's feature columns (struct fields under dotted paths, as ``datacheck._columns``
-reaches them)."""
+a record batch's feature columns (struct fields under dotted paths, map keys and values as
+lists, as ``datacheck._columns`` reaches them)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from datacheck._columns import leaf_columns, list_values
 from datacheck._types import (
     MIXED_TYPES_KEY,
     NUMERIC_TYPES,
+    OVERFLOW_KEY,
     FeatureType,
     feature_type_of,
     is_list_type,
+    time_of,
 )
 from datacheck.stats._bool import BoolAccumulator
 from datacheck.stats._bytes import BytesAccumulator
@@ -31,7 +33,12 @@ from datacheck.stats._string import StringAccumulator
 __all__ = ["Column", "FeatureAccumulator", "feature_columns"]
 
 #: the numeric types whose values are integers, so that min and max are exact
-_INTEGER = frozenset({FeatureType.INT, FeatureType.DATE, FeatureType.TIMESTAMP})
+_INTEGER = frozenset(
+    {FeatureType.INT, FeatureType.DATE, FeatureType.TIMESTAMP, FeatureType.DURATION}
+)
+#: the reader's int64 overflow mark: integers at or beyond 2**63 in size, read as floats (2**63
+#: itself is ambiguous: int64's largest value reads as that double too)
+_INT64_EDGE = 2.0**63
 
 KindAccumulator = NumericAccumulator | StringAccumulator | BytesAccumulator | BoolAccumulator
 
@@ -50,13 +57,13 @@ class Column:
     type: FeatureType | None
     #: the reader flagged the column as mixing numbers and text
     mixed_types: bool = False
+    #: the reader's overflow marks on the column (see ``datacheck._types.OVERFLOW_KEY``)
+    overflow: frozenset[str] = frozenset()
     #: why the column is skipped, if it is
     skip_reason: str | None = None
 
 
 def _skip_reason(arrow_type: pa.DataType) -> str:
-    if pa.types.is_map(arrow_type):
-        return "map columns are not profiled"
     if pa.types.is_union(arrow_type):
         return "union columns are not profiled"
     inner = arrow_type
@@ -64,7 +71,14 @@ def _skip_reason(arrow_type: pa.DataType) -> str:
         inner = inner.value_type
     if pa.types.is_struct(inner):
         return "lists of structs are not profiled"
+    if pa.types.is_map(inner):
+        return "lists of maps are not profiled"
     return f"values of type {inner} are not profiled"
+
+
+def _overflow_marks(field: pa.Field) -> frozenset[str]:
+    mark = (field.metadata or {}).get(OVERFLOW_KEY)
+    return frozenset(mark.decode().split(",")) if mark else frozenset()
 
 
 def feature_columns(batch: pa.RecordBatch) -> Iterator[Column]:
@@ -78,7 +92,14 @@ def feature_columns(batch: pa.RecordBatch) -> Iterator[Column]:
                 path=path, arrow_type=t, array=None, type=None, skip_reason=_skip_reason(t)
             )
         else:
-            yield Column(path=path, arrow_type=t, array=array, type=feature_type, mixed_types=mixed)
+            yield Column(
+                path=path,
+                arrow_type=t,
+                array=array,
+                type=feature_type,
+                mixed_types=mixed,
+                overflow=_overflow_marks(field),
+            )
 
 
 def _new_kind(
@@ -101,6 +122,20 @@ def _unnest(array: pa.Array, weights: np.ndarray | None) -> tuple[pa.Array, np.n
     if rows is not None and weights is not None:
         weights = weights[rows]
     return values, weights
+
+
+def _in_unit(values: pa.Array, arrow_type: str) -> pa.Array:
+    """Timestamps or durations in the unit the feature was first seen in (``arrow_type``):
+    its numbers count that unit, so a batch in another unit is converted, not mixed in."""
+    t = values.type
+    if not (pa.types.is_timestamp(t) or pa.types.is_duration(t)):
+        return values
+    mine = time_of(arrow_type)
+    if mine is None or mine[0] == t.unit:
+        return values
+    target = pa.duration(mine[0]) if pa.types.is_duration(t) else pa.timestamp(mine[0], t.tz)
+    # Unsafe: a finer unit's remainder is cut off, as pyarrow does for a coarser column.
+    return pc.cast(values, target, safe=False)
 
 
 def compatible(a: FeatureType, b: FeatureType) -> FeatureType | None:
@@ -130,6 +165,8 @@ class FeatureAccumulator:
         "is_list",
         "kind",
         "mixed_types",
+        "num_float_overflow",
+        "num_int_overflow",
         "num_missing",
         "num_present",
         "options",
@@ -157,6 +194,8 @@ class FeatureAccumulator:
         self.is_list = is_list
         self.weighted = weighted
         self.mixed_types = False
+        self.num_int_overflow = 0
+        self.num_float_overflow = 0
         #: seconds the last batch took; only orders the work on the thread pool
         self.cost = 0.0
         self.num_present = 0
@@ -197,7 +236,19 @@ class FeatureAccumulator:
             self.value_counts.add(lengths.to_numpy(zero_copy_only=False))
             array, weights = _unnest(array, weights)
         if self.kind is not None and not pa.types.is_null(array.type):
-            self.kind.add(array, weights)
+            if column.overflow:
+                self._count_overflow(array, column.overflow)
+            self.kind.add(_in_unit(array, self.arrow_type), weights)
+
+    def _count_overflow(self, values: pa.Array, marks: frozenset[str]) -> None:
+        """Count the values the reader could not hold as written (a marked float column)."""
+        if not pa.types.is_floating(values.type):
+            return
+        if "int64" in marks:
+            beyond = pc.greater_equal(pc.abs(values), _INT64_EDGE)
+            self.num_int_overflow += pc.sum(beyond).as_py() or 0
+        if "float64" in marks:
+            self.num_float_overflow += pc.sum(pc.is_inf(values)).as_py() or 0
 
     def merge(self, other: FeatureAccumulator) -> None:
         """Fold ``other`` (of a compatible type) into this accumulator; ``other`` is unchanged."""
@@ -205,6 +256,8 @@ class FeatureAccumulator:
         if merged is not None and merged != self.type:
             self.retype(merged, other.arrow_type if merged == other.type else self.arrow_type)
         self.mixed_types = self.mixed_types or other.mixed_types
+        self.num_int_overflow += other.num_int_overflow
+        self.num_float_overflow += other.num_float_overflow
         self.num_present += other.num_present
         self.num_missing += other.num_missing
         if self.weighted_present is not None and other.weighted_present is not None:
@@ -231,6 +284,8 @@ class FeatureAccumulator:
             num_missing=self.num_missing,
             presence=self.num_present / num_rows if num_rows else 0.0,
             mixed_types=self.mixed_types,
+            num_int_overflow=self.num_int_overflow,
+            num_float_overflow=self.num_float_overflow,
             weighted_num_present=self.weighted_present,
             value_counts=None if self.value_counts is None else self.value_counts.extract(),
             numeric=kind.extract() if isinstance(kind, NumericAccumulator) else None,
@@ -251,6 +306,8 @@ class FeatureAccumulator:
             weighted=stats.weighted_num_present is not None,
         )
         acc.mixed_types = stats.mixed_types
+        acc.num_int_overflow = stats.num_int_overflow
+        acc.num_float_overflow = stats.num_float_overflow
         acc.num_present = stats.num_present
         acc.num_missing = stats.num_missing
         acc.weighted_present = stats.weighted_num_present

@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Executor, Future
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,8 @@ import pyarrow.compute as pc
 
 from datacheck._threads import thread_count, thread_pool
 from datacheck._types import NUMBER_TYPES, FeatureType, is_list_type, scalar_feature_type
-from datacheck.errors import InputError, OptionError
+from datacheck.errors import OptionError
+from datacheck.io import ReaderOptions, is_file_source
 from datacheck.stats._feature import Column, FeatureAccumulator, compatible, feature_columns
 from datacheck.stats._options import StatsOptions
 from datacheck.stats._profile import DatasetProfile, SkippedFeature
@@ -344,16 +346,6 @@ class ProfileGenerator:
         return accumulator.extract()
 
 
-def _source_name(source: object) -> str:
-    if source is None:
-        return "the data"
-    if isinstance(source, (str, os.PathLike)):
-        return str(os.fspath(source))
-    if isinstance(source, (list, tuple)) and source and isinstance(source[0], (str, os.PathLike)):
-        return ", ".join(os.fspath(s) for s in source)
-    return f"<{type(source).__name__}>"
-
-
 def _coalesce(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
     """Consecutive small batches of one schema joined into batches of at least ``size`` rows.
 
@@ -378,18 +370,22 @@ def _coalesce(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.Recor
         yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
 
 
-def iter_batches(source: object, batch_size: int) -> Iterator[pa.RecordBatch]:
+def iter_batches(
+    source: object, batch_size: int, reader: ReaderOptions | None = None
+) -> Iterator[pa.RecordBatch]:
     """Record batches of any source: Arrow objects and iterables of batches directly, the rest
-    (files, globs, DataFrames, Arrow streams) through :func:`datacheck.io.read_batches`;
-    small consecutive batches are joined up to ``batch_size`` rows."""
-    return _coalesce(_source_batches(source, batch_size), batch_size)
+    (files, globs, DataFrames, Arrow streams) through :func:`datacheck.io.read_batches` with
+    the ``reader`` options; small consecutive batches are joined up to ``batch_size`` rows."""
+    return _coalesce(_source_batches(source, batch_size, reader), batch_size)
 
 
-def _source_batches(source: object, batch_size: int) -> Iterator[pa.RecordBatch]:
+def _source_batches(
+    source: object, batch_size: int, reader: ReaderOptions | None
+) -> Iterator[pa.RecordBatch]:
     if isinstance(source, pa.RecordBatch):
         yield source
     elif isinstance(source, pa.Table):
-        yield from source.to_batches(max_chunksize=batch_size)
+        yield from _table_batches(source, batch_size)
     elif (
         isinstance(source, Iterable)
         and not isinstance(source, (str, bytes, os.PathLike, list, tuple))
@@ -402,13 +398,20 @@ def _source_batches(source: object, batch_size: int) -> Iterator[pa.RecordBatch]
     ):
         for batch in source:
             if isinstance(batch, pa.Table):
-                yield from batch.to_batches(max_chunksize=batch_size)
+                yield from _table_batches(batch, batch_size)
             else:
                 yield batch
     else:
         from datacheck.io import read_batches  # the reader is optional for Arrow-only callers
 
-        yield from read_batches(source, batch_size=batch_size)
+        yield from read_batches(source, batch_size=batch_size, options=reader)
+
+
+def _table_batches(table: pa.Table, batch_size: int) -> list[pa.RecordBatch]:
+    """The table's batches; one of zero rows for a table without rows (which Arrow gives as
+    no batch at all), so that its columns are still profiled."""
+    batches: list[pa.RecordBatch] = table.to_batches(max_chunksize=batch_size)
+    return batches or [pa.RecordBatch.from_pylist([], schema=table.schema)]
 
 
 def _timed_add(feature: FeatureAccumulator, column: Column, weights: np.ndarray | None) -> None:
@@ -439,12 +442,16 @@ def generate_statistics(
         options: what to compute; defaults to :class:`StatsOptions()`.
         progress: called with the number of rows of each batch once it is profiled.
 
+    A source of zero rows (a CSV file of a header only) is data too: its profile has
+    ``num_rows`` 0 and a feature per column, typed from the columns, with counts of 0.
+
     Raises:
-        InputError: the source cannot be read, or holds no rows.
+        InputError: the source cannot be read.
         OptionError: the weight or a slice column is not in the data, or too many slices.
     """
     profiler = Profiler(options, progress=progress)
-    for _ in profiler.observe(iter_batches(source, profiler.options.batch_size)):
+    options = profiler.options
+    for _ in profiler.observe(iter_batches(source, options.batch_size, options.reader)):
         pass
     return profiler.profile(source)
 
@@ -492,14 +499,14 @@ class Profiler:
                 generator.pool = None
 
     def profile(self, source: object = None) -> DatasetProfile:
-        """The profile of every batch observed.
+        """The profile of every batch observed (``num_rows`` 0 when no batch held a row).
 
         Args:
-            source: What the batches were read from, named in the error.
-
-        Raises:
-            InputError: No batch held a row.
+            source: What the batches were read from (a file's reader options are recorded).
         """
-        if self._accumulator.num_rows == 0:
-            raise InputError(f"{_source_name(source)}: no rows; profile a dataset with data")
-        return self._generator.extract_output(self._accumulator)
+        profile = self._generator.extract_output(self._accumulator)
+        # Files were read with these options (the defaults unless given): recorded, so that a
+        # schema inferred from the profile reads later data the same way.
+        if is_file_source(source):
+            profile = replace(profile, reader=self.options.reader or ReaderOptions())
+        return profile

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import datasketches as ds
 import numpy as np
 
-from datacheck.stats._kll import kll_add
+from datacheck.stats._kll import KllSketch
 from datacheck.stats._numeric import kll_histograms
 from datacheck.stats._options import StatsOptions
 from datacheck.stats._profile import ValueCountStatistics
@@ -26,7 +25,7 @@ class ValueCountAccumulator:
         self.num_values = 0
         self.min: int | None = None
         self.max: int | None = None
-        self.kll: Any = ds.kll_doubles_sketch(options.kll_k)
+        self.kll = KllSketch(options.kll_k)
 
     def add(self, lengths: np.ndarray) -> None:
         """Add the lengths of one batch's present lists."""
@@ -37,7 +36,7 @@ class ValueCountAccumulator:
         lo, hi = int(lengths.min()), int(lengths.max())
         self.min = lo if self.min is None else min(self.min, lo)
         self.max = hi if self.max is None else max(self.max, hi)
-        kll_add(self.kll, lengths, self.options.kll_k, lo, hi)
+        self.kll.add(lengths, lo, hi)
 
     def merge(self, other: ValueCountAccumulator) -> None:
         """Fold ``other`` into this accumulator (``other`` is not changed)."""
@@ -53,14 +52,16 @@ class ValueCountAccumulator:
         """The value counts so far; None when no list was present."""
         if self.min is None or self.max is None:
             return None
-        histogram, _ = kll_histograms(self.kll, float(self.min), float(self.max), self.options)
+        histogram, _ = kll_histograms(
+            self.kll.view(), float(self.min), float(self.max), self.options
+        )
         return ValueCountStatistics(
             min=self.min,
             max=self.max,
             mean=self.num_values / self.num_rows,
             num_values=self.num_values,
             histogram=histogram,
-            kll_sketch=bytes(self.kll.serialize()),
+            kll_sketch=self.kll.to_bytes(),
         )
 
     @classmethod
@@ -72,15 +73,12 @@ class ValueCountAccumulator:
         acc.num_rows = num_rows
         acc.num_values = stats.num_values
         acc.min, acc.max = stats.min, stats.max
-        acc.kll = ds.kll_doubles_sketch.deserialize(stats.kll_sketch)
+        acc.kll = KllSketch.from_bytes(stats.kll_sketch)
         return acc
 
     def __getstate__(self) -> dict[str, Any]:
-        state = {name: getattr(self, name) for name in self.__slots__}
-        state["kll"] = bytes(self.kll.serialize())
-        return state
+        return {name: getattr(self, name) for name in self.__slots__}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
             setattr(self, name, value)
-        self.kll = ds.kll_doubles_sketch.deserialize(state["kll"])

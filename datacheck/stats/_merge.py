@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from datacheck._types import time_of
 from datacheck.errors import OptionError
 from datacheck.stats._generate import ProfileAccumulator
 from datacheck.stats._profile import DatasetProfile
@@ -27,12 +28,25 @@ _MUST_AGREE = (
 )
 
 
+def _check_units(a: DatasetProfile, b: DatasetProfile) -> None:
+    """Refuse to mix sketches of one time feature that count different units (s and us)."""
+    for path, mine in a.features.items():
+        theirs = b.features.get(path)
+        units = (time_of(mine.arrow_type), None if theirs is None else time_of(theirs.arrow_type))
+        if units[0] is not None and units[1] is not None and units[0][0] != units[1][0]:
+            raise OptionError(
+                f"cannot merge profiles where feature {path!r} counts in {units[0][0]} and in "
+                f"{units[1][0]}; cast the column to one unit and profile the data again"
+            )
+
+
 def merge_profiles(a: DatasetProfile, b: DatasetProfile) -> DatasetProfile:
     """The profile of the union of the datasets profiled in ``a`` and ``b``.
 
     Raises:
         OptionError: the profiles were made with different weight, slices or sketch sizes,
-            whose statistics cannot be combined.
+            whose statistics cannot be combined, or count a timestamp or duration feature in
+            different units.
     """
     for name in _MUST_AGREE:
         mine, theirs = getattr(a.options, name), getattr(b.options, name)
@@ -41,7 +55,10 @@ def merge_profiles(a: DatasetProfile, b: DatasetProfile) -> DatasetProfile:
                 f"cannot merge profiles made with different {name} ({mine!r} and {theirs!r}); "
                 "profile both datasets with the same options"
             )
+    _check_units(a, b)
     accumulator = ProfileAccumulator.from_output(a)
     accumulator.merge(ProfileAccumulator.from_output(b))
     merged = accumulator.extract()
-    return replace(merged, options=a.options)
+    # Data read two ways has no one way of reading it.
+    reader = a.reader if a.reader == b.reader else None
+    return replace(merged, options=a.options, reader=reader)

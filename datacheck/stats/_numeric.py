@@ -1,10 +1,18 @@
 """Numeric statistics (ints, floats, decimals, dates, timestamps): moments, counts, KLL quantiles.
 
 Moments are merged with Chan et al.'s parallel formula, so any split of the data gives the same
-mean and standard deviation up to float rounding. Quantiles and both histograms come from a KLL
-sketch (DataSketches ``kll_doubles_sketch``, fed whole numpy arrays). Weighted quantiles come
-from a VarOpt sample (``var_opt_sketch``/``var_opt_union``): DataSketches' mergeable weighted
-sample of bounded size, since the Python binding's KLL takes no weights.
+mean and standard deviation up to float rounding. Integer features (ints, dates, timestamps)
+also keep the exact sum of their values as a Python integer, written to the profile: their mean
+is that sum over the count, rounded once, and merges take the means' difference from the sums.
+Float means of the parts would not do: with int64 values near 2**63 of both signs, a part's mean
+is off by up to half a float step of 2**63 (1,024), which the merged mean of values that nearly
+cancel keeps in full (2572505088.0 for 2572504746.33, issue 12).
+
+Quantiles and both histograms come from a KLL sketch (datacheck's own
+:class:`~datacheck.stats._kll.KllSketch`, fed whole numpy arrays; its compactions are
+deterministic, its bytes DataSketches'). Weighted quantiles come from a bounded, mergeable
+weighted sample (:class:`~datacheck.stats._sample.WeightedSample`, written as a DataSketches
+VarOpt image), since KLL takes no weights.
 
 Distinct values are counted exactly while there are at most ``exact_counts_cap`` of them (a
 sorted numpy array, merged by union); past the cap only that fact is kept, so a high-cardinality
@@ -16,13 +24,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import datasketches as ds
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from datacheck._columns import decimal_to_float
-from datacheck.stats._kll import kll_add
+from datacheck.stats._kll import KllSketch
 from datacheck.stats._options import QUANTILE_RANKS, StatsOptions
 from datacheck.stats._profile import (
     Histogram,
@@ -30,10 +37,10 @@ from datacheck.stats._profile import (
     NumericStatistics,
     WeightedNumericStatistics,
 )
+from datacheck.stats._sample import WeightedSample
 
 __all__ = ["NumericAccumulator", "kll_histograms", "numeric_values"]
 
-_SERDE = ds.PyDoublesSerDe()
 #: values of a batch whose distinct values are counted before the rest (at least 8x the cap)
 _PROBE = 4096
 
@@ -102,10 +109,25 @@ def _moments_unchecked(x: np.ndarray, w: np.ndarray | None) -> tuple[float, floa
     return total, mean, float((w * np.square(d)).sum())
 
 
+def _exact_sum(x: np.ndarray, low: int, high: int) -> int:
+    """The exact sum of an integer array whose min and max are ``low`` and ``high``."""
+    if max(abs(low), abs(high)) * x.size < 2**63:
+        return int(x.sum())  # numpy's own sum (int64 or uint64) cannot overflow here
+    # Values near 2**63: sum the high and the low 32 bits apart, neither sum can overflow.
+    wide = x.astype(np.int64 if x.dtype.kind == "i" else np.uint64, copy=False)
+    return (int((wide >> 32).sum()) << 32) + int((wide & 0xFFFFFFFF).sum())
+
+
 def _chan(
-    a: tuple[float, float, float], b: tuple[float, float, float]
+    a: tuple[float, float, float],
+    b: tuple[float, float, float],
+    sums: tuple[int, int] | None = None,
 ) -> tuple[float, float, float]:
-    """Chan et al.'s merge of (count, mean, M2) pairs; weights work the same as counts."""
+    """Chan et al.'s merge of (count, mean, M2) pairs; weights work the same as counts.
+
+    ``sums``, the exact sums of integer values on both sides, give the mean and the means'
+    difference exactly, rounded once.
+    """
     na, ma, m2a = a
     nb, mb, m2b = b
     if nb == 0:
@@ -113,6 +135,11 @@ def _chan(
     if na == 0:
         return b
     n = na + nb
+    if sums is not None:
+        sa, sb, ia, ib = *sums, int(na), int(nb)
+        # Python's int / int is correctly rounded: both are exact up to that one rounding.
+        delta = (sb * ia - sa * ib) / (ia * ib)
+        return n, (sa + sb) / (ia + ib), m2a + m2b + delta * delta * (na / n * nb)
     delta = mb - ma
     # Fractions first, so that values near the float maximum do not overflow the products.
     return n, ma + delta * (nb / n), m2a + m2b + delta * delta * (na / n * nb)
@@ -166,13 +193,11 @@ def kll_histograms(
     return standard, quantiles
 
 
-def _weighted_quantiles(sample: Any, ranks: tuple[float, ...]) -> tuple[float, ...]:
-    """Quantiles of a VarOpt sample: the value where the cumulative weight reaches each rank."""
-    items = list(sample)
-    if not items:
+def _weighted_quantiles(sample: WeightedSample, ranks: tuple[float, ...]) -> tuple[float, ...]:
+    """Quantiles of a weighted sample: the value where the cumulative weight reaches each rank."""
+    if sample.values.size == 0:
         return ()
-    values = np.array([v for v, _ in items], dtype=np.float64)
-    weights = np.array([w for _, w in items], dtype=np.float64)
+    values, weights = sample.values, sample.weights
     order = np.argsort(values, kind="stable")
     values, cum = values[order], np.cumsum(weights[order])
     positions = np.searchsorted(cum, np.asarray(ranks) * cum[-1], side="left")
@@ -195,6 +220,7 @@ class NumericAccumulator:
     __slots__ = (
         "distinct",
         "distinct_floor",
+        "exact_sum",
         "integer",
         "kll",
         "max",
@@ -221,15 +247,17 @@ class NumericAccumulator:
         self.min: float | None = None
         self.max: float | None = None
         self.moments = (0.0, 0.0, 0.0)
+        # The sum of the values while they are all integers; None once a float is added.
+        self.exact_sum: int | None = 0 if integer else None
         # The distinct values, sorted, while at most exact_counts_cap; None once past the cap,
         # when distinct_floor is all that is known (cap + 1, or a loaded profile's lower bound).
         self.distinct: np.ndarray | None = np.empty(0, dtype=np.int64 if integer else np.float64)
         self.distinct_floor = 0
-        self.kll: Any = ds.kll_doubles_sketch(options.kll_k)
+        self.kll = KllSketch(options.kll_k)
         self.weighted_moments: tuple[float, float, float] | None = (
             (0.0, 0.0, 0.0) if weighted else None
         )
-        self.sample: Any = ds.var_opt_sketch(options.weighted_sample_size) if weighted else None
+        self.sample = WeightedSample(options.weighted_sample_size) if weighted else None
 
     def add(self, values: pa.Array, weights: np.ndarray | None) -> None:
         """Add one batch of values; ``weights`` (aligned with ``values``) only when weighted."""
@@ -241,9 +269,11 @@ class NumericAccumulator:
         self.num_values += int(x.size)
         lo: float
         hi: float
+        batch_sum: int | None = None
         if integer:
             lo, hi = int(x.min()), int(x.max())
             finite = nonnan = x
+            batch_sum = _exact_sum(x, lo, hi)
             w_values, w = (x, weights) if weights is not None else (None, None)
         else:
             nan = np.isnan(x)
@@ -267,15 +297,22 @@ class NumericAccumulator:
             self._add_distinct(nonnan)
         self.min = lo if self.min is None else min(self.min, lo)
         self.max = hi if self.max is None else max(self.max, hi)
-        self.moments = _chan(self.moments, _moments(finite.astype(np.float64, copy=False), None))
-        kll_add(self.kll, nonnan, self.options.kll_k, lo, hi)
+        self._add_moments(_moments(finite.astype(np.float64, copy=False), None), batch_sum)
+        self.kll.add(nonnan, lo, hi)
         if w is not None and w_values is not None and self.weighted_moments is not None:
             w_values = w_values.astype(np.float64, copy=False)
             self.weighted_moments = _chan(self.weighted_moments, _moments(w_values, w))
-            update = self.sample.update
-            for value, weight in zip(w_values.tolist(), w.tolist(), strict=True):
-                if weight > 0:
-                    update(value, weight)
+            if self.sample is not None:
+                self.sample.add(w_values, w)
+
+    def _add_moments(self, moments: tuple[float, float, float], exact_sum: int | None) -> None:
+        """Merge the (count, mean, M2) of more values, with their exact sum if integers."""
+        mine = self.exact_sum
+        if mine is None or exact_sum is None:
+            self.moments, self.exact_sum = _chan(self.moments, moments), None
+        else:
+            self.moments = _chan(self.moments, moments, (mine, exact_sum))
+            self.exact_sum = mine + exact_sum
 
     def _add_distinct(self, values: np.ndarray) -> None:
         """Count the distinct values of a NaN-free batch, while the set is still exact."""
@@ -319,19 +356,20 @@ class NumericAccumulator:
             self.min = other.min if self.min is None else min(self.min, other.min)
         if other.max is not None:
             self.max = other.max if self.max is None else max(self.max, other.max)
-        self.moments = _chan(self.moments, other.moments)
+        self._add_moments(other.moments, other.exact_sum)
         self.kll.merge(other.kll)
         if self.weighted_moments is not None and other.weighted_moments is not None:
             self.weighted_moments = _chan(self.weighted_moments, other.weighted_moments)
-            union = ds.var_opt_union(self.options.weighted_sample_size)
-            union.update(self.sample)
-            union.update(other.sample)
-            self.sample = union.get_result()
+            if self.sample is not None and other.sample is not None:
+                self.sample.merge(other.sample)
 
     def extract(self) -> NumericStatistics:
         """The statistics of everything added so far."""
         n, mean, m2 = self.moments
-        kll = self.kll
+        exact_sum = self.exact_sum if self.integer else None
+        if exact_sum is not None and n > 0:
+            mean = exact_sum / int(n)  # rounded once
+        kll = self.kll.view()
         empty = kll.is_empty()
         quantiles = () if empty else _exact_ends(kll.get_quantiles(list(QUANTILE_RANKS)), kll)
         low = self.min if self.min is not None else math.nan
@@ -340,6 +378,7 @@ class NumericAccumulator:
         weighted = None
         if self.weighted_moments is not None:
             wn, wmean, wm2 = self.weighted_moments
+            assert self.sample is not None  # made with the weighted moments
             wq = _weighted_quantiles(self.sample, QUANTILE_RANKS)
             weighted = WeightedNumericStatistics(
                 total_weight=wn,
@@ -347,7 +386,7 @@ class NumericAccumulator:
                 std_dev=math.sqrt(max(wm2, 0.0) / wn) if wn > 0 else None,
                 median=wq[QUANTILE_RANKS.index(0.5)] if wq else None,
                 quantiles=wq,
-                sample_sketch=bytes(self.sample.serialize(_SERDE)),
+                sample_sketch=self.sample.to_bytes(),
             )
         return NumericStatistics(
             num_values=self.num_values,
@@ -363,10 +402,11 @@ class NumericAccumulator:
             quantiles=quantiles,
             histogram=histogram,
             quantile_histogram=quantile_histogram,
-            kll_sketch=bytes(kll.serialize()),
+            kll_sketch=self.kll.to_bytes(),
             distinct=None if self.distinct is None else int(self.distinct.size),
             distinct_lower_bound=self._distinct_lower(),
             distinct_values=self._distinct_values(),
+            exact_sum=exact_sum,
             weighted=weighted,
         )
 
@@ -393,7 +433,9 @@ class NumericAccumulator:
         n = float(stats.num_values - stats.num_nan - stats.num_pos_inf - stats.num_neg_inf)
         if n > 0 and stats.mean is not None and stats.std_dev is not None:
             acc.moments = (n, stats.mean, stats.std_dev**2 * n)
-        acc.kll = ds.kll_doubles_sketch.deserialize(stats.kll_sketch)
+        # A profile written before exact sums were kept has none: its merges add float means.
+        acc.exact_sum = stats.exact_sum if integer else None
+        acc.kll = KllSketch.from_bytes(stats.kll_sketch)
         if stats.distinct_values is None:
             acc.distinct, acc.distinct_floor = None, stats.distinct_lower_bound
         else:
@@ -404,19 +446,12 @@ class NumericAccumulator:
         if w is not None:
             if w.total_weight > 0 and w.mean is not None and w.std_dev is not None:
                 acc.weighted_moments = (w.total_weight, w.mean, w.std_dev**2 * w.total_weight)
-            acc.sample = ds.var_opt_sketch.deserialize(w.sample_sketch, _SERDE)
+            acc.sample = WeightedSample.from_bytes(w.sample_sketch)
         return acc
 
     def __getstate__(self) -> dict[str, Any]:
-        state = {name: getattr(self, name) for name in self.__slots__}
-        state["kll"] = bytes(self.kll.serialize())
-        if self.sample is not None:
-            state["sample"] = bytes(self.sample.serialize(_SERDE))
-        return state
+        return {name: getattr(self, name) for name in self.__slots__}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
             setattr(self, name, value)
-        self.kll = ds.kll_doubles_sketch.deserialize(state["kll"])
-        if state["sample"] is not None:
-            self.sample = ds.var_opt_sketch.deserialize(state["sample"], _SERDE)

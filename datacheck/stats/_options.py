@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from datacheck.io import ReaderOptions
+
 __all__ = ["QUANTILE_RANKS", "StatsOptions"]
 
 #: The normalized ranks at which every numeric feature's quantiles are reported.
@@ -59,6 +61,8 @@ class StatsOptions:
     #: worker threads over columns; None: one per core other processes leave idle when the
     #: run starts (not recorded, not compared)
     threads: int | None = field(default=None, compare=False)
+    #: how files are read (None: the defaults); recorded as the profile's ``reader``, not here
+    reader: ReaderOptions | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The options as a JSON object (``threads`` and ``batch_size`` are not recorded)."""

@@ -22,6 +22,7 @@ from typing import Any
 
 from datacheck._json import float_from_json, float_to_json
 from datacheck._types import FeatureType
+from datacheck.io import ReaderOptions
 from datacheck.stats._options import StatsOptions
 
 __all__ = [
@@ -189,12 +190,12 @@ class WeightedNumericStatistics:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NumericStatistics:
-    """Statistics of an int, float, decimal, date or timestamp feature.
+    """Statistics of an int, float, decimal, date, timestamp or duration feature.
 
-    Dates and timestamps are described by their underlying integers (days, or time units since
-    the epoch; the unit is in the feature's arrow type). NaN is counted, never averaged: min,
-    max, quantiles and histograms cover the non-NaN values (infinities included); mean and
-    standard deviation cover the finite values.
+    Dates, timestamps and durations are described by their underlying integers (days, or time
+    units since the epoch, or time units; the unit is in the feature's arrow type). NaN is
+    counted, never averaged: min, max, quantiles and histograms cover the non-NaN values
+    (infinities included); mean and standard deviation cover the finite values.
     """
 
     #: number of non-null values (for list features: over all lists)
@@ -234,6 +235,9 @@ class NumericStatistics:
     distinct_lower_bound: int = 0
     #: the distinct non-NaN values, ascending, while :attr:`distinct` is exact (for merging)
     distinct_values: tuple[float, ...] | None = field(default=None, repr=False)
+    #: the exact sum of the values of an integer feature (int, date, timestamp), so that merged
+    #: profiles keep the exact mean; None for other features (and in profiles written before)
+    exact_sum: int | None = field(default=None, repr=False)
     #: weighted statistics when the profile was made with a weight column
     weighted: WeightedNumericStatistics | None = None
 
@@ -278,6 +282,8 @@ class NumericStatistics:
                 else [float_to_json(v) for v in self.distinct_values]
             ),
         }
+        if self.exact_sum is not None:
+            d["exact_sum"] = self.exact_sum
         if self.weighted is not None:
             d["weighted"] = self.weighted.to_dict()
         return d
@@ -305,6 +311,7 @@ class NumericStatistics:
             distinct=d.get("distinct"),
             distinct_lower_bound=d.get("distinct_lower_bound", 0),
             distinct_values=None if values is None else tuple(float_from_json(v) for v in values),
+            exact_sum=d.get("exact_sum"),
             weighted=None if weighted is None else WeightedNumericStatistics.from_dict(weighted),
         )
 
@@ -546,6 +553,12 @@ class FeatureStatistics:
     presence: float
     #: the reader found numbers and text mixed in this column and read it as text
     mixed_types: bool = False
+    #: values of a CSV integer column beyond int64, which the reader could only read as floats
+    #: (the column's type is float; counted as the values at or beyond 2**63 in size)
+    num_int_overflow: int = 0
+    #: infinities in a CSV column where the reader met a finite-looking number beyond the
+    #: doubles (``1e309``) and read it as infinity (every infinity of that column is counted)
+    num_float_overflow: int = 0
     #: total weight of the rows where the feature is present, with a weight column
     weighted_num_present: float | None = None
     #: values per row, for list features
@@ -570,6 +583,11 @@ class FeatureStatistics:
             "presence": self.presence,
             "mixed_types": self.mixed_types,
         }
+        # Written only when some value overflowed, so other documents stay as they were.
+        if self.num_int_overflow:
+            d["num_int_overflow"] = self.num_int_overflow
+        if self.num_float_overflow:
+            d["num_float_overflow"] = self.num_float_overflow
         if self.weighted_num_present is not None:
             d["weighted_num_present"] = self.weighted_num_present
         for name in ("value_counts", "numeric", "string", "bytes", "bool"):
@@ -592,6 +610,8 @@ class FeatureStatistics:
             num_missing=d["num_missing"],
             presence=float(d["presence"]),
             mixed_types=d.get("mixed_types", False),
+            num_int_overflow=d.get("num_int_overflow", 0),
+            num_float_overflow=d.get("num_float_overflow", 0),
             weighted_num_present=d.get("weighted_num_present"),
             value_counts=None if vc is None else ValueCountStatistics.from_dict(vc),
             numeric=None if num is None else NumericStatistics.from_dict(num),
@@ -645,10 +665,13 @@ class DatasetProfile:
     #: slice key -> profile of the rows in that slice; keys read ``col=<JSON value>`` joined by
     #: ``,`` (``country="US",year=2024``); empty unless the options name slice columns
     slices: Mapping[str, DatasetProfile] = field(default_factory=dict)
+    #: how the files were read (delimiter, null markers, columns); None when the data was not
+    #: read from files (a DataFrame, Arrow data), or for a slice
+    reader: ReaderOptions | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The profile as its JSON document (bytes as base64, no NaN or infinite numbers)."""
-        return {
+        document = {
             "format_version": self.format_version,
             "num_rows": self.num_rows,
             "weighted_num_rows": self.weighted_num_rows,
@@ -659,6 +682,9 @@ class DatasetProfile:
                 {"key": key, "profile": profile.to_dict()} for key, profile in self.slices.items()
             ],
         }
+        if self.reader is not None:
+            document["reader"] = self.reader.to_dict()
+        return document
 
     def _repr_html_(self) -> str:
         """The profile as an HTML report for Jupyter: charts inline, nothing fetched."""
@@ -696,4 +722,5 @@ def _profile_from_checked(d: Mapping[str, Any]) -> DatasetProfile:
         features={f.path: f for f in features},
         skipped=tuple(SkippedFeature.from_dict(s) for s in d.get("skipped", ())),
         slices={s["key"]: _profile_from_checked(s["profile"]) for s in d.get("slices", ())},
+        reader=None if d.get("reader") is None else ReaderOptions.from_dict(d["reader"]),
     )

@@ -9,7 +9,7 @@
 
 Everything is drawn by construction (no filtering), so hypothesis' health checks pass and
 failing examples shrink to a few rows of simple values. Needs hypothesis:
-``pip install 'datacheck[testing]'``.
+``pip install 'datacheck-ml[testing]'``.
 """
 
 from __future__ import annotations

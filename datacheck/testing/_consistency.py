@@ -43,7 +43,16 @@ def _close(a: Any, b: Any, where: str, rel: float = 1e-9) -> None:
 
 
 def _assert_features(a: FeatureStatistics, b: FeatureStatistics, where: str) -> None:
-    for name in ("path", "type", "arrow_type", "num_present", "num_missing", "mixed_types"):
+    for name in (
+        "path",
+        "type",
+        "arrow_type",
+        "num_present",
+        "num_missing",
+        "mixed_types",
+        "num_int_overflow",
+        "num_float_overflow",
+    ):
         _require(getattr(a, name) == getattr(b, name), f"{where}.{name}")
     _close(a.presence, b.presence, f"{where}.presence")
     _close(a.weighted_num_present, b.weighted_num_present, f"{where}.weighted_num_present")

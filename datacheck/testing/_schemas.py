@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from hypothesis import strategies as st
 
-from datacheck._types import FeatureType
+from datacheck._types import TIME_UNITS, FeatureType
 from datacheck.schema import (
     BoolDomain,
     Comparator,
@@ -27,10 +27,12 @@ from datacheck.schema import (
     FloatDomain,
     IntDomain,
     Lifecycle,
+    MissingDrift,
     Presence,
     Schema,
     StringDomain,
     StringLength,
+    TimeType,
     UniqueConstraints,
     ValueCount,
 )
@@ -87,9 +89,30 @@ def _domain(ftype: FeatureType) -> st.SearchStrategy[Domain | None]:
     return st.none()
 
 
+#: a union column, the kind of column a schema lists as skipped
+_SKIPPED_ARROW_TYPE = "dense_union<a: int64=0, b: string=1>"
+_ZONES = st.none() | st.sampled_from(["UTC", "Europe/Paris", "+01:00"])
+
+
+def _time(ftype: FeatureType) -> st.SearchStrategy[TimeType | None]:
+    """A recorded unit (and zone, for timestamps), or none, for the types that have one."""
+    units = st.sampled_from(TIME_UNITS)
+    if ftype is FeatureType.TIMESTAMP:
+        return st.none() | st.builds(TimeType, unit=units, zone=_ZONES)
+    if ftype is FeatureType.DURATION:
+        return st.none() | st.builds(TimeType, unit=units)
+    return st.none()
+
+
+def _arrow_type(ftype: FeatureType) -> st.SearchStrategy[str | None]:
+    """A null feature may be a skipped column (one the profile cannot describe)."""
+    return st.none() | st.just(_SKIPPED_ARROW_TYPE) if ftype is FeatureType.NULL else st.none()
+
+
 _COMPARATORS = st.none() | st.builds(
     Comparator, method=st.sampled_from(ComparatorMethod), threshold=st.floats(0.0, 1.0)
 )
+_MISSING_DRIFT = st.none() | st.builds(MissingDrift, threshold=st.floats(0.0, 3.0))
 _OVERRIDES = st.dictionaries(
     st.sampled_from([str(c) for c in AnomalyCode]),
     st.sampled_from(["error", "warning"]),
@@ -135,6 +158,8 @@ def _feature(draw: st.DrawFn, name: str, types: Sequence[FeatureType]) -> Featur
         value_count=value_count,
         domain=domain,
         string_length=string_length,
+        time=draw(_time(ftype)),
+        arrow_type=draw(_arrow_type(ftype)),
         distribution=draw(
             st.none()
             | st.sampled_from([0.5, 0.9, 1.0]).map(
@@ -144,6 +169,7 @@ def _feature(draw: st.DrawFn, name: str, types: Sequence[FeatureType]) -> Featur
         unique=unique,
         drift_comparator=draw(_COMPARATORS),
         skew_comparator=draw(_COMPARATORS),
+        missing_drift=draw(_MISSING_DRIFT),
         in_environments=tuple(env_in),
         not_in_environments=tuple(env_out),
         lifecycle=draw(st.sampled_from([Lifecycle.ACTIVE] * 4 + [Lifecycle.DEPRECATED])),
@@ -236,12 +262,15 @@ def _any_feature(draw: st.DrawFn, name: str, types: Sequence[FeatureType]) -> Fe
         value_count=None if vc is None else ValueCount(min=vc[0], max=vc[1]),
         domain=draw(st.none() | _any_domain(ftype)),
         string_length=None if length is None else StringLength(min=length[0], max=length[1]),
+        time=draw(_time(ftype)),
+        arrow_type=draw(_arrow_type(ftype)),
         distribution=draw(
             st.none() | st.builds(DistributionConstraints, min_domain_mass=st.floats(0, 1))
         ),
         unique=None if unique is None else UniqueConstraints(min=unique[0], max=unique[1]),
         drift_comparator=draw(_COMPARATORS),
         skew_comparator=draw(_COMPARATORS),
+        missing_drift=draw(_MISSING_DRIFT),
         in_environments=tuple(env_in),
         not_in_environments=tuple(e for e in draw(_ANY_ENVIRONMENTS) if e not in env_in),
         lifecycle=draw(st.sampled_from(Lifecycle)),
@@ -283,8 +312,9 @@ def schemas(
 
     Features use short names, dotted ones among them (struct fields); every constraint kind
     appears: presence, list lengths, int/float/string/bool domains with NaN and infinity
-    flags, domain mass, distinct counts (string features), comparators, environments,
-    deprecation, severity overrides, and dataset row-count bounds.
+    flags, domain mass, distinct counts (string features), time units and zones, skipped
+    columns, comparators, environments, deprecation, severity overrides, and dataset
+    row-count bounds.
 
     Args:
         min_features: fewest features.

@@ -7,6 +7,7 @@ towards the simplest one its domain allows (0, the lowest domain value, the empt
 
 from __future__ import annotations
 
+import datetime
 import math
 from decimal import Decimal
 from typing import Any
@@ -46,14 +47,47 @@ _ARROW_TYPES: dict[FeatureType, pa.DataType] = {
     FeatureType.BOOL: pa.bool_(),
     FeatureType.DATE: pa.date32(),
     FeatureType.TIMESTAMP: pa.timestamp("us"),
+    FeatureType.DURATION: pa.duration("us"),
     FeatureType.NULL: pa.null(),
 }
 
+#: microseconds per unit, for the units Python's datetime and timedelta cannot go below
+_MICROS = {"s": 1_000_000, "ms": 1_000}
+#: nanosecond timestamps span 1677-09-21 to 2262-04-11 (int64 nanoseconds since 1970)
+_NS_DATES = (datetime.datetime(1678, 1, 1), datetime.datetime(2261, 12, 31))
+#: 100,000 days is 8.64e18 ns, inside int64 in every unit
+_MAX_DURATION = datetime.timedelta(days=100_000)
+
 
 def arrow_type(feature: Feature) -> pa.DataType:
-    """The Arrow type of the column generated for ``feature`` (a list type for list features)."""
+    """The Arrow type of the column generated for ``feature`` (a list type for list features);
+    a timestamp or duration in the unit and zone its schema records."""
     t = _ARROW_TYPES[feature.type]
+    time = feature.time
+    if time is not None and feature.type is FeatureType.TIMESTAMP:
+        t = pa.timestamp(time.unit, tz=time.zone)
+    elif time is not None and feature.type is FeatureType.DURATION:
+        t = pa.duration(time.unit)
     return pa.list_(t) if feature.value_count is not None else t
+
+
+def _whole_units(feature: Feature, values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Datetimes or timedeltas that the feature's unit holds exactly (whole seconds for s)."""
+    step = _MICROS.get("us" if feature.time is None else feature.time.unit)
+    if step is None:
+        return values
+    if feature.type is FeatureType.DURATION:
+        return values.map(lambda d: d - datetime.timedelta(microseconds=d.microseconds % step))
+    return values.map(lambda d: d.replace(microsecond=d.microsecond - d.microsecond % step))
+
+
+def _times(feature: Feature) -> st.SearchStrategy[Any]:
+    ns = feature.time is not None and feature.time.unit == "ns"
+    if feature.type is FeatureType.DURATION:
+        values: st.SearchStrategy[Any] = st.timedeltas(-_MAX_DURATION, _MAX_DURATION)
+    else:
+        values = st.datetimes(*_NS_DATES) if ns else st.datetimes()
+    return _whole_units(feature, values)
 
 
 def _finite(bound: float | None) -> float | None:
@@ -162,8 +196,8 @@ def valid_values(feature: Feature) -> st.SearchStrategy[Any]:
         return st.booleans()
     if t is FeatureType.DATE:
         return st.dates()
-    if t is FeatureType.TIMESTAMP:
-        return st.datetimes()
+    if t in (FeatureType.TIMESTAMP, FeatureType.DURATION):
+        return _times(feature)
     if t is FeatureType.NULL and feature.value_count is not None:
         return st.none()
     return st.nothing()
@@ -171,7 +205,9 @@ def valid_values(feature: Feature) -> st.SearchStrategy[Any]:
 
 def any_values(feature: Feature) -> st.SearchStrategy[Any]:
     """Python values of ``feature``'s type, whatever its domain (for unchecked features)."""
-    unconstrained = Feature(name=feature.name, type=feature.type, value_count=feature.value_count)
+    unconstrained = Feature(
+        name=feature.name, type=feature.type, value_count=feature.value_count, time=feature.time
+    )
     return valid_values(unconstrained)
 
 

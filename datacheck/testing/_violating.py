@@ -4,7 +4,8 @@ Each kind of violation is a :class:`_Kind`: whether the schema allows it (a feat
 range has no range to leave), and how to draw it. A kind draws a table that satisfies the
 schema everywhere else (the same construction as :func:`from_schema`, with the row count or
 one feature's presence pinned), then breaks its one constraint: a value outside a range, a
-list one value too long, a column of the wrong type, a dropped column, too few rows.
+list one value too long, a column of the wrong type or time zone, a dropped column, too few
+rows.
 """
 
 from __future__ import annotations
@@ -342,6 +343,29 @@ def _type_kind(b: _Builder, plan: FeaturePlan) -> _Kind:
     return _Kind(description=what, draw=draw_it)
 
 
+# --- time zones ------------------------------------------------------------------------------
+
+
+def _zone_kinds(b: _Builder, plan: FeaturePlan) -> list[_Kind]:
+    """A timestamp column in another zone than the schema records (naive if it is zoned)."""
+    f = plan.feature
+    if f.type is not FeatureType.TIMESTAMP or f.time is None:
+        return []
+    unit, other = f.time.unit, "Asia/Tokyo" if f.time.zone is None else None
+    what = f"{f.name} in time zone {other}, expected {f.time.zone}"
+
+    def draw_it(draw: st.DrawFn) -> Violation:
+        n = draw(st.integers(b.needed(), max(b.high(), b.needed())))
+        drawn = b.table(draw, n)
+        moved = pa.timestamp(unit, tz=other)
+        drawn.types[f.name] = pa.list_(moved) if plan.is_list else moved
+        rows = [i for i, v in enumerate(drawn.columns[f.name]) if v is not None and v != []]
+        code = C.TIMESTAMP_TIME_ZONE_CHANGED
+        return _violation(drawn, code, f.name, code if rows else None, rows, what)
+
+    return [_Kind(description=what, draw=draw_it)]
+
+
 # --- presence --------------------------------------------------------------------------------
 
 
@@ -532,6 +556,7 @@ def _kinds(b: _Builder) -> list[_Kind]:
         # Empty text lists read as bools (there is nothing to misread): no type to break.
         if not (plan.feature.type is FeatureType.BOOL and plan.length_high == 0):
             kinds.append(_type_kind(b, plan))
+        kinds += _zone_kinds(b, plan)
         kinds += _presence_kinds(b, plan)
         if plan.feature.unique is None:
             # Changing values or lengths could change a distinct count too: features with

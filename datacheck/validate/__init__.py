@@ -4,7 +4,8 @@
 :func:`validate_statistics` checks a profile against a schema (and, with a baseline or serving
 profile, measures drift and skew); :func:`validate_batches` checks every row and splits the
 rows into valid and quarantined ones; :func:`detect_feature_skew` joins training and serving
-examples on keys and counts per-feature mismatches.
+examples on keys and counts per-feature mismatches; :func:`unfixed_anomalies` lists what a
+schema update could not fix.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from datacheck.validate._report import (
 from datacheck.validate._rows import REASONS_COLUMN, REASONS_TYPE, CheckedBatch, validate_batches
 from datacheck.validate._skew import FeatureSkew, SkewReport, detect_feature_skew
 from datacheck.validate._statistics import ValidationOptions, validate_statistics
+from datacheck.validate._unfixed import UnfixedAnomaly, unfixed_anomalies
 
 __all__ = [
     "CATEGORICAL_DISTANCES",
@@ -53,12 +55,14 @@ __all__ = [
     "Severity",
     "SketchPair",
     "SkewReport",
+    "UnfixedAnomaly",
     "ValidationOptions",
     "ValidationReport",
     "check_dataset",
     "check_environment",
     "detect_feature_skew",
     "schema_environments",
+    "unfixed_anomalies",
     "validate_batches",
     "validate_statistics",
 ]

@@ -27,6 +27,15 @@ class AnomalyCode(StrEnum):
     SCHEMA_MISSING_COLUMN = "SCHEMA_MISSING_COLUMN"
     SCHEMA_NEW_COLUMN = "SCHEMA_NEW_COLUMN"
     UNEXPECTED_DATA_TYPE = "UNEXPECTED_DATA_TYPE"
+    #: a timestamp's time zone differs from the schema's (naive against zoned, or two zones)
+    TIMESTAMP_TIME_ZONE_CHANGED = "TIMESTAMP_TIME_ZONE_CHANGED"
+    #: a timestamp's or duration's unit differs from the schema's (s against us)
+    TIME_UNIT_CHANGED = "TIME_UNIT_CHANGED"
+    # Values the reader could not hold as they were written
+    #: integers beyond int64 in a CSV integer column, which was read as floats
+    INT_OVERFLOW = "INT_OVERFLOW"
+    #: finite-looking numbers beyond the doubles (1e309), read as infinity
+    FLOAT_OVERFLOW = "FLOAT_OVERFLOW"
     # Presence
     FEATURE_TYPE_LOW_FRACTION_PRESENT = "FEATURE_TYPE_LOW_FRACTION_PRESENT"
     FEATURE_TYPE_LOW_NUMBER_PRESENT = "FEATURE_TYPE_LOW_NUMBER_PRESENT"
@@ -61,6 +70,9 @@ class AnomalyCode(StrEnum):
     COMPARATOR_PSI_HIGH = "COMPARATOR_PSI_HIGH"
     COMPARATOR_KS_HIGH = "COMPARATOR_KS_HIGH"
     COMPARATOR_WASSERSTEIN_HIGH = "COMPARATOR_WASSERSTEIN_HIGH"
+    #: the share of rows missing a feature moved from the baseline's by more than the
+    #: feature's missing_drift threshold (Cohen's h)
+    COMPARATOR_MISSING_DRIFT_HIGH = "COMPARATOR_MISSING_DRIFT_HIGH"
     # A comparison the profiles cannot support
     STATS_NOT_AVAILABLE = "STATS_NOT_AVAILABLE"
 
@@ -71,7 +83,9 @@ _E = Severity.ERROR
 #: The severity of each code unless the schema overrides it. Distance codes are errors: their
 #: thresholds are effect sizes measured on real data (see ``datacheck.schema._defaults``).
 #: Missing statistics and high cardinality are warnings: they say "could not check" or "look".
+#: A time unit alone that changed is a warning: the values still compare (Arrow converts units).
 DEFAULT_SEVERITY: dict[AnomalyCode, Severity] = {code: _E for code in AnomalyCode} | {
+    AnomalyCode.TIME_UNIT_CHANGED: _W,
     AnomalyCode.STATS_NOT_AVAILABLE: _W,
     AnomalyCode.FEATURE_TYPE_HIGH_UNIQUE: _W,
     AnomalyCode.FEATURE_TYPE_LOW_UNIQUE: _W,

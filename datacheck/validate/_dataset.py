@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from datacheck.errors import require
 from datacheck.schema import Schema
 from datacheck.stats import DatasetProfile, Profiler, StatsOptions, as_profile, iter_batches
 from datacheck.validate._environments import check_environment
@@ -60,7 +61,8 @@ def check_dataset(
         on_quarantine: Called with every :class:`CheckedBatch`, in input order, empty ones
             included; when given, every row is checked too (otherwise only the statistics).
             Write the quarantine with :class:`datacheck.io.QuarantineWriter`.
-        stats_options: How ``source`` is profiled (batch size, threads, exact-count caps).
+        stats_options: How ``source`` is profiled (batch size, threads, exact-count caps) and
+            read (``reader``: also how baseline and serving data are read).
         options: See :class:`ValidationOptions`.
         progress: Called with each batch's row count once it is profiled.
 
@@ -70,13 +72,26 @@ def check_dataset(
     Raises:
         OptionError: ``environment`` is not one the schema names (before any data is read).
         ProfileFormatError: A baseline or serving profile document is invalid.
-        InputError: The data or a profile cannot be read, or the data holds no rows.
+        InputError: The data or a profile cannot be read (data of zero rows is read: its
+            profile has ``num_rows`` 0).
+        ArgumentTypeError: ``schema`` is not a :class:`Schema` (a TypeError).
     """
+    require(
+        schema,
+        Schema,
+        function="check_dataset",
+        parameter="schema",
+        needs="a Schema (load_schema reads one, infer_schema makes one)",
+    )
     check_environment(schema, environment)
-    # A bad baseline or serving argument fails before the data is read.
-    baseline_profile, serving_profile = _profile_or_none(baseline), _profile_or_none(serving)
+    # A bad baseline or serving argument fails before the data is read; baseline and serving
+    # data are read as the data is.
+    reader = StatsOptions(reader=stats_options.reader if stats_options is not None else None)
+    baseline_profile = _profile_or_none(baseline, reader)
+    serving_profile = _profile_or_none(serving, reader)
     profiler = Profiler(stats_options, progress=progress)
-    batches = profiler.observe(iter_batches(source, profiler.options.batch_size))
+    stats = profiler.options
+    batches = profiler.observe(iter_batches(source, stats.batch_size, stats.reader))
     if on_quarantine is None:
         for _ in batches:
             pass
@@ -97,5 +112,5 @@ def check_dataset(
     )
 
 
-def _profile_or_none(source: object) -> DatasetProfile | None:
-    return None if source is None else as_profile(source)
+def _profile_or_none(source: object, options: StatsOptions) -> DatasetProfile | None:
+    return None if source is None else as_profile(source, options)

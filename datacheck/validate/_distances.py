@@ -114,6 +114,14 @@ def _tolerance(baseline: QuantileSketch, current: QuantileSketch) -> float:
     return 1e-5 * span if np.isfinite(span) and span > 0 else 0.0
 
 
+def _moved(points: Floats, by: float) -> Floats:
+    """``points + by``, where the sum is finite: past the largest double there is no value, so
+    no mass either side of such a point to tell apart."""
+    with np.errstate(over="ignore"):
+        moved: Floats = points + by
+    return moved[np.isfinite(moved)]
+
+
 def quantile_bin_masses(
     baseline: QuantileSketch, current: QuantileSketch, bins: int = QUANTILE_BINS
 ) -> tuple[Floats, Floats]:
@@ -125,7 +133,7 @@ def quantile_bin_masses(
     """
     ranks = np.linspace(0.0, 1.0, bins + 1)[1:-1]
     edges = np.unique(np.asarray(baseline.get_quantiles(ranks.tolist()), dtype=np.float64))
-    edges = np.unique(edges[np.isfinite(edges)] - _tolerance(baseline, current))
+    edges = np.unique(_moved(edges[np.isfinite(edges)], -_tolerance(baseline, current)))
     p = np.asarray(baseline.get_pmf(edges.tolist()), dtype=np.float64)
     q = np.asarray(current.get_pmf(edges.tolist()), dtype=np.float64)
     return p / p.sum(), q / q.sum()
@@ -176,7 +184,7 @@ def ks_statistic(baseline: QuantileSketch, current: QuantileSketch) -> float:
     if not support.size:
         return 0.0
     tol = _tolerance(baseline, current)
-    points = np.unique(np.concatenate([support - tol, support + tol])).tolist()
+    points = np.unique(np.concatenate([_moved(support, -tol), _moved(support, tol)])).tolist()
     gap = np.abs(
         np.asarray(baseline.get_cdf(points, inclusive=True)[:-1])
         - np.asarray(current.get_cdf(points, inclusive=True)[:-1])

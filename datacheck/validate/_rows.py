@@ -1,7 +1,8 @@
 """Row-level validation: every row checked against the schema, split into valid and quarantined.
 
 Checks run on whole columns with ``pyarrow.compute`` and numpy: type (a value that cannot be
-read as the schema's type), required value present, domain (string values, int and float
+read as the schema's type; a timestamp in another time zone than the schema's, which no
+comparison could place right), required value present, domain (string values, int and float
 ranges, NaN and infinities), string length in characters, and values per row of list
 features. A list feature's per-value failures are folded onto their rows with the list parent
 indices, never by a Python loop.
@@ -14,6 +15,7 @@ input rows: nothing is dropped.
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
@@ -30,8 +32,8 @@ import pyarrow.compute as pc
 
 from datacheck._columns import decimal_to_float, list_values, resolve_path
 from datacheck._threads import pool_map, thread_count, thread_pool
-from datacheck._types import NUMBER_TYPES, FeatureType, feature_type_of
-from datacheck.errors import OptionError
+from datacheck._types import NUMBER_TYPES, FeatureType, feature_type_of, same_time_zone
+from datacheck.errors import OptionError, require, wrong_argument
 from datacheck.schema import (
     Feature,
     FloatDomain,
@@ -225,6 +227,16 @@ def _coerce(
     return None, present, wrong
 
 
+def _zone_changed(feature: Feature, values: pa.Array) -> bool:
+    """Whether the values are timestamps in another zone than the schema's (naive against
+    zoned, or two zones): every present value then fails, as validate_statistics reports it.
+    A unit alone that changed fails nothing: Arrow compares values across units."""
+    t = values.type
+    if feature.time is None or feature.type is not FeatureType.TIMESTAMP:
+        return False
+    return pa.types.is_timestamp(t) and not same_time_zone(t.tz, feature.time.zone)
+
+
 def _compare(op: Any, values: pa.Array, bound: float) -> pa.Array:
     """``op(values, bound)``; a bound beyond int64 is compared in decimal (Arrow takes no
     Python int outside int64)."""
@@ -276,6 +288,10 @@ class _Plan:
         coerced, unreadable, code = _coerce(values, f.type)
         if unreadable is not None:
             failures.add(code, f.name, unreadable, parents)
+        if _zone_changed(f, values):
+            failures.add(
+                AnomalyCode.TIMESTAMP_TIME_ZONE_CHANGED, f.name, pc.is_valid(values), parents
+            )
         if f.value_count is not None:
             counts = lengths if lengths is not None else pc.if_else(pc.is_valid(column), 1, None)
             if f.value_count.min is not None:
@@ -421,8 +437,33 @@ def validate_batches(
     Raises:
         OptionError: the input already has a column named :data:`REASONS_COLUMN` (say, a
             quarantine file validated again), or the environment is not in the schema.
+        ArgumentTypeError: ``schema`` is not a :class:`Schema`, or ``batches`` is a path or a
+            single table rather than batches (a TypeError; raised at the call, not at the
+            first batch).
     """
+    require(
+        schema,
+        Schema,
+        function="validate_batches",
+        parameter="schema",
+        needs="a Schema (load_schema reads one, infer_schema makes one)",
+    )
+    if isinstance(batches, str | os.PathLike | pa.Table | pa.RecordBatch) or not isinstance(
+        batches, Iterable
+    ):
+        raise wrong_argument(
+            batches,
+            function="validate_batches",
+            parameter="batches",
+            needs="an iterable of record batches (read_batches(source) gives them)",
+        )
     check_environment(schema, environment)
+    return _validate(batches, schema, environment)
+
+
+def _validate(
+    batches: Iterable[pa.RecordBatch], schema: Schema, environment: str | None
+) -> Iterator[CheckedBatch]:
     threads = thread_count()
     # The pool lives as long as this call: closing the generator, or exhausting it, joins
     # its threads.

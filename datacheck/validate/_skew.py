@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datacheck._format import fmt_names
 from datacheck._types import FeatureType, scalar_feature_type
 from datacheck.errors import OptionError
 
@@ -189,7 +190,7 @@ def detect_feature_skew(
         if missing:
             raise OptionError(
                 f"key column {missing[0]!r} is not in the {side} data (its columns: "
-                f"{', '.join(table.column_names[:8])}); pass a column both sides have",
+                f"{fmt_names(table.column_names)}); pass a column both sides have",
                 parameter="keys",
                 value=keys,
                 column=missing[0],

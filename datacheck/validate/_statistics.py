@@ -11,13 +11,21 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from datacheck._types import FeatureType
-from datacheck.errors import InputError, ProfileFormatError
+from datacheck._format import fmt_names
+from datacheck._types import FeatureType, same_time_zone, time_of
+from datacheck.errors import InputError, ProfileFormatError, require
 from datacheck.schema import Feature, FloatDomain, IntDomain, Schema, StringDomain
 from datacheck.stats import FORMAT_VERSION as PROFILE_FORMAT_VERSION
 from datacheck.stats import DatasetProfile, FeatureStatistics
 from datacheck.validate._codes import DEFAULT_SEVERITY, AnomalyCode, Severity
-from datacheck.validate._comparators import compare_feature, feature_kind, threshold_for
+from datacheck.validate._comparators import (
+    MISSING_METHOD,
+    MISSING_REFERENCE_THRESHOLD,
+    compare_feature,
+    compare_missing,
+    feature_kind,
+    threshold_for,
+)
 from datacheck.validate._environments import check_environment
 from datacheck.validate._report import (
     Anomaly,
@@ -112,8 +120,8 @@ def _check_request(
     observed = set(profile.features) | {s.path for s in profile.skipped}
     if known and observed and not known & observed:
         raise InputError(
-            f"the data's columns ({', '.join(sorted(observed)[:5])}, ...) share no name with "
-            f"the schema's features ({', '.join(sorted(known)[:5])}, ...); "
+            f"the data's columns ({fmt_names(sorted(observed), 5)}) share no name with "
+            f"the schema's features ({fmt_names(sorted(known), 5)}); "
             "check that the schema is the one for this data"
         )
     for label, other in (("profile", profile), *references.items()):
@@ -122,6 +130,22 @@ def _check_request(
                 f"the {label} profile has format_version {other.format_version}, this release "
                 f"reads {PROFILE_FORMAT_VERSION}; regenerate it with `datacheck stats`"
             )
+
+
+def _require_arguments(profile: object, schema: object, baseline: object, serving: object) -> None:
+    function = "validate_statistics"
+    profiles = "a DatasetProfile (generate_statistics makes one, load_profile reads one)"
+    require(profile, DatasetProfile, function=function, parameter="profile", needs=profiles)
+    require(
+        schema,
+        Schema,
+        function=function,
+        parameter="schema",
+        needs="a Schema (load_schema reads one, infer_schema makes one)",
+    )
+    for name, value in (("baseline", baseline), ("serving", serving)):
+        if value is not None:
+            require(value, DatasetProfile, function=function, parameter=name, needs=profiles)
 
 
 def _check_dataset(run: _Run, profile: DatasetProfile, baseline: DatasetProfile | None) -> None:
@@ -191,7 +215,10 @@ def _check_columns(run: _Run, profile: DatasetProfile, active: tuple[Feature, ..
                 "or drop it from the data",
                 measured=str(stats.type),
             )
+    recorded = {f.name for f in run.schema.features if f.skipped}
     for skipped in profile.skipped:
+        if skipped.path in recorded:
+            continue  # _check_skipped compares it with the schema's
         if skipped.path in known:
             run.flag(
                 C.UNEXPECTED_DATA_TYPE,
@@ -207,6 +234,7 @@ def _check_columns(run: _Run, profile: DatasetProfile, active: tuple[Feature, ..
                 f"column {skipped.path!r} ({skipped.arrow_type}) is not in the schema",
                 measured=skipped.arrow_type,
             )
+    _check_skipped(run, profile)
     skipped_paths = {s.path for s in profile.skipped}
     for f in active:
         required = f.presence.min_fraction > 0 or f.presence.min_count > 0
@@ -219,6 +247,27 @@ def _check_columns(run: _Run, profile: DatasetProfile, active: tuple[Feature, ..
                 measured=None,
                 expected={"min_fraction": f.presence.min_fraction},
             )
+
+
+def _check_skipped(run: _Run, profile: DatasetProfile) -> None:
+    """The schema's skipped features (columns it cannot check): each must keep its Arrow type."""
+    skipped = {s.path: s for s in profile.skipped}
+    for f in run.schema.features:
+        if not f.skipped or f.deprecated:
+            continue
+        stats = profile.features.get(f.name)
+        now = skipped.get(f.name)
+        arrived = stats.arrow_type if stats is not None else now.arrow_type if now else None
+        if arrived is None or arrived == f.arrow_type:
+            continue
+        run.flag(
+            C.UNEXPECTED_DATA_TYPE,
+            f.name,
+            f"feature {f.name!r} arrived as {arrived}, but the schema records it as a column "
+            f"of {f.arrow_type} that it does not check; update the schema for the new type",
+            measured=arrived,
+            expected=f.arrow_type,
+        )
 
 
 def _bool_ok(run: _Run, f: Feature, s: FeatureStatistics) -> bool | None:
@@ -285,6 +334,8 @@ def _type_ok(run: _Run, f: Feature, s: FeatureStatistics) -> bool:
         if verdict is not None:
             return verdict
     why = " (its values mix numbers and text, so it was read as text)" if s.mixed_types else ""
+    if s.num_int_overflow:
+        why = " (some of its integers lie beyond int64, so it was read as floats)"
     run.flag(
         C.UNEXPECTED_DATA_TYPE,
         f.name,
@@ -293,6 +344,60 @@ def _type_ok(run: _Run, f: Feature, s: FeatureStatistics) -> bool:
         expected=str(f.type),
     )
     return False
+
+
+def _zone_text(zone: str | None) -> str:
+    return "without a time zone (naive)" if zone is None else f"in time zone {zone!r}"
+
+
+def _check_time(run: _Run, f: Feature, s: FeatureStatistics) -> None:
+    """A timestamp's zone, and a timestamp's or duration's unit, against the schema's."""
+    t = f.time
+    found = None if t is None or s.type is not f.type else time_of(s.arrow_type)
+    if t is None or found is None:
+        return
+    unit, zone = found
+    if f.type is FeatureType.TIMESTAMP and not same_time_zone(zone, t.zone):
+        run.flag(
+            C.TIMESTAMP_TIME_ZONE_CHANGED,
+            f.name,
+            f"feature {f.name!r} holds timestamps {_zone_text(zone)}, but the schema expects "
+            f"them {_zone_text(t.zone)}; convert the column, or update the schema's time",
+            measured={"unit": unit, "zone": zone},
+            expected={"unit": t.unit, "zone": t.zone},
+        )
+    if unit != t.unit:
+        run.flag(
+            C.TIME_UNIT_CHANGED,
+            f.name,
+            f"feature {f.name!r} counts in {unit}, the schema records {t.unit}; the values "
+            "still compare, but drift and skew are not measured across units",
+            measured={"unit": unit, "zone": zone},
+            expected={"unit": t.unit, "zone": t.zone},
+        )
+
+
+def _check_overflow(run: _Run, f: Feature, s: FeatureStatistics) -> None:
+    """Values the reader could not hold as they were written (see OVERFLOW_KEY)."""
+    if s.num_int_overflow:
+        run.flag(
+            C.INT_OVERFLOW,
+            f.name,
+            f"feature {f.name!r} has {s.num_int_overflow:,} integers beyond int64 "
+            "(|x| >= 2**63) that were read as floats, losing digits; fix them at the source "
+            "or keep the column as text",
+            measured=s.num_int_overflow,
+            expected=0,
+        )
+    if s.num_float_overflow:
+        run.flag(
+            C.FLOAT_OVERFLOW,
+            f.name,
+            f"feature {f.name!r} has {s.num_float_overflow:,} infinite values where the data "
+            "holds numbers beyond the doubles (such as 1e309); fix them at the source",
+            measured=s.num_float_overflow,
+            expected=0,
+        )
 
 
 def _check_presence(run: _Run, f: Feature, s: FeatureStatistics, num_rows: int) -> None:
@@ -626,18 +731,113 @@ def _check_feature(
     references: Iterator[tuple[MeasurementKind, DatasetProfile]],
     options: ValidationOptions,
 ) -> None:
-    if not _type_ok(run, f, s):
-        return
-    _check_presence(run, f, s, profile.num_rows)
-    _check_value_count(run, f, s)
-    if isinstance(f.domain, StringDomain):
-        _check_strings(run, f, s, f.domain, options)
-    else:
-        _check_numbers(run, f, s)
-    _check_string_length(run, f, s)
-    _check_unique(run, f, s)
+    _check_overflow(run, f, s)
+    type_ok = _type_ok(run, f, s)
+    if type_ok:
+        _check_time(run, f, s)
+        _check_presence(run, f, s, profile.num_rows)
+        _check_value_count(run, f, s)
+        if isinstance(f.domain, StringDomain):
+            _check_strings(run, f, s, f.domain, options)
+        else:
+            _check_numbers(run, f, s)
+        _check_string_length(run, f, s)
+        _check_unique(run, f, s)
     for kind, reference in references:
-        _compare(run, f, s, reference, kind, options)
+        if type_ok or feature_kind(s.type) == feature_kind(f.type) == "numeric":
+            # Numbers compare across int, float and decimal: the distance is still measured.
+            _compare(run, f, s, reference, kind, options)
+        else:
+            _not_compared(run, f, s, kind)
+        if kind is MeasurementKind.DRIFT:
+            _compare_missing(run, f, s, profile, reference, options)
+
+
+def _not_compared(run: _Run, f: Feature, s: FeatureStatistics, kind: MeasurementKind) -> None:
+    """Say that a comparison did not run because the feature changed type (the README
+    promises STATS_NOT_AVAILABLE wherever a comparison could not be made)."""
+    comparator = f.drift_comparator if kind is MeasurementKind.DRIFT else f.skew_comparator
+    if comparator is None:
+        return
+    against = "baseline" if kind is MeasurementKind.DRIFT else "serving data"
+    run.flag(
+        C.STATS_NOT_AVAILABLE,
+        f.name,
+        f"feature {f.name!r}: no {kind} measured against the {against}: it arrived as "
+        f"{s.type}, and a {comparator.method} distance between {f.type} and {s.type} values "
+        "means nothing",
+        measured=str(s.type),
+        expected={"method": str(comparator.method), "threshold": comparator.threshold},
+    )
+
+
+_PRESENCE_CODES = frozenset(
+    {
+        C.FEATURE_TYPE_LOW_FRACTION_PRESENT,
+        C.FEATURE_TYPE_LOW_NUMBER_PRESENT,
+        C.FEATURE_TYPE_NOT_PRESENT,
+    }
+)
+
+
+def _presence_flagged(run: _Run, path: str) -> bool:
+    return any(a.path == path and a.code in _PRESENCE_CODES for a in run.anomalies)
+
+
+def _compare_missing(
+    run: _Run,
+    f: Feature,
+    s: FeatureStatistics,
+    profile: DatasetProfile,
+    baseline: DatasetProfile,
+    options: ValidationOptions,
+) -> None:
+    """The missing share against the baseline's: Cohen's h, held to ``missing_drift``
+    (or to twice its sampling noise, whichever is larger)."""
+    md = f.missing_drift
+    if md is None and not options.measure_all_methods:
+        return
+    m = compare_missing(s, baseline.features.get(f.name), profile.num_rows, baseline.num_rows)
+    if m is None:
+        return
+    base = md.threshold if md is not None else MISSING_REFERENCE_THRESHOLD
+    threshold = max(base, m.noise)
+    exceeded = m.distance > threshold
+    run.measurements.append(
+        DriftMeasurement(
+            path=f.name,
+            kind=MeasurementKind.DRIFT,
+            method=MISSING_METHOD,
+            distance=m.distance,
+            threshold=threshold,
+            exceeded=exceeded,
+            enforced=md is not None,
+        )
+    )
+    if md is None or not exceeded or _presence_flagged(run, f.name):
+        # A presence anomaly already says the feature is missing too often: one problem, one
+        # anomaly (the distance stays among the measurements).
+        return
+    moved = "rose" if m.current_share > m.reference_share else "fell"
+    noise = (
+        ""
+        if threshold == base
+        else f" (the threshold {base:g}, raised to twice the sampling noise of "
+        f"{profile.num_rows} and {baseline.num_rows} rows)"
+    )
+    run.flag(
+        C.COMPARATOR_MISSING_DRIFT_HIGH,
+        f.name,
+        f"feature {f.name!r} is missing in {_pct(m.current_share)} of rows, against "
+        f"{_pct(m.reference_share)} in the baseline: its missing share {moved} by Cohen's "
+        f"h = {m.distance:.3g}, over {threshold:.3g}{noise}",
+        measured={"missing_share": m.current_share, "cohens_h": m.distance},
+        expected={
+            "baseline_missing_share": m.reference_share,
+            "method": "cohens_h",
+            "threshold": threshold,
+        },
+    )
 
 
 def validate_statistics(
@@ -670,7 +870,10 @@ def validate_statistics(
         InputError: the data and the schema share no column name (the wrong schema).
         ProfileFormatError: a profile of a format version this release does not read.
         OptionError: ``environment`` is not defined by the schema.
+        ArgumentTypeError: ``profile``, ``baseline`` or ``serving`` is not a profile, or
+            ``schema`` not a schema (a TypeError).
     """
+    _require_arguments(profile, schema, baseline, serving)
     options = options or ValidationOptions()
     _check_request(profile, schema, {"baseline": baseline, "serving": serving}, environment)
     run = _Run(schema=schema, anomalies=[], measurements=[])

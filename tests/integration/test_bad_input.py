@@ -64,7 +64,6 @@ def test_truncated_parquet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         ("u.csv", b"a,b\n1,x\n2,\xff\n", "invalid UTF-8 at line 3"),
         ("e.csv", b"", "empty"),
         ("e.parquet", b"", "empty"),
-        ("h.csv", b"a,b\n", ""),
         ("data.xlsx", b"PK", "unknown file extension"),
         ("b.jsonl", b'{"a": 1}\n{"a":\n', "line 2 is not a JSON object"),
     ],
@@ -83,4 +82,4 @@ def test_directory_without_data(tmp_path: Path, capsys: pytest.CaptureFixture[st
     (tmp_path / "notes.txt").write_text("hi")
     code, err = _stats(capsys, str(tmp_path))
     assert code == 2
-    _assert_one_line(err, str(tmp_path), "no .csv, .parquet or .jsonl file")
+    _assert_one_line(err, str(tmp_path), "no .csv, .tsv, .parquet or .jsonl file", "--input-format")

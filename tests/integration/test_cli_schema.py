@@ -256,3 +256,36 @@ def test_add_schema_arguments_parses_both_options() -> None:
     add_schema_arguments(parser)
     args = parser.parse_args(["--schema", "taxi@3", "--store", "/s"])
     assert (args.schema, args.store) == ("taxi@3", "/s")
+
+
+def test_update_warns_and_says_what_it_cannot_fix(tmp_path: Path, monkeypatch, capsys) -> None:
+    # vega_datasets' cars, corrupted: half the horsepower values gone, cylinders as decimals.
+    vega = pytest.importorskip("vega_datasets").data
+    monkeypatch.chdir(tmp_path)
+    cars = vega.cars()
+    cars.to_csv("cars.csv", index=False)
+    broken = cars.assign(
+        Horsepower=cars["Horsepower"].where(cars.index % 2 == 1),
+        Cylinders=cars["Cylinders"] + 0.5,
+    )
+    broken.to_csv("broken.csv", index=False)
+    run(capsys, "infer", "cars.csv", "--name", "cars", "--store", "s")
+    code, out, _ = run(capsys, "schema", "update", "cars", "broken.csv", "--store", "s")
+    assert code == 1
+    assert "feature 'Horsepower': presence.min_fraction: 0.8366 ->" in out
+    assert "warning: feature 'Horsepower': presence.min_fraction falls from 0.8366" in out
+    assert "still fails: UNEXPECTED_DATA_TYPE: feature 'Cylinders'" in out
+    assert out.splitlines()[-1].startswith("saved cars@2 (")
+    assert out.splitlines()[-1].endswith("broken.csv still fails it (1 error above)")
+    # Nothing left to relax: the command does not claim the data is accepted.
+    code, out, _ = run(capsys, "schema", "update", "cars", "broken.csv", "--store", "s")
+    assert code == 1 and "already accepts" not in out
+    assert out.splitlines()[-1].startswith("cars@2: nothing an update can relax")
+
+
+def test_a_profile_given_as_the_schema_points_to_baseline(data: Path, capsys) -> None:
+    run(capsys, "stats", str(data), "-o", "profile.json")
+    code, _, err = run(capsys, "validate", str(data), "--schema", "profile.json")
+    assert code == 2
+    assert "profile.json: this is a profile" in err and "what --baseline takes" in err
+    assert "Additional properties" not in err

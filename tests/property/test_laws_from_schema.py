@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonschema
 import pyarrow as pa
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -178,6 +179,7 @@ def test_drawn_schemas_round_trip_and_pass_their_json_schema(schema: Schema) -> 
     assert Schema.from_dict(document) == schema
 
 
+@pytest.mark.costly
 @given(_valid())
 def test_profile_of_schema_data_round_trips_and_passes_its_json_schema(case: Valid) -> None:
     table = case[2]
@@ -192,6 +194,7 @@ def test_profile_of_schema_data_round_trips_and_passes_its_json_schema(case: Val
 # --- profiles, drift, inference, evolution ---------------------------------------------------
 
 
+@pytest.mark.costly
 @given(_valid(), st.data())
 def test_merged_profiles_of_two_parts_equal_the_profile_of_the_whole(
     case: Valid, data: st.DataObject

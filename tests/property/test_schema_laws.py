@@ -28,6 +28,7 @@ EAGER = InferOptions(infer_ranges=True, max_distinct_ratio=1.0, max_unseen_mass=
 OPTIONS = st.sampled_from([InferOptions(), InferOptions(infer_ranges=True), EAGER])
 
 
+@pytest.mark.costly
 @given(arrow_tables(), OPTIONS)
 def test_inferred_schema_reports_no_anomaly_on_its_own_data(
     table: pa.Table, options: InferOptions
@@ -42,6 +43,7 @@ def _quarantined(table: pa.Table, options: InferOptions) -> int:
     return sum(c.quarantined.num_rows for c in validate_batches(table.to_batches(), schema))
 
 
+@pytest.mark.costly
 @given(arrow_tables(), OPTIONS)
 def test_inferred_schema_quarantines_no_row_of_its_own_data(
     table: pa.Table, options: InferOptions
@@ -54,6 +56,7 @@ def test_dictionary_column_with_a_domain_quarantines_no_row() -> None:
     assert _quarantined(table, EAGER) == 0
 
 
+@pytest.mark.costly
 @given(arrow_tables(), arrow_tables())
 def test_updated_schema_accepts_the_new_data(first: pa.Table, second: pa.Table) -> None:
     schema = infer_schema(generate_statistics(first), EAGER)
@@ -65,6 +68,7 @@ def test_updated_schema_accepts_the_new_data(first: pa.Table, second: pa.Table) 
     assert {a.code for a in anomalies} <= {"UNEXPECTED_DATA_TYPE"}
 
 
+@pytest.mark.costly
 @given(arrow_tables(), OPTIONS)
 def test_update_with_the_same_data_changes_nothing(table: pa.Table, options: InferOptions) -> None:
     profile = generate_statistics(table)

@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,6 +29,7 @@ def _profile_of(batches: list[pa.RecordBatch], options: StatsOptions | None = No
     return gen.extract_output(acc)
 
 
+@pytest.mark.costly
 @given(st.data(), arrow_tables())
 def test_any_split_gives_the_same_profile(data: st.DataObject, table: pa.Table) -> None:
     batches = data.draw(batch_splits(table))
@@ -46,6 +48,7 @@ def test_any_split_gives_the_same_profile_around_the_exact_cap(
     )
 
 
+@pytest.mark.costly
 @given(st.data(), arrow_tables(min_rows=2))
 def test_any_merge_order_gives_the_same_profile(data: st.DataObject, table: pa.Table) -> None:
     gen = ProfileGenerator()
@@ -60,6 +63,7 @@ def test_any_merge_order_gives_the_same_profile(data: st.DataObject, table: pa.T
     assert_profiles_equivalent(gen.extract_output(pending[0]), _profile_of(table.to_batches()))
 
 
+@pytest.mark.costly
 @given(arrow_tables())
 def test_merging_an_empty_accumulator_changes_nothing(table: pa.Table) -> None:
     gen = ProfileGenerator()
@@ -77,6 +81,7 @@ def _acc(gen: ProfileGenerator, table: pa.Table):
     return acc
 
 
+@pytest.mark.costly
 @given(arrow_tables(kinds=("int", "float", "string", "bool", "list")), st.booleans())
 def test_profile_json_round_trips_and_validates(table: pa.Table, weighted: bool) -> None:
     if weighted:

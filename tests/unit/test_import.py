@@ -95,6 +95,6 @@ def test_import_beam_without_beam_raises_missing_extra(monkeypatch: pytest.Monke
     for name in [m for m in sys.modules if m.split(".")[:2] == ["datacheck", "beam"]]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "apache_beam", None)
-    with pytest.raises(ImportError, match=r"pip install 'datacheck\[beam\]'") as info:
+    with pytest.raises(ImportError, match=r"pip install 'datacheck-ml\[beam\]'") as info:
         importlib.import_module("datacheck.beam")
     assert isinstance(info.value, MissingExtraError)

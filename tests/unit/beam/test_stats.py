@@ -21,7 +21,7 @@ from datacheck.beam import (
     beam_pipeline_options,
     run_pipeline,
 )
-from datacheck.errors import InputError, OptionError
+from datacheck.errors import OptionError
 from datacheck.stats import QUANTILE_RANKS, StatsOptions, generate_statistics, load_profile
 from tests.strategies import assert_profiles_equivalent
 
@@ -119,12 +119,20 @@ def test_combine_fn_pickles_without_its_thread_pool() -> None:
     assert copy._pool is None
 
 
-def test_no_rows_fail_the_pipeline_with_input_error() -> None:
-    pipeline = beam.Pipeline(options=beam_pipeline_options("DirectRunner"))
+def test_zero_rows_give_the_in_memory_profile_of_zero_rows(tmp_path: Path) -> None:
     empty = pa.RecordBatch.from_pydict({"x": pa.array([], pa.int64())})
-    _ = pipeline | beam.Create([empty]) | GenerateStatistics()
-    with pytest.raises(InputError, match="no rows"):
-        run_pipeline(pipeline)
+    profile, _ = _profile_in_pipeline([empty], StatsOptions(), [], tmp_path / "p.json")
+    assert profile.num_rows == 0 and list(profile.features) == ["x"]
+    assert_profiles_equivalent(profile, generate_statistics(empty))
+
+
+def test_no_batch_at_all_gives_an_empty_profile(tmp_path: Path) -> None:
+    pipeline = beam.Pipeline(options=beam_pipeline_options("DirectRunner"))
+    out = tmp_path / "p.json"
+    _ = pipeline | beam.Create([]) | GenerateStatistics() | WriteProfile(out)
+    run_pipeline(pipeline)
+    profile = load_profile(out)
+    assert profile.num_rows == 0 and not profile.features
 
 
 def test_missing_slice_column_fails_with_option_error(table: pa.Table) -> None:

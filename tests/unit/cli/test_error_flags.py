@@ -60,5 +60,5 @@ def test_several_values_are_printed_comma_separated() -> None:
 
 
 def test_a_parameter_without_a_flag_is_printed_as_python_spells_it() -> None:
-    error = OptionError("unknown format", parameter="format", value="xls")
-    assert _error_line(error) == "format='xls': unknown format"
+    error = OptionError("must be at least 1", parameter="batch_size", value=0)
+    assert _error_line(error) == "batch_size=0: must be at least 1"

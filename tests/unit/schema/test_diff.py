@@ -20,6 +20,7 @@ from datacheck.schema import (
     FloatDomain,
     IntDomain,
     Lifecycle,
+    MissingDrift,
     Presence,
     Schema,
     SchemaChange,
@@ -264,3 +265,19 @@ def test_string_length_bounds() -> None:
     narrower = replace(old, string_length=StringLength(min=2, max=9))
     assert classified(one(old, narrower)) == (ChangeKind.RANGE_NARROWED, False, True)
     assert one(old, narrower).field == "string_length.min"
+
+
+def test_missing_drift_added_is_stricter_and_removed_looser() -> None:
+    guarded = replace(BASE, missing_drift=MissingDrift(threshold=0.22))
+    added = one(BASE, guarded)
+    assert classified(added) == (ChangeKind.CONSTRAINT_TIGHTENED, False, True)
+    assert added.field == "missing_drift"
+    removed = one(guarded, BASE)
+    assert classified(removed) == (ChangeKind.CONSTRAINT_LOOSENED, True, False)
+
+
+def test_missing_drift_threshold_raised_is_looser() -> None:
+    old = replace(BASE, missing_drift=MissingDrift(threshold=0.22))
+    c = one(old, replace(BASE, missing_drift=MissingDrift(threshold=0.5)))
+    assert classified(c) == (ChangeKind.CONSTRAINT_LOOSENED, True, False)
+    assert (c.field, c.old, c.new) == ("missing_drift.threshold", 0.22, 0.5)

@@ -23,7 +23,7 @@ def test_bool_domain_only_for_bool_columns(stats) -> None:
     p = stats.profile(100, stats.boolean("b"), stats.numeric("zero_one", 0, 1))
     s = infer_schema(p, RANGES)
     assert s.feature("b").domain == BoolDomain()
-    assert s.feature("zero_one").domain == IntDomain(min=0, max=2)
+    assert s.feature("zero_one").domain == IntDomain(min=0, max=1)  # not [0, 2]
 
 
 def test_single_valued_int_column_gets_no_bool_domain(stats) -> None:
@@ -82,7 +82,7 @@ def test_always_present_column_requires_presence_one(stats) -> None:
 def test_partly_missing_column_gets_a_lower_bound(stats) -> None:
     s = infer_schema(stats.profile(10_000, stats.numeric("x", 0, 5, rows=10_000, present=9000)))
     bound = s.feature("x").presence.min_fraction
-    assert 0.79 < bound < 0.8  # 10% missing may grow to 20%, plus noise
+    assert 0.73 < bound < 0.75  # 10% missing may rise by an effect of h = 0.4 (to 26%), plus noise
 
 
 def test_presence_bound_never_exceeds_the_observed_fraction() -> None:
@@ -90,9 +90,14 @@ def test_presence_bound_never_exceeds_the_observed_fraction() -> None:
         assert presence_lower_bound(present, rows, InferOptions()) <= present / rows
 
 
-def test_presence_bound_catches_missing_values_more_than_doubling() -> None:
-    # 2% missing in 100k rows: 4.5% missing is caught.
-    assert presence_lower_bound(98_000, 100_000, InferOptions()) > 0.955
+def test_presence_bound_tolerates_a_few_points_at_low_shares() -> None:
+    # nycflights13: dep_time 1.93% missing in January (27,004 flights), 5.05% in February.
+    assert presence_lower_bound(27_004 - 521, 27_004, InferOptions()) < 1 - 0.0505
+
+
+def test_presence_bound_catches_a_tenfold_rise_at_low_shares() -> None:
+    # 2% missing in 100k rows: 20% missing is caught.
+    assert presence_lower_bound(98_000, 100_000, InferOptions()) > 0.8
 
 
 def test_presence_bound_tolerates_small_count_noise() -> None:
@@ -100,8 +105,8 @@ def test_presence_bound_tolerates_small_count_noise() -> None:
     assert presence_lower_bound(999, 1000, InferOptions()) < 0.996
 
 
-def test_presence_bound_catches_a_jump_of_more_than_ten_points() -> None:
-    assert presence_lower_bound(50_000, 100_000, InferOptions()) > 0.39
+def test_presence_bound_catches_a_jump_of_twenty_five_points() -> None:
+    assert presence_lower_bound(50_000, 100_000, InferOptions()) > 0.25
 
 
 def test_all_missing_column_is_optional(stats) -> None:
@@ -116,7 +121,7 @@ def test_no_ranges_unless_asked(stats) -> None:
 
 def test_int_range_has_a_margin_and_stays_non_negative(stats) -> None:
     s = infer_schema(stats.profile(100, stats.numeric("age", 3, 97)), RANGES)
-    assert s.feature("age").domain == IntDomain(min=0, max=107)
+    assert s.feature("age").domain == IntDomain(min=0, max=106)  # a margin of 9, not 9.4
 
 
 def test_float_range_flags_follow_the_data(stats) -> None:

@@ -5,7 +5,9 @@ The fixtures under tests/data/schemas/ were inferred with ``--infer-ranges`` and
 domains; car ``Name`` (311 distinct in 406 rows) and the dates do not (``Name`` gets a string
 length instead, 1 to 39 characters: the longest name, 36, plus the margin); ``Miles_per_Gallon`` and
 ``Horsepower`` miss a few values and get a presence bound below 1; every range holds the data
-with a margin and does not cross zero where the data does not.
+with a margin and does not cross zero where the data does not, nor a natural bound
+(``Cylinders`` stays 3 to 8: a margin under one cylinder is none, and a quarter of the cars
+have 8; precipitation stays at 0); every feature gets the missingness-drift comparator.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ def test_categoricals_get_their_values_free_text_does_not(cars: pd.DataFrame) ->
 
 def test_columns_with_gaps_get_a_presence_bound(cars: pd.DataFrame) -> None:
     s = inferred(cars)
-    assert 0.85 < s.feature("Miles_per_Gallon").presence.min_fraction < 398 / 406
+    # 8 of 406 missing (2%): the bound lets the share rise by an effect of h = 0.4 (to 17%).
+    assert 0.8 < s.feature("Miles_per_Gallon").presence.min_fraction < 398 / 406
     assert s.feature("Weight_in_lbs").presence.min_fraction == 1.0
 
 

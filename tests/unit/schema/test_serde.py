@@ -21,6 +21,7 @@ from datacheck.schema import (
     FloatDomain,
     IntDomain,
     Lifecycle,
+    MissingDrift,
     Presence,
     Schema,
     StringDomain,
@@ -48,6 +49,7 @@ def full_schema() -> Schema:
                 domain=IntDomain(min=0, max=130),
                 drift_comparator=Comparator(method=ComparatorMethod.PSI, threshold=0.2),
                 skew_comparator=Comparator(method=ComparatorMethod.KS, threshold=0.1),
+                missing_drift=MissingDrift(threshold=0.3),
             ),
             Feature(
                 name="score",
@@ -286,3 +288,28 @@ def test_save_refuses_nan(tmp_path: Path) -> None:
     bad = Schema(features=(Feature(name="x", type=FeatureType.INT, drift_comparator=nan),))
     with pytest.raises(SchemaFormatError, match="/features/0/drift_comparator/threshold: NaN"):
         save_schema(bad, tmp_path / "s.json")
+
+
+def test_missing_drift_is_written_with_its_method() -> None:
+    (age,) = [f for f in document()["features"] if f["name"] == "age"]
+    assert age["missing_drift"] == {"method": "cohens_h", "threshold": 0.3}
+
+
+def test_missing_drift_takes_only_cohens_h() -> None:
+    doc = document()
+    doc["features"][0]["missing_drift"]["method"] = "psi"
+    assert "/features/0/missing_drift/method" in problem(doc)
+
+
+def test_a_profile_given_as_a_schema_is_named_and_sent_to_baseline(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from datacheck.stats import generate_statistics, save_profile
+
+    path = tmp_path / "profile.json"
+    save_profile(generate_statistics(pa.table({"a": [1, 2, 3]})), path)
+    with pytest.raises(SchemaFormatError) as info:
+        load_schema(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: this is a profile")
+    assert "baseline=" in message and "Additional properties" not in message

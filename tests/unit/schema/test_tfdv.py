@@ -16,6 +16,7 @@ from datacheck.schema import (
     FloatDomain,
     IntDomain,
     Lifecycle,
+    MissingDrift,
     Presence,
     Schema,
     StringDomain,
@@ -100,6 +101,7 @@ def full_schema() -> Schema:
                 domain=IntDomain(min=0, max=130),
                 drift_comparator=Comparator(method=ComparatorMethod.PSI, threshold=0.2),
                 skew_comparator=Comparator(method=ComparatorMethod.L_INFINITY, threshold=0.1),
+                missing_drift=MissingDrift(threshold=0.22),
             ),
             Feature(
                 name="score",
@@ -239,3 +241,9 @@ def test_round_trip_keeps_an_inferred_schema(tmp_path: Path) -> None:
     save_tfdv_schema(schema, tmp_path / "a.pbtxt")
     save_tfdv_schema(load_tfdv_schema(tmp_path / "a.pbtxt"), tmp_path / "b.pbtxt")
     assert (tmp_path / "a.pbtxt").read_text() == (tmp_path / "b.pbtxt").read_text()
+
+
+def test_missing_drift_has_no_tfdv_field_and_rides_in_a_tag() -> None:
+    proto = to_tfdv(full_schema())
+    age = next(f for f in proto.feature if f.name == "age")
+    assert "datacheck:missing_drift=0.22" in age.annotation.tag

@@ -59,11 +59,13 @@ def test_unknown_column_is_one_line_and_exit_2(flag, data, capsys) -> None:
     assert err.count("\n") == 1 and f"{flag} nope: no such column" in err
 
 
-def test_empty_file_is_exit_2_naming_it(tmp_path, capsys) -> None:
-    path = tmp_path / "empty.csv"
+def test_header_only_file_profiles_zero_rows(tmp_path, capsys) -> None:
+    path, out = tmp_path / "empty.csv", tmp_path / "p.json"
     path.write_text("a,b\n")
-    assert main(["stats", str(path)]) == 2
-    assert "empty.csv: no rows" in capsys.readouterr().err
+    assert main(["stats", str(path), "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("0 rows, 2 features") and "nan" not in text.lower()
+    assert load_profile(out).num_rows == 0
 
 
 def test_mixed_type_columns_are_flagged_in_the_summary(tmp_path, capsys) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from datacheck.errors import InputError, OptionError
+from datacheck import FeatureType
+from datacheck.errors import OptionError
 from datacheck.stats import StatsOptions, generate_statistics
 
 
@@ -26,13 +27,25 @@ def test_struct_fields_become_dotted_paths_missing_with_their_parent() -> None:
     assert profile.features["s.y.z"].num_present == 1
 
 
-def test_map_and_union_columns_are_skipped_with_a_reason() -> None:
-    maps = pa.array([[("k", 1)]], pa.map_(pa.string(), pa.int64()))
+def test_union_columns_and_lists_of_maps_are_skipped_with_a_reason() -> None:
+    maps = pa.array([[[("k", 1)]]], pa.list_(pa.map_(pa.string(), pa.int64())))
     union = pa.UnionArray.from_sparse(pa.array([0], pa.int8()), [pa.array([1]), pa.array(["a"])])
     profile = generate_statistics(pa.table({"m": maps, "u": union, "ok": [1]}))
     assert list(profile.features) == ["ok"]
     reasons = {s.path: s.reason for s in profile.skipped}
-    assert reasons == {"m": "map columns are not profiled", "u": "union columns are not profiled"}
+    assert reasons == {
+        "m": "lists of maps are not profiled",
+        "u": "union columns are not profiled",
+    }
+
+
+def test_a_map_column_is_its_keys_and_values_as_lists() -> None:
+    maps = pa.array([[("k", 1), ("j", 2)], None], pa.map_(pa.string(), pa.int64()))
+    profile = generate_statistics(pa.table({"m": maps, "ok": [1, 2]}))
+    assert list(profile.features) == ["m.key", "m.value", "ok"]
+    keys = profile.features["m.key"]
+    assert (keys.type, keys.num_present, keys.num_missing) == ("string", 1, 1)
+    assert profile.features["m.value"].arrow_type == "list<item: int64>"
 
 
 def test_mixed_types_flag_comes_from_the_field_metadata() -> None:
@@ -116,16 +129,24 @@ def test_weighted_row_count_treats_missing_weight_as_zero() -> None:
     assert generate_statistics(table, StatsOptions(weight="w")).weighted_num_rows == 3.5
 
 
-def test_no_rows_is_an_input_error_naming_the_source() -> None:
-    with pytest.raises(InputError, match="no rows"):
-        generate_statistics(pa.table({"x": pa.array([], pa.int64())}))
+def test_zero_rows_give_a_profile_of_typed_features_with_zero_counts() -> None:
+    table = pa.table({"x": pa.array([], pa.int64()), "s": pa.array([], pa.string())})
+    profile = generate_statistics(table)
+    assert profile.num_rows == 0
+    assert {p: f.type for p, f in profile.features.items()} == {
+        "x": FeatureType.INT,
+        "s": FeatureType.STRING,
+    }
+    x = profile.features["x"]
+    assert (x.num_present, x.num_missing, x.presence) == (0, 0, 0.0)
+    assert x.numeric is not None and x.numeric.mean is None and x.numeric.quantiles == ()
 
 
-def test_no_rows_from_a_file_names_the_file(tmp_path) -> None:
+def test_a_header_only_csv_file_is_data_of_zero_rows(tmp_path) -> None:
     path = tmp_path / "empty.csv"
     path.write_text("a,b\n")
-    with pytest.raises(InputError, match=r"empty\.csv: no rows"):
-        generate_statistics(str(path))
+    profile = generate_statistics(str(path))
+    assert profile.num_rows == 0 and list(profile.features) == ["a", "b"]
 
 
 def test_reads_files_through_the_reader(tmp_path) -> None:

@@ -108,3 +108,14 @@ def test_ties_rounded_two_ways_are_still_ties() -> None:
     a, b = _sketch(values), _sketch(rounded)
     assert numeric_jensen_shannon(a, b) == 0.0
     assert ks_statistic(a, b) == 0.0
+
+
+@pytest.mark.parametrize(
+    "values", [[0.0, 1.7976931348623157e308], [-1.7976931348623157e308, 0.0]], ids=["max", "min"]
+)
+def test_values_at_the_largest_double_do_not_overflow(values: list[float]) -> None:
+    # Found by the property tests: the tolerance added to the largest double overflowed.
+    sketch = _sketch(np.array(values))
+    assert ks_statistic(sketch, sketch) == 0.0
+    p, q = quantile_bin_masses(sketch, sketch)
+    assert p.tolist() == q.tolist()

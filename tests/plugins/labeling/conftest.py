@@ -1,0 +1,44 @@
+"""Shared set-up of the labeling plugin's tests: the LF module on the path, small tables.
+
+The LFs the tests use live in ``labeling_lfs.py`` beside this file, imported by that name:
+worker processes (the row-wise pool, Beam's multi-process runner, the command in a
+subprocess) import LFs by reference, so their module must be importable there too. Its
+folder goes on ``sys.path`` (spawned workers inherit it) and, for tests that start other
+processes, on ``PYTHONPATH`` (the ``lfs_importable`` fixture).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+HERE = Path(__file__).parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+
+@pytest.fixture
+def lfs_importable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``labeling_lfs`` importable in subprocesses too (Beam's worker processes)."""
+    paths = [str(HERE), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
+
+
+def make_table(rows: int = 200) -> pa.Table:
+    """``x`` from -rows/2 up, and ``text`` holding 'spam' on every third row."""
+    return pa.table(
+        {
+            "x": np.arange(-(rows // 2), rows - rows // 2),
+            "text": [("spam " if i % 3 == 0 else "") + "x" * (i % 13) for i in range(rows)],
+        }
+    )
+
+
+@pytest.fixture
+def table() -> pa.Table:
+    return make_table()

@@ -1,0 +1,83 @@
+"""``datacheck serve``: its options become a ServiceConfig; a public address is warned about."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import datacheck.service
+from datacheck.cli import main
+from datacheck.service import ServiceConfig, is_loopback
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[ServiceConfig, dict[str, Any]]]:
+    calls: list[tuple[ServiceConfig, dict[str, Any]]] = []
+    monkeypatch.setattr(datacheck.service, "serve", lambda config, **kw: calls.append((config, kw)))
+    return calls
+
+
+def test_the_options_become_the_config(
+    tmp_path: Path, served: list[tuple[ServiceConfig, dict[str, Any]]]
+) -> None:
+    token = tmp_path / "token"
+    token.write_text("abc\n")
+    code = main(
+        [
+            "serve",
+            "--store",
+            str(tmp_path / "s"),
+            "--port",
+            "9",
+            "--token-file",
+            str(token),
+            "--max-rows",
+            "5",
+            "--window-seconds",
+            "60",
+            "--compatibility",
+            "FULL",
+        ]
+    )
+    assert code == 0
+    ((config, kw),) = served
+    assert (config.token, config.max_rows, config.window_seconds) == ("abc", 5, 60)
+    assert config.default_compatibility == "FULL"
+    assert (kw["host"], kw["port"]) == ("127.0.0.1", 9)
+
+
+def test_a_public_address_is_warned_about(
+    tmp_path: Path,
+    served: list[tuple[ServiceConfig, dict[str, Any]]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["serve", "--store", str(tmp_path), "--host", "0.0.0.0"]) == 0
+    err = capsys.readouterr().err
+    assert "not a loopback address" in err
+    assert "--token-file" in err
+
+
+def test_a_missing_token_file_is_one_error_line(
+    tmp_path: Path, served: list[Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--store", str(tmp_path), "--token-file", str(tmp_path / "no")]) == 2
+    assert capsys.readouterr().err.startswith("datacheck: error: ")
+    assert served == []
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.1.2.3", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("10.0.0.1", False),
+        ("example.com", False),
+    ],
+)
+def test_is_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback

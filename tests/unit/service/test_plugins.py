@@ -1,0 +1,55 @@
+"""Plugins add routes through ``Plugin.service_routes``; one that fails is named by /readyz."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.testclient import TestClient
+
+import datacheck.service._app as app_module
+from datacheck.plugin import Plugin, PluginFailure
+from datacheck.service import ServiceConfig, create_app
+
+
+async def _hello(request: Request) -> Response:
+    return PlainTextResponse("hello")
+
+
+def _routes() -> list[BaseRoute]:
+    return [Route("/hello", _hello)]
+
+
+def _broken() -> list[BaseRoute]:
+    raise RuntimeError("no model file")
+
+
+_REFERENCES: dict[str, Callable[[], list[BaseRoute]]] = {"a:routes": _routes, "b:routes": _broken}
+
+
+@pytest.fixture
+def plugged(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    plugins = (
+        Plugin(name="hello", api_version=1, service_routes=("a:routes",)),
+        Plugin(name="broken", api_version=1, service_routes=("b:routes",)),
+    )
+    failures = (PluginFailure(name="gone", reference="c:PLUGIN", reason="cannot import c"),)
+    monkeypatch.setattr(app_module, "discover_plugins", lambda: (plugins, failures))
+    monkeypatch.setattr(app_module, "load_reference", _REFERENCES.__getitem__)
+    with TestClient(create_app(ServiceConfig(store=tmp_path))) as client:
+        yield client
+
+
+def test_a_plugins_routes_are_served(plugged: TestClient) -> None:
+    assert plugged.get("/hello").text == "hello"
+
+
+def test_plugins_that_failed_are_named_by_readyz(plugged: TestClient) -> None:
+    body = plugged.get("/readyz").json()
+    assert body["status"] == "ready"
+    assert set(body["plugin_failures"]) == {"broken", "gone"}
