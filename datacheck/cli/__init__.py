@@ -23,9 +23,23 @@ from typing import Any, NoReturn, TextIO, cast
 
 from datacheck import __version__
 from datacheck.errors import DatacheckError, DatacheckWarning
+from datacheck.cli._reader_arg import add_reader_arguments, reader_options
+from datacheck.cli._runner_arg import add_runner_arguments, pipeline_options
+from datacheck.cli._term import ProgressBar, format_table
 from datacheck.plugin import discover_plugins, load_reference
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+# The building blocks a plugin's command uses to read, run on Beam and print as the core's do.
+__all__ = [
+    "COMMANDS",
+    "ProgressBar",
+    "add_reader_arguments",
+    "add_runner_arguments",
+    "build_parser",
+    "format_table",
+    "main",
+    "pipeline_options",
+    "reader_options",
+]
 
 #: the command modules, ``datacheck.cli._cmd_<name>``, in help order
 COMMANDS: tuple[str, ...] = (
@@ -106,6 +120,10 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         module = importlib.import_module(f"datacheck.cli._cmd_{name}")
         module.register(subparsers)
     _add_plugin_commands(subparsers, argv)
+    chosen = subparsers.choices.get(_chosen_command(argv) or "")
+    _command_options.clear()
+    if chosen is not None:
+        _command_options.update(o for a in chosen._actions for o in a.option_strings)
     return parser
 
 
@@ -143,6 +161,21 @@ _FLAGS = {
 }
 
 
+#: the option strings of the command being run: a plugin's parameter ``model_in`` is printed as
+#: its command's ``--model-in`` with no table to keep
+_command_options: set[str] = set()
+
+
+def _flag_for(parameter: str) -> str | None:
+    """The flag a parameter is printed as: the core's table, else the running command's own
+    option of that name (``model_in`` -> ``--model-in``), else None."""
+    flag = _FLAGS.get(parameter)
+    if flag is None and parameter:
+        spelled = "--" + parameter.replace("_", "-")
+        flag = spelled if spelled in _command_options else None
+    return flag
+
+
 #: a parameter named in a reason as Python spells it with no value after it (``baseline=``)
 _PARAMETER_MENTION = re.compile(r"\b([a-z_]+)=(?=[\s),;]|$)")
 
@@ -152,25 +185,29 @@ _PARAMETER_VALUE = re.compile(r"\b([a-z_]+)=('(?:[^'\\]|\\.)*'|\[[^\]]*\])")
 
 
 def _flag_with_value(match: re.Match[str]) -> str:
-    flag = _FLAGS.get(match[1])
+    flag = _flag_for(match[1])
     if flag is None:
         return match[0]
     try:
         value = ast.literal_eval(match[2])
     except (ValueError, SyntaxError):
         return match[0]
-    items = value if isinstance(value, list) else [value]
-    shown = ",".join(map(str, items))
-    # A value a shell or a reader could not see as one word is quoted as Python writes it.
+    return f"{flag} {_shown(value)}"
+
+
+def _shown(value: object) -> str:
+    """A parameter's value as it is typed after its flag: lists comma-separated; a value a
+    shell or a reader could not see as one word quoted as Python writes it."""
+    shown = ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
     if not shown or not shown.isprintable() or " " in shown:
         shown = repr(shown)
-    return f"{flag} {shown}"
+    return shown
 
 
 def _flags_in(text: str) -> str:
     """``text`` with each parameter it names as ``baseline=`` named by its flag instead."""
     text = _PARAMETER_VALUE.sub(_flag_with_value, text)
-    return _PARAMETER_MENTION.sub(lambda m: _FLAGS.get(m[1], m[0]), text)
+    return _PARAMETER_MENTION.sub(lambda m: _flag_for(m[1]) or m[0], text)
 
 
 def _show_warning(
@@ -193,12 +230,10 @@ _SHOW_WARNING = warnings.showwarning
 
 def _error_line(error: DatacheckError) -> str:
     """The error as the command line would have said it: ``--weight w: ...``, not ``weight=``."""
-    flag = _FLAGS.get(error.parameter or "")
+    flag = _flag_for(error.parameter or "")
     if flag is None:
         return _one_line(_flags_in(str(error)))
-    value = error.value
-    shown = ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
-    return _one_line(f"{flag} {shown}: {_flags_in(error.reason)}")
+    return _one_line(f"{flag} {_shown(error.value)}: {_flags_in(error.reason)}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

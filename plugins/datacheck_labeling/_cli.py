@@ -12,9 +12,9 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
 from typing import Any
 
+from datacheck.cli import add_runner_arguments, pipeline_options
 from datacheck.errors import OptionError
 from datacheck.plugin import load_reference
 from datacheck_labeling._label import MODELS, LabelingRun, label_dataset, write_labeled
@@ -22,11 +22,6 @@ from datacheck_labeling._lf import LabelingFunction, labeling_function
 from datacheck_labeling._model import LabelModel
 
 __all__ = ["register", "run"]
-
-_RUNNER_HELP = (
-    "run on Apache Beam with this runner (DirectRunner, FlinkRunner, SparkRunner, "
-    "DataflowRunner, PortableRunner); Beam's own options follow a bare '--' at the end"
-)
 
 
 def register(subparsers: Any) -> None:
@@ -85,30 +80,8 @@ def register(subparsers: Any) -> None:
         default="text",
         help="text (default) or json: the summary document alone on stdout",
     )
-    parser.add_argument("--runner", metavar="RUNNER", help=_RUNNER_HELP)
-    parser.set_defaults(run=run, beam_options=[])
-    parser.__class__ = _with_beam_options(type(parser))
-
-
-def _with_beam_options(parser_class: type[argparse.ArgumentParser]) -> type[Any]:
-    class _Parser(parser_class):  # type: ignore[valid-type,misc]  # a runtime class
-        """Parses up to a bare ``--``; what follows it is kept, unparsed, as Beam options."""
-
-        def parse_known_args(
-            self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
-        ) -> tuple[argparse.Namespace, list[str]]:
-            given = list(sys.argv[1:] if args is None else args)
-            beam: list[str] = []
-            if "--" in given:
-                cut = given.index("--")
-                given, beam = given[:cut], given[cut + 1 :]
-            parsed, extras = super().parse_known_args(given, namespace)
-            if beam and parsed.runner is None:
-                self.error(f"{beam[0]}: Beam options (after ' -- ') need --runner")
-            parsed.beam_options = beam
-            return parsed, extras
-
-    return _Parser
+    add_runner_arguments(parser)
+    parser.set_defaults(run=run)
 
 
 def load_lfs(reference: str) -> list[LabelingFunction]:
@@ -191,13 +164,13 @@ def run(args: argparse.Namespace) -> int:
         "trust": _trust(args.trust),
     }
     if args.runner is not None:
-        from datacheck.beam import beam_pipeline_options, file_paths
+        from datacheck.beam import file_paths
         from datacheck_labeling._label import label_dataset_on_beam
 
         result = label_dataset_on_beam(
             file_paths(args.data, "data"),
             lfs,
-            beam_pipeline_options(args.runner, args.beam_options),
+            pipeline_options(args),
             output=args.output,
             **options,
         )

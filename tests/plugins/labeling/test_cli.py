@@ -97,8 +97,8 @@ def test_json_prints_the_summary_document(cancer: Path, capsys: pytest.CaptureFi
         (["--lfs", "no_such_module:LFS"], "no_such_module:LFS: cannot import no_such_module"),
         (["--lfs", "labeling_lfs:NOPE"], "labeling_lfs has no attribute 'NOPE'"),
         (["--lfs", "labeling_lfs:NOT_CALLABLE"], "item 1 (42) is not callable"),
-        (["--lfs", "labeling_lfs:CANCER_LFS", "--gold", "mean radius"], "gold='mean radius'"),
-        (["--lfs", "labeling_lfs:CANCER_LFS", "--gold", "nope"], "gold='nope'"),
+        (["--lfs", "labeling_lfs:CANCER_LFS", "--gold", "mean radius"], "--gold 'mean radius'"),
+        (["--lfs", "labeling_lfs:CANCER_LFS", "--gold", "nope"], "--gold nope"),
     ],
 )
 def test_bad_requests_are_one_line_and_exit_2(
@@ -116,7 +116,7 @@ def test_gold_labels_outside_the_classes_are_refused(
     path = tmp_path / "d.parquet"
     pq.write_table(pa.table({"x": [1, 2, 3], "text": ["a", "b", "c"], "y": [0, 5, None]}), path)
     assert _label(path, "--lfs", "labeling_lfs:TABLE_LFS", "--cardinality", "2", "--gold", "y") == 2
-    assert "gold='y': row 1 holds 5, not a class 0..1" in capsys.readouterr().err
+    assert "--gold y: row 1 holds 5, not a class 0..1" in capsys.readouterr().err
 
 
 def test_help_does_not_import_the_plugins_implementation() -> None:
