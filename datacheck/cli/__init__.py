@@ -22,10 +22,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO, cast
 
 from datacheck import __version__
-from datacheck.errors import DatacheckError, DatacheckWarning
 from datacheck.cli._reader_arg import add_reader_arguments, reader_options
 from datacheck.cli._runner_arg import add_runner_arguments, pipeline_options
 from datacheck.cli._term import ProgressBar, format_table
+from datacheck.errors import DatacheckError, DatacheckWarning
 from datacheck.plugin import discover_plugins, load_reference
 
 # The building blocks a plugin's command uses to read, run on Beam and print as the core's do.

@@ -204,6 +204,27 @@ def _string_domain(s: StringStatistics, options: InferOptions) -> StringDomain |
     return StringDomain(values=tuple(s.value_counts))
 
 
+def _unit_steps(
+    n: NumericStatistics, tails: tuple[float | None, float | None]
+) -> tuple[float | None, float | None]:
+    """An int side whose two outermost values are one apart (ages 19, 20, ...) reaches one
+    step: the data counts in units there, and one unit past its extreme is the margin.
+
+    The sketch's quantiles of a few hundred values are good to about 1.7% of the ranks, which
+    moved the lower tail of real ages 19-90 between one and two years from run to run; with
+    every distinct value known, the spacing at the end is exact.
+    """
+    values = None if n.distinct_values is None else sorted(n.distinct_values)
+    if values is None or len(values) < 2:
+        return tails
+    low, high = tails
+    if values[1] - values[0] == 1:
+        low = 1.0 if low is None else min(low, 1.0)
+    if values[-1] - values[-2] == 1:
+        high = 1.0 if high is None else min(high, 1.0)
+    return low, high
+
+
 def _numeric_domain(f: FeatureStatistics, options: InferOptions) -> Domain | None:
     n = f.numeric
     if not options.infer_ranges or n is None or n.min is None or n.max is None:
@@ -213,7 +234,7 @@ def _numeric_domain(f: FeatureStatistics, options: InferOptions) -> Domain | Non
             float(n.min),
             float(n.max),
             options.range_margin,
-            tails=tail_lengths(n),
+            tails=_unit_steps(n, tail_lengths(n)),
             integer=True,
         )
         # The profile's int min and max are exact; floats lose digits past 2**53, so keep the

@@ -91,12 +91,17 @@ def _mix(x: int) -> int:
     return x ^ (x >> 31)
 
 
-def _coin(*keys: int) -> int:
-    """0 or 1, a fair coin for a compaction at the position that ``keys`` name."""
+def _hash(*keys: int) -> int:
+    """64 random-looking bits for the position that ``keys`` name."""
     h = 0
     for key in keys:
         h = _mix(h ^ (key & _MASK))
-    return h >> 63
+    return h
+
+
+def _coin(*keys: int) -> int:
+    """0 or 1, a fair coin for a compaction at the position that ``keys`` name."""
+    return _hash(*keys) >> 63
 
 
 def _ends(level: np.ndarray) -> tuple[int, int]:
@@ -162,10 +167,13 @@ class KllSketch:
             offset = 0.0
         parts: list[np.ndarray] = []
         level = ordered
+        # One hash, a bit of it per halving (a batch of 2**64 values would need 64 of them).
+        coins = _hash(_HALVE, self.n, size)
         while level.size > self.k:
             odd = level.size % 2
+            coin = coins >> len(parts) & 1
             parts.append(level[:odd])
-            level = level[odd + _coin(_HALVE, self.n, size, len(parts)) :: 2]
+            level = level[odd + coin :: 2]
         parts.append(level)
         # A copy (the slices would keep the whole sorted batch alive); rounding may carry an
         # item a hair past the exact extremes, and KLL wants them inside.
