@@ -92,18 +92,7 @@ class LabelMatrix:
             InputError: A vote outside ``-1..cardinality-1`` (the message names the column,
                 row and value).
         """
-        array = np.asarray(votes)
-        if array.ndim != 2:
-            raise OptionError(
-                "needs a two-dimensional array (rows x LFs)",
-                parameter="votes",
-                value=f"shape {array.shape}",
-            )
-        labels = (
-            tuple(names) if names is not None else tuple(f"lf_{j}" for j in range(array.shape[1]))
-        )
-        _check_names(labels, array.shape[1])
-        check_votes(array, labels, cardinality)
+        array, labels = _checked_array(votes, names, cardinality)
         kind = vote_type(cardinality)
         dtype = np.int8 if kind == pa.int8() else np.int16
         typed = array.astype(dtype)
@@ -190,18 +179,7 @@ def vote_matrix(
     elif isinstance(votes, pa.Table | pa.RecordBatch):
         table = votes
     else:
-        array = np.asarray(votes)
-        if array.ndim != 2:
-            raise OptionError(
-                "needs a two-dimensional array (rows x LFs)",
-                parameter="votes",
-                value=f"shape {array.shape}",
-            )
-        labels = (
-            tuple(names) if names is not None else tuple(f"lf_{j}" for j in range(array.shape[1]))
-        )
-        _check_names(labels, array.shape[1])
-        check_votes(array, labels, cardinality)
+        array, labels = _checked_array(votes, names, cardinality)
         return array.astype(np.int16, copy=False), labels
     wanted = tuple(names) if names is not None else tuple(table.schema.names)
     missing = [n for n in wanted if n not in table.schema.names]
@@ -216,3 +194,25 @@ def vote_matrix(
     array = np.column_stack([_column_votes(table.column(n), n) for n in wanted])
     check_votes(array, wanted, cardinality)
     return array, wanted
+
+
+def _checked_array(
+    votes: Any, names: Sequence[str] | None, cardinality: int | None
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """``votes`` as a 2-D array with its LF names (``lf_0``, ... by default), every vote checked.
+
+    Raises:
+        OptionError: Not two-dimensional, or ``names`` does not name every column once.
+        InputError: A vote outside ``-1..cardinality-1``.
+    """
+    array = np.asarray(votes)
+    if array.ndim != 2:
+        raise OptionError(
+            "needs a two-dimensional array (rows x LFs)",
+            parameter="votes",
+            value=f"shape {array.shape}",
+        )
+    labels = tuple(names) if names is not None else tuple(f"lf_{j}" for j in range(array.shape[1]))
+    _check_names(labels, array.shape[1])
+    check_votes(array, labels, cardinality)
+    return array, labels
