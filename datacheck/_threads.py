@@ -16,6 +16,7 @@ Pool threads are named ``datacheck_<n>``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -104,11 +105,12 @@ def pool_map(pool: Executor | None, fn: Callable[..., T], *iterables: Iterable[A
     """``list(map(fn, *iterables))``, run on ``pool`` while it is open, else on this thread
     (no pool, or its block has been left)."""
     items = list(zip(*iterables, strict=False))
+    futures = None
     if pool is not None:
-        try:
+        # A pool whose block has been left refuses work ("cannot schedule new futures after
+        # shutdown"): then this thread does it.
+        with contextlib.suppress(RuntimeError):
             futures = [pool.submit(fn, *args) for args in items]
-        except RuntimeError:  # "cannot schedule new futures after shutdown"
-            pass
-        else:
-            return [future.result() for future in futures]
-    return [fn(*args) for args in items]
+    if futures is None:
+        return [fn(*args) for args in items]
+    return [future.result() for future in futures]

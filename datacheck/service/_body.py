@@ -132,13 +132,12 @@ def parse_json_records(body: bytes, max_rows: int) -> pa.Table:
 def _column(name: str, values: list[Any]) -> tuple[pa.Field, pa.Array]:
     try:
         array = pa.array(values)
-        return pa.field(name, array.type), array
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
-        pass
-    # Values Arrow cannot hold in one type: kept as their JSON text, marked mixed-typed.
-    text = [v if v is None or isinstance(v, str) else json.dumps(v) for v in values]
-    field = pa.field(name, pa.string(), metadata={MIXED_TYPES_KEY: b"true"})
-    return field, pa.array(text, pa.string())
+        # Values Arrow cannot hold in one type: kept as their JSON text, marked mixed-typed.
+        text = [v if v is None or isinstance(v, str) else json.dumps(v) for v in values]
+        field = pa.field(name, pa.string(), metadata={MIXED_TYPES_KEY: b"true"})
+        return field, pa.array(text, pa.string())
+    return pa.field(name, array.type), array
 
 
 def parse_arrow(body: bytes, max_rows: int) -> pa.Table:

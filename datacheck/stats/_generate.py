@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import replace
@@ -451,8 +452,8 @@ def generate_statistics(
     """
     profiler = Profiler(options, progress=progress)
     options = profiler.options
-    for _ in profiler.observe(iter_batches(source, options.batch_size, options.reader)):
-        pass
+    # Nothing else reads the batches: consume them (deque with no room keeps none).
+    deque(profiler.observe(iter_batches(source, options.batch_size, options.reader)), maxlen=0)
     return profiler.profile(source)
 
 

@@ -9,6 +9,7 @@ the profile's thread pool works on it as well.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -93,8 +94,7 @@ def check_dataset(
     stats = profiler.options
     batches = profiler.observe(iter_batches(source, stats.batch_size, stats.reader))
     if on_quarantine is None:
-        for _ in batches:
-            pass
+        deque(batches, maxlen=0)  # only the profile reads them
     else:
         for checked in validate_batches(batches, schema, environment=environment):
             on_quarantine(checked)
