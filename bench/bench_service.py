@@ -3,20 +3,32 @@
 Starts ``datacheck serve`` as a subprocess on a free 127.0.0.1 port with a fresh store,
 registers a 6-feature schema, and sends, one client after another on one keep-alive
 connection, validation requests of 1, 100 and 10,000 rows (JSON records; 10,000 rows also as
-an Arrow IPC stream). For each: throughput (requests per second, one client) and p50 / p99
-latency as the client sees it. Then the 10,000-row table is validated in this process with
-``validate_batches`` (the row checks alone) and with ``check_dataset`` (what the service runs
-per request: profile, statistics checks, row checks), and the service's p50 is given as a
-ratio of each.
+an Arrow IPC stream). For each: throughput (requests per second, one client), p50 / p99
+latency as the client sees it, and the server process's CPU time per request (its serving-
+statistics worker included, read from ``/proc``). Then, in this process, the 10,000-row table
+is validated with ``validate_batches`` (the row checks alone, the issue's baseline) and with
+``check_dataset`` (the library's report with the full profile), and the service's p50 is
+given as a ratio of each; the request path's own work (read the stream, the report with the
+request path's profile, its JSON) is timed in process too.
+
+The machine is shared, so the whole sequence runs ``--rounds`` times, each round measuring
+the service and the in-process baselines back to back: a ratio is taken within a round and
+the median of the rounds' ratios is reported with their range. The client is the standard
+library's ``http.client`` (``--client httpx`` for httpx, which costs about a millisecond of
+the client's own CPU per request on this machine). At the end the serving statistics are
+flushed and the rows profiled and dropped by the background worker are printed, from
+``/metrics``: a worker that could not keep up would drop rows (counted), never slow requests.
 
 Bounded: each case stops after its request count or its seconds, whichever comes first.
-Run: ``.venv/bin/python bench/bench_service.py [--seconds S]``.
+Run: ``.venv/bin/python bench/bench_service.py [--rounds R] [--seconds S]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
+import os
 import socket
 import statistics
 import subprocess
@@ -25,16 +37,24 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-import httpx
 import numpy as np
 import pyarrow as pa
 
-from datacheck.schema import infer_schema
+from datacheck.schema import Schema, infer_schema
+from datacheck.service._body import parse_arrow
+from datacheck.service._quick import ReportProfiler
 from datacheck.stats import generate_statistics
 from datacheck.validate import check_dataset, validate_batches
 
 ARROW = "application/vnd.apache.arrow.stream"
+JSON = "application/json"
+HEALTHZ = "GET /healthz (HTTP floor)"
+ARROW_10K = "10,000 rows, Arrow"
+DIRECT_ROWS = "validate_batches, 10,000 rows"
+DIRECT_CHECK = "check_dataset, 10,000 rows"
+DIRECT_PATH = "request path, 10,000 rows"
 
 
 def make_table(n: int, seed: int = 0) -> pa.Table:
@@ -69,6 +89,36 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q))
 
 
+class Client:
+    """One keep-alive connection: ``http.client`` (lean) or ``httpx``."""
+
+    def __init__(self, kind: str, host: str, port: int) -> None:
+        self.kind = kind
+        if kind == "httpx":
+            import httpx
+
+            self._httpx = httpx.Client(base_url=f"http://{host}:{port}", timeout=60)
+        else:
+            self._conn = http.client.HTTPConnection(host, port, timeout=60)
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, kind: str | None = None
+    ) -> tuple[int, bytes]:
+        headers = {} if kind is None else {"content-type": kind}
+        if self.kind == "httpx":
+            reply = self._httpx.request(method, path, content=body, headers=headers)
+            return reply.status_code, reply.content
+        self._conn.request(method, path, body=body, headers=headers)
+        answer = self._conn.getresponse()
+        return answer.status, answer.read()
+
+    def close(self) -> None:
+        if self.kind == "httpx":
+            self._httpx.close()
+        else:
+            self._conn.close()
+
+
 def timed(
     call: Callable[[], object], *, count: int, seconds: float, warmup: int = 3
 ) -> list[float]:
@@ -83,13 +133,30 @@ def timed(
     return times
 
 
-def start_server(store: Path) -> tuple[subprocess.Popen[bytes], str]:
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU seconds of process ``pid`` so far (Linux), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+#: ``datacheck serve`` whose serving statistics take no rows (a diagnostic: what they cost)
+_WITHOUT_STATISTICS = (
+    "import sys; from datacheck.service import ServingWindows; "
+    "ServingWindows.add = lambda self, name, table: True; "
+    "from datacheck.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def start_server(store: Path, *, statistics: bool = True) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
+    command = ["-m", "datacheck"] if statistics else ["-c", _WITHOUT_STATISTICS]
     process = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "datacheck",
+            *command,
             "serve",
             "--store",
             str(store),
@@ -99,92 +166,147 @@ def start_server(store: Path) -> tuple[subprocess.Popen[bytes], str]:
             "warning",
         ],
     )
-    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            probe.request("GET", "/readyz")
+            if probe.getresponse().status == 200:
+                probe.close()
+                return process, port
+        except OSError:
             time.sleep(0.05)
     process.kill()
     raise SystemExit("the service did not start")
 
 
+def request_path(body: bytes, schema: Schema) -> dict[str, Any]:
+    """What the service does for a request, without HTTP: read the Arrow stream, compute the
+    report (the request path's profile, the checks) and turn it into JSON."""
+    table = parse_arrow(body, 1_000_000)
+    report = check_dataset(table, schema, profiler=ReportProfiler(schema, None)).report
+    return report.to_dict()
+
+
+def metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=15.0, help="most seconds per case")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of every case")
+    parser.add_argument("--seconds", type=float, default=4.0, help="most seconds per case")
+    parser.add_argument("--client", choices=["http.client", "httpx"], default="http.client")
+    parser.add_argument(
+        "--without-serving-statistics",
+        action="store_true",
+        help="diagnostic: the server's serving statistics take no rows, to see what they cost",
+    )
     args = parser.parse_args()
 
     training = make_table(20_000, seed=1)
     schema = infer_schema(generate_statistics(training))
     big = make_table(10_000, seed=2)
+    batch = big.to_batches()[0]
     cases: list[tuple[str, bytes, str, int]] = []
-    for rows, count in ((1, 500), (100, 500), (10_000, 40)):
+    for rows, count in ((1, 300), (100, 300), (10_000, 20)):
         records = big.slice(0, rows).to_pylist()
-        cases.append(
-            (f"{rows:,} rows, JSON", json.dumps(records).encode(), "application/json", count)
-        )
-    cases.append(("10,000 rows, Arrow", arrow_bytes(big), ARROW, 60))
+        cases.append((f"{rows:,} rows, JSON", json.dumps(records).encode(), JSON, count))
+    arrow_body = arrow_bytes(big)
+    cases.append((ARROW_10K, arrow_body, ARROW, 60))
 
-    results: dict[str, list[float]] = {}
+    samples: dict[str, list[list[float]]] = {}
+    cpu: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        process, url = start_server(Path(tmp) / "store")
+        process, port = start_server(
+            Path(tmp) / "store", statistics=not args.without_serving_statistics
+        )
+        client = Client(args.client, "127.0.0.1", port)
         try:
-            with httpx.Client(base_url=url, timeout=60) as http:
-                answer = http.post("/schemas/shop/versions", json=schema.to_dict())
-                assert answer.status_code == 201, answer.text
-                results["GET /healthz (HTTP floor)"] = timed(
-                    lambda: http.get("/healthz"), count=500, seconds=args.seconds
-                )
-                for label, body, kind, count in cases:
+            status, text = client.request(
+                "POST", "/schemas/shop/versions", json.dumps(schema.to_dict()).encode(), JSON
+            )
+            assert status == 201, text
+            for _ in range(args.rounds):
+                for label, body, kind, count in [(HEALTHZ, b"", "", 300), *cases]:
 
                     def send(body: bytes = body, kind: str = kind) -> None:
-                        reply = http.post(
-                            "/validate/shop", content=body, headers={"content-type": kind}
-                        )
-                        assert reply.status_code == 200, reply.text
+                        if not kind:
+                            status, text = client.request("GET", "/healthz")
+                        else:
+                            status, text = client.request("POST", "/validate/shop", body, kind)
+                        assert status == 200, text
 
-                    results[label] = timed(send, count=count, seconds=args.seconds)
+                    before = cpu_seconds(process.pid)
+                    times = timed(send, count=count, seconds=args.seconds)
+                    after = cpu_seconds(process.pid)
+                    samples.setdefault(label, []).append(times)
+                    if before is not None and after is not None:
+                        # Warm-up requests included; the worker's profiling of earlier
+                        # requests may fall into a later case.
+                        cpu.setdefault(label, []).append((after - before) / (len(times) + 3))
+                samples.setdefault(DIRECT_ROWS, []).append(
+                    timed(
+                        lambda: list(validate_batches([batch], schema)),
+                        count=60,
+                        seconds=args.seconds,
+                    )
+                )
+                samples.setdefault(DIRECT_CHECK, []).append(
+                    timed(lambda: check_dataset(big, schema), count=60, seconds=args.seconds)
+                )
+                samples.setdefault(DIRECT_PATH, []).append(
+                    timed(lambda: request_path(arrow_body, schema), count=60, seconds=args.seconds)
+                )
+            client.request("POST", "/schemas/shop/versions/nope")  # any request: keep-alive
+            time.sleep(1.5)  # more than a flush interval: the worker writes what it has
+            _, text = client.request("GET", "/metrics")
+            exposition = text.decode()
         finally:
+            client.close()
             process.terminate()
             process.wait(60)
 
-    batch = big.to_batches()[0] if big.num_rows else None
-    assert batch is not None
-    direct_rows = timed(
-        lambda: list(validate_batches([batch], schema)), count=60, seconds=args.seconds
-    )
-    direct_check = timed(
-        lambda: check_dataset(big, schema, on_quarantine=lambda _: None),
-        count=60,
-        seconds=args.seconds,
-    )
-    direct_stats = timed(lambda: check_dataset(big, schema), count=60, seconds=args.seconds)
+    def p50(label: str, r: int) -> float:
+        return statistics.median(samples[label][r])
 
-    print(f"{'case':<28} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
-    for label, times in results.items():
+    print(f"client: {args.client}, {args.rounds} rounds; p50 is the median of the rounds' p50s")
+    if args.without_serving_statistics:
+        print("DIAGNOSTIC: the server's serving statistics took no rows")
+    print(
+        f"{'case':<28} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'cpu ms/req':>10}"
+    )
+    for label in [HEALTHZ, *(c[0] for c in cases)]:
+        pooled = [t for times in samples[label] for t in times]
+        median_p50 = statistics.median(p50(label, r) for r in range(args.rounds))
+        server_cpu = statistics.median(cpu[label]) * 1e3 if label in cpu else float("nan")
         print(
-            f"{label:<28} {len(times):>8} {len(times) / sum(times):>8.1f} "
-            f"{percentile(times, 50) * 1e3:>8.2f} {percentile(times, 99) * 1e3:>8.2f}"
+            f"{label:<28} {len(pooled):>8} {len(pooled) / sum(pooled):>8.1f} "
+            f"{median_p50 * 1e3:>8.2f} {percentile(pooled, 99) * 1e3:>8.2f} {server_cpu:>10.2f}"
         )
     print()
-    for label, times in (
-        ("validate_batches, 10,000 rows", direct_rows),
-        ("check_dataset (stats only)", direct_stats),
-        ("check_dataset + row checks", direct_check),
-    ):
-        print(f"in process: {label:<32} p50 {statistics.median(times) * 1e3:8.2f} ms")
-    service = statistics.median(results["10,000 rows, Arrow"])
+    for label in (DIRECT_ROWS, DIRECT_CHECK, DIRECT_PATH):
+        median_p50 = statistics.median(p50(label, r) for r in range(args.rounds))
+        print(f"in process: {label:<32} p50 {median_p50 * 1e3:8.2f} ms")
     print()
+    for label in (DIRECT_ROWS, DIRECT_CHECK):
+        ratios = [p50(ARROW_10K, r) / p50(label, r) for r in range(args.rounds)]
+        print(
+            f"10,000-row Arrow request p50 / {label.split(',')[0]} p50, same round: median "
+            f"{statistics.median(ratios):.2f} (rounds: {', '.join(f'{x:.2f}' for x in ratios)})"
+        )
+    ratios = [p50(DIRECT_PATH, r) / p50(DIRECT_ROWS, r) for r in range(args.rounds)]
     print(
-        "10,000-row Arrow request p50 / validate_batches p50: "
-        f"{service / statistics.median(direct_rows):.2f}"
+        "the request path's work in process / validate_batches p50, same round: median "
+        f"{statistics.median(ratios):.2f} (rounds: {', '.join(f'{x:.2f}' for x in ratios)})"
     )
-    print(
-        "10,000-row Arrow request p50 / check_dataset p50 (the same work in process): "
-        f"{service / statistics.median(direct_stats):.2f}"
-    )
+    profiled = metric(exposition, "datacheck_serving_rows_profiled")
+    dropped = metric(exposition, "datacheck_serving_rows_dropped")
+    print()
+    print(f"serving statistics: {profiled:,.0f} rows profiled, {dropped:,.0f} dropped")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ the fix. Each class also inherits the builtin it resembles, so callers that catc
     ├── ProfileFormatError (ValueError)    a statistics document that is not valid
     ├── StoreError (OSError)               the schema store: unknown name or version, I/O
     ├── OptionError (ValueError)           a bad option: unknown column, environment, runner
+    ├── RowCheckError (ValueError)         a row check that cannot run: an unregistered custom
+    │                                      check, one that raises or returns a bad mask
     ├── ArgumentTypeError (TypeError)      an argument of the wrong kind (None, or a profile
     │                                      where a schema goes)
     └── MissingExtraError (ImportError)    an optional dependency is not installed
@@ -44,6 +46,7 @@ __all__ = [
     "MissingExtraError",
     "OptionError",
     "ProfileFormatError",
+    "RowCheckError",
     "SchemaFormatError",
     "StoreError",
 ]
@@ -134,6 +137,12 @@ class StoreError(DatacheckError, OSError):
 
 class OptionError(DatacheckError, ValueError):
     """An option names something that does not exist (a column, an environment, a runner)."""
+
+
+class RowCheckError(DatacheckError, ValueError):
+    """A schema's row check cannot run: its custom check is not registered where validation
+    runs, or it raised or returned something other than one boolean per row. The message
+    names the check."""
 
 
 class ArgumentTypeError(DatacheckError, TypeError):

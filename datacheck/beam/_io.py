@@ -18,6 +18,7 @@ import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from datacheck._source import tag_source, tagged_as
 from datacheck.errors import InputError, OptionError
 
 # The reader's own path expansion and one-schema-per-source rules (conform, unify): the Beam
@@ -132,7 +133,8 @@ def _read_part(
         if target is None:
             target = unify([own])
     for batch in batches:
-        yield batch if target is None else conform(batch, target, part.path)
+        # conform builds a new batch; the rows keep their origin (file, row numbers).
+        yield batch if target is None else tagged_as(conform(batch, target, part.path), batch)
 
 
 def _read_row_group(
@@ -140,9 +142,13 @@ def _read_row_group(
 ) -> Iterator[pa.RecordBatch]:
     try:
         with pq.ParquetFile(path) as handle:
-            yield from handle.iter_batches(
+            # Rows are numbered within the file, as read_batches numbers them.
+            row = sum(handle.metadata.row_group(g).num_rows for g in range(group))
+            for batch in handle.iter_batches(
                 batch_size=batch_size, row_groups=[group], columns=columns
-            )
+            ):
+                yield tag_source(batch, path, row)
+                row += batch.num_rows
     except (pa.ArrowInvalid, OSError) as error:
         raise InputError(
             f"{path}: corrupt Parquet data in row group {group} "

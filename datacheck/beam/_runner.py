@@ -27,6 +27,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.runner import PipelineState
 
 from datacheck import errors
+from datacheck._source import untagged
 from datacheck.beam._io import ReadBatches
 from datacheck.beam._stats import GenerateStatistics
 from datacheck.beam._validate import ValidateBatches
@@ -38,10 +39,17 @@ from datacheck.stats import DatasetProfile, StatsOptions, as_profile, load_profi
 from datacheck.validate import (
     REASONS_COLUMN,
     REASONS_TYPE,
+    SOURCE_COLUMNS,
+    SOURCE_FILE_COLUMN,
+    SOURCE_ROW_COLUMN,
     CheckedBatch,
     DatasetCheck,
+    PatternKeyTally,
+    QuarantineTally,
+    RowCheckTally,
     ValidationOptions,
     check_environment,
+    pattern_key_schema,
     validate_statistics,
 )
 
@@ -311,18 +319,31 @@ def _spilled(tmp: Path, spilled: Path) -> Iterator[CheckedBatch]:
     if not files:
         # No row failed: one empty batch, so a quarantine file still gets its columns.
         read_schema = pa.ipc.read_schema(pa.py_buffer((tmp / "schema").read_bytes()))
-        empty = empty_batch(read_schema)
+        empty = empty_batch(read_schema.remove_metadata())
         no_rows = empty.append_column(
             pa.field(REASONS_COLUMN, REASONS_TYPE), pa.array([], REASONS_TYPE)
         )
+        no_rows = no_rows.append_column(SOURCE_FILE_COLUMN, pa.array([], pa.string()))
+        no_rows = no_rows.append_column(SOURCE_ROW_COLUMN, pa.array([], pa.int64()))
         yield CheckedBatch(batch=empty, quarantined=no_rows, quarantined_rows=np.arange(0))
     for file in files:
         for batch in pa.ipc.open_file(str(file)).read_all().to_batches():
             yield CheckedBatch(
-                batch=batch.drop_columns([REASONS_COLUMN]),
+                batch=batch.drop_columns([REASONS_COLUMN, *SOURCE_COLUMNS]),
                 quarantined=batch,
                 quarantined_rows=np.arange(batch.num_rows),
             )
+
+
+def _spilled_valid(tmp: Path, spilled: Path) -> Iterator[pa.RecordBatch]:
+    """The valid rows the workers spilled (one empty batch when none passed)."""
+    files = sorted(spilled.iterdir())
+    if not files:
+        read_schema = pa.ipc.read_schema(pa.py_buffer((tmp / "schema").read_bytes()))
+        yield empty_batch(read_schema.remove_metadata())
+    for file in files:
+        for batch in pa.ipc.open_file(str(file)).read_all().to_batches():
+            yield untagged(batch)
 
 
 def check_dataset_on_beam(
@@ -334,6 +355,8 @@ def check_dataset_on_beam(
     serving: object = None,
     environment: str | None = None,
     on_quarantine: Callable[[CheckedBatch], None] | None = None,
+    on_valid: Callable[[pa.RecordBatch], None] | None = None,
+    strict_columns: bool = False,
     stats_options: StatsOptions | None = None,
     options: ValidationOptions | None = None,
     quiet: bool = True,
@@ -344,7 +367,11 @@ def check_dataset_on_beam(
     spilling the failed rows to a temporary directory (on a cluster it must be visible to
     them: ``TMPDIR`` on a shared mount). This process then validates the profile and hands
     ``on_quarantine`` the spilled rows, one :class:`CheckedBatch` per spilled batch whose
-    rows all failed (valid rows stay on the workers; an empty batch when none failed).
+    rows all failed (an empty batch when none failed). Each quarantined row carries its file
+    and row number, as in memory. ``on_valid`` gets the valid rows the same way (spilled too),
+    in no particular order; without it they stay on the workers. ``strict_columns`` is
+    :func:`check_dataset`'s. When rows are checked, the report's summary counts the
+    quarantined rows, in all and per anomaly code.
     A baseline or serving argument that is data is profiled on Beam too.
 
     Raises:
@@ -365,8 +392,17 @@ def check_dataset_on_beam(
     ]
     with tempfile.TemporaryDirectory(prefix="datacheck-beam-") as name:
         tmp = Path(name)
-        spilled = tmp / "quarantine"
+        spilled, spilled_valid = tmp / "quarantine", tmp / "valid"
         spilled.mkdir()
+        spilled_valid.mkdir()
+        rows_wanted = on_quarantine is not None or on_valid is not None
+        # Patterns and unique keys are dataset checks over the rows: counted from the
+        # quarantine, on a schema of only those checks when the rows are not wanted.
+        row_schema = schema if rows_wanted else pattern_key_schema(schema)
+        # Row checks: their failing share is a dataset anomaly, counted from the quarantine.
+        row_checks = RowCheckTally(schema, environment) if schema.row_checks else None
+        if row_checks is not None and not rows_wanted:
+            row_schema = row_checks.checked_schema(row_schema)
         pipeline = beam.Pipeline(options=pipeline_options)
         batches = pipeline | "ReadBatches" >> ReadBatches(file_paths(source), options=reader)
         _ = (
@@ -374,9 +410,13 @@ def check_dataset_on_beam(
             | "GenerateStatistics" >> GenerateStatistics(stats_options)
             | "WriteProfile" >> WriteProfile(tmp / "profile.json")
         )
-        if on_quarantine is not None:
-            checked = batches | "ValidateBatches" >> ValidateBatches(schema, environment)
+        if row_schema is not None:
+            checked = batches | "ValidateBatches" >> ValidateBatches(
+                row_schema, environment, strict_columns=strict_columns
+            )
             _ = checked.quarantine | "SpillQuarantine" >> beam.Map(_spill, str(spilled))
+            if on_valid is not None:
+                _ = checked.valid | "SpillValid" >> beam.Map(_spill, str(spilled_valid))
             _ = (
                 batches
                 | "Schema" >> beam.Map(lambda b: b.schema.serialize().to_pybytes())
@@ -384,9 +424,20 @@ def check_dataset_on_beam(
                 | "WriteSchema" >> beam.Map(_write_schema, str(tmp / "schema"))
             )
         run_pipeline(pipeline, quiet=quiet)
-        if on_quarantine is not None:
+        counts = QuarantineTally() if rows_wanted else None
+        keyed = PatternKeyTally()
+        if row_schema is not None:
             for result in _spilled(tmp, spilled):
-                on_quarantine(result)
+                keyed.add(result)
+                if row_checks is not None:
+                    row_checks.add_checked(result)
+                if counts is not None:
+                    counts.add(result)
+                if on_quarantine is not None:
+                    on_quarantine(result)
+        if on_valid is not None:
+            for valid in _spilled_valid(tmp, spilled_valid):
+                on_valid(valid)
         profile = replace(load_profile(tmp / "profile.json"), reader=reader)
     report = validate_statistics(
         profile,
@@ -396,6 +447,12 @@ def check_dataset_on_beam(
         environment=environment,
         options=options,
     )
+    if counts is not None:
+        report = counts.summarize(report)
+    report = keyed.finish(report, schema, profile, environment)
+    if row_checks is not None:
+        anomalies = row_checks.anomalies(rows=profile.num_rows)
+        report = replace(report, anomalies=(*report.anomalies, *anomalies))
     return DatasetCheck(
         report=report, profile=profile, baseline=references[0], serving=references[1]
     )

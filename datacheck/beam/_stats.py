@@ -127,6 +127,22 @@ class ProfileCombineFn(GeneratorCombineFn):
             self._pool.shutdown()
             self._pool = None
 
+    def extract_output(self, accumulator: Any) -> Any:
+        return _without_row_order(self._profiles.extract_output(accumulator))
+
+
+def _without_row_order(profile: DatasetProfile) -> DatasetProfile:
+    """The profile without the numeric features' row order: Beam merges accumulators in no
+    order, so a merged row order would describe rows in an order they never had."""
+    features = {
+        path: f
+        if f.numeric is None or f.numeric.row_order is None
+        else replace(f, numeric=replace(f.numeric, row_order=None))
+        for path, f in profile.features.items()
+    }
+    slices = {key: _without_row_order(s) for key, s in profile.slices.items()}
+    return replace(profile, features=features, slices=slices)
+
 
 class _KeyBySlice(beam.DoFn):  # type: ignore[misc]  # Beam ships no type hints
     """The batch under the whole-dataset key, and each of its slices under the slice's key.

@@ -13,6 +13,7 @@ from typing import Any
 import apache_beam as beam
 import pyarrow as pa
 
+from datacheck.beam._keys import CheckRowsAndKeys, active_keys
 from datacheck.schema import Schema
 from datacheck.stats import DatasetProfile
 from datacheck.validate import ValidationOptions, validate_batches, validate_statistics
@@ -105,13 +106,19 @@ class ValidateStatistics(beam.PTransform):  # type: ignore[misc]  # Beam ships n
 class _CheckRows(beam.DoFn):  # type: ignore[misc]  # Beam ships no type hints
     """Each batch's passing rows to the main output, the others to ``quarantine``."""
 
-    def __init__(self, schema: Schema, environment: str | None) -> None:
+    def __init__(self, schema: Schema, environment: str | None, strict_columns: bool) -> None:
         super().__init__()
         self._schema = schema
         self._environment = environment
+        self._strict_columns = strict_columns
 
     def process(self, batch: pa.RecordBatch) -> Iterator[Any]:
-        for checked in validate_batches([batch], self._schema, environment=self._environment):
+        for checked in validate_batches(
+            [batch],
+            self._schema,
+            environment=self._environment,
+            strict_columns=self._strict_columns,
+        ):
             if checked.valid.num_rows:
                 yield checked.valid
             if checked.quarantined.num_rows:
@@ -123,8 +130,13 @@ class ValidateBatches(beam.PTransform):  # type: ignore[misc]  # Beam ships no t
 
     Runs :func:`datacheck.validate.validate_batches` on each batch. A bad row is never an
     exception: it goes to the dead-letter output ``quarantine`` with its original columns and
-    a ``datacheck_reasons`` column (one ``{code, feature}`` entry per failed check). Every
-    input row is in exactly one output; zero-row batches are not emitted.
+    a ``datacheck_reasons`` column (one ``{code, feature}`` entry per failed check) and its
+    source (``datacheck_source_file``, ``datacheck_source_row``: the file and the row number
+    within it, as :class:`ReadBatches` read it). Every input row is in exactly one output;
+    zero-row batches are not emitted. A schema's unique keys are checked across all batches by
+    a keyed combine (``_keys.py``): the row with a key's smallest (file, row number) passes,
+    later ones are quarantined (``DUPLICATE_KEY``), as in memory; the batches must come from
+    :class:`ReadBatches`, which tags each row's file and row number.
 
     Example::
 
@@ -140,6 +152,8 @@ class ValidateBatches(beam.PTransform):  # type: ignore[misc]  # Beam ships no t
     Args:
         schema: The schema to check against.
         environment: Check only the features expected in this environment.
+        strict_columns: Also quarantine every row for a column the schema expects that the
+            data lacks (by default a missing column is a dataset-level anomaly only).
 
     Raises:
         OptionError: ``environment`` is not defined by the schema (when the pipeline is
@@ -147,14 +161,22 @@ class ValidateBatches(beam.PTransform):  # type: ignore[misc]  # Beam ships no t
             ``datacheck_reasons`` column.
     """
 
-    def __init__(self, schema: Schema, environment: str | None = None) -> None:
+    def __init__(
+        self, schema: Schema, environment: str | None = None, *, strict_columns: bool = False
+    ) -> None:
         super().__init__()
         # Runs the request checks (the environment exists) now, not on a worker.
         list(validate_batches([], schema, environment=environment))
         self._schema = schema
         self._environment = environment
+        self._strict_columns = strict_columns
 
     def expand(self, batches: Any) -> Any:
+        if active_keys(self._schema, self._environment):
+            # Unique keys span batches: a keyed combine finds the duplicates (see _keys.py).
+            return batches | "CheckRowsAndKeys" >> CheckRowsAndKeys(
+                self._schema, self._environment, self._strict_columns, QUARANTINE, VALID
+            )
         return batches | "CheckRows" >> beam.ParDo(
-            _CheckRows(self._schema, self._environment)
+            _CheckRows(self._schema, self._environment, self._strict_columns)
         ).with_outputs(QUARANTINE, main=VALID)

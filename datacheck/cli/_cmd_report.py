@@ -19,7 +19,7 @@ from datacheck.cli._reader_arg import add_reader_arguments, reader_options
 from datacheck.cli._runner_arg import profile_data
 from datacheck.cli._schema_arg import add_schema_arguments, resolve_schema
 from datacheck.errors import OptionError
-from datacheck.report import write_html
+from datacheck.report import measurement_status, write_html
 from datacheck.schema import Schema, drift_schema
 from datacheck.stats import DatasetProfile, StatsOptions
 from datacheck.validate import ValidationReport, validate_statistics
@@ -119,7 +119,11 @@ def run(args: argparse.Namespace) -> int:
         title=args.title,
     )
     if validation is not None:
-        drifted = {m.path for m in validation.measurements if m.enforced and m.exceeded}
+        drifted = {
+            m.path
+            for m in validation.measurements
+            if measurement_status(m, validation.anomalies).flagged
+        }
         print(
             f"{len(validation.errors)} error(s), {len(validation.warnings)} warning(s), "
             f"{len(drifted)} drifted feature(s)"

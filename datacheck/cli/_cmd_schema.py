@@ -4,7 +4,9 @@
 ``diff A B`` lists the changes between two schemas (``NAME@1 NAME@2`` or two files), each
 marked compatible or breaking under ``--mode``; ``update NAME DATA|PROFILE`` relaxes the latest
 version to accept new data and saves the result as the next version, printing each relaxation
-(old -> new), a warning for each large one, and the errors an update cannot fix (exit 1 then).
+(old -> new), a warning for each large one, and the errors an update cannot fix (exit 1 then);
+``set NAME FEATURE --drift off|warn|error`` says how a feature's drift counts and saves the
+result as the next version.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from datacheck.schema import (
     large_relaxations,
     parse_schema_ref,
     update_schema,
+    with_drift_level,
 )
 from datacheck.stats import StatsOptions
 from datacheck.validate import unfixed_anomalies
@@ -40,6 +43,9 @@ from datacheck.validate import unfixed_anomalies
 __all__ = ["register"]
 
 _WIDTH = 80
+
+#: --drift's choices -> the schema's drift levels
+_DRIFT_CHOICES = {"off": "off", "warn": "warning", "error": "error"}
 
 
 def register(subparsers: Any) -> None:
@@ -96,6 +102,19 @@ def register(subparsers: Any) -> None:
     add_reader_arguments(update)
     update.set_defaults(run=run_update)
 
+    set_ = sub.add_parser("set", help="set how a feature's drift counts; save the next version")
+    set_.add_argument("name", metavar="NAME")
+    set_.add_argument("feature", metavar="FEATURE")
+    set_.add_argument(
+        "--drift",
+        choices=tuple(_DRIFT_CHOICES),
+        required=True,
+        help="error: drift fails validation; warn: it is reported; off: measured only",
+    )
+    set_.add_argument("-m", "--message", default="", metavar="TEXT", help="why this version exists")
+    add_store_argument(set_)
+    set_.set_defaults(run=run_set)
+
 
 def run_log(args: argparse.Namespace) -> int:
     """Print the version history as a table."""
@@ -137,8 +156,17 @@ def _feature_row(f: Feature) -> list[object]:
         if f.drift_comparator is None
         else (f"{f.drift_comparator.method} {f.drift_comparator.threshold:g}")
     )
+    if drift and f.drift_level != "error":
+        drift += " warn" if f.drift_level == "warning" else " off"
+    if f.freshness is not None:
+        drift = f"{drift}, fresh" if drift else "fresh"
     name = f"{f.name} (deprecated)" if f.deprecated else f.name
-    return [name, str(f.type), presence, _domain_text(f), drift]
+    domain = _domain_text(f)
+    if f.pattern is not None:
+        share = f.pattern.max_mismatch_fraction
+        allowed = f" ({share:.1%} may differ)" if share else ""
+        domain = f"{domain} /{f.pattern.regex}/{allowed}".strip()
+    return [name, str(f.type), presence, domain, drift]
 
 
 def _render(schema: Schema, title: str) -> str:
@@ -150,10 +178,16 @@ def _render(schema: Schema, title: str) -> str:
     d = schema.dataset
     if d.min_row_count is not None or d.max_row_count is not None:
         lines.append(f"rows: {d.min_row_count or 0} to {d.max_row_count or 'any'}")
+    if schema.unique_keys:
+        keys = "; ".join(f"({', '.join(key)})" for key in schema.unique_keys)
+        lines.append(f"unique keys: {keys}")
     rows = [_feature_row(f) for f in schema.features]
     lines.append(
         format_table(["feature", "type", "presence", "domain", "drift"], rows, width=_WIDTH)
     )
+    if schema.row_checks:
+        checks = [[c.name, c.rule] for c in schema.row_checks]
+        lines.append(format_table(["row check", "rule"], checks, width=_WIDTH))
     return "\n".join(lines)
 
 
@@ -261,3 +295,28 @@ def run_update(args: argparse.Namespace) -> int:
     record = store.save(args.name, updated, message=message, parent=current.version)
     print(f"saved {args.name}@{record.version} ({len(changes)} changes){failing}")
     return 1 if unfixed else 0
+
+
+def run_set(args: argparse.Namespace) -> int:
+    """Set a feature's drift level in the latest version and save the next version."""
+    store = store_from_args(args)
+    current = store.latest(args.name)
+    level = _DRIFT_CHOICES[args.drift]
+    updated = with_drift_level(current, args.feature, level)
+    if updated is current:
+        print(f"{args.name}@{current.version}: drift of {args.feature!r} is already {level}")
+        return 0
+    old = current.feature(args.feature)
+    assert old is not None  # with_drift_level raised otherwise
+    new = updated.feature(args.feature)
+    assert new is not None
+    was = old.drift_level if old.drift_comparator is not None else "none"
+    added = (
+        f" ({new.drift_comparator.method} {new.drift_comparator.threshold:g})"
+        if old.drift_comparator is None and new.drift_comparator is not None
+        else ""
+    )
+    message = args.message or f"drift of {args.feature}: {was} -> {level}{added}"
+    record = store.save(args.name, updated, message=message, parent=current.version)
+    print(f"saved {args.name}@{record.version} ({message})")
+    return 0

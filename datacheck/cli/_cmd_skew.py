@@ -56,6 +56,9 @@ def register(subparsers: Any) -> None:
         help="example keys shown per feature (default 3)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="text: every feature, also those that match"
+    )
     add_reader_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -64,8 +67,9 @@ def _read(source: str, options: ReaderOptions) -> pa.Table:
     return pa.Table.from_batches(list(read_batches(source, options=options)))
 
 
-def render_text(report: SkewReport) -> str:
-    """The skew report as a table with the join's counts."""
+def render_text(report: SkewReport, *, verbose: bool = False) -> str:
+    """The skew report: the join's counts and a table of the features that differ (every
+    feature with ``verbose``); the features that match are counted in one line."""
     lines = textwrap.wrap(
         f"joined on {', '.join(report.keys)}: {report.joined:,} keys on both sides; "
         f"{report.train_only_keys:,} training rows and {report.serving_only_keys:,} serving "
@@ -86,8 +90,14 @@ def render_text(report: SkewReport) -> str:
             f.not_compared or "; ".join(",".join(str(v) for v in e.values()) for e in f.examples),
         )
         for f in report.features
+        if verbose or f.mismatches or f.not_compared
     ]
-    lines += ["", format_table(("feature", "compared", "mismatches", "rate", "example keys"), rows)]
+    if rows:
+        headers = ("feature", "compared", "mismatches", "rate", "example keys")
+        lines += ["", format_table(headers, rows)]
+    same = sum(not (f.mismatches or f.not_compared) for f in report.features)
+    if same and not verbose:
+        lines.append(f"{same:,} feature{'s' * (same != 1)} equal on every joined key")
     for side, names in (
         ("training", report.train_only_features),
         ("serving", report.serving_only_features),
@@ -108,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, allow_nan=False))
     else:
-        print(render_text(report))
+        print(render_text(report, verbose=args.verbose))
         verdict = colour("SKEW", "red", sys.stdout) if failed else colour("OK", "green", sys.stdout)
         print(f"\n{verdict}: highest mismatch rate {worst:.4g} (limit {args.max_mismatch_rate:g})")
     return 1 if failed else 0

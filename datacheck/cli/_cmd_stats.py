@@ -18,6 +18,7 @@ from datacheck.cli._reader_arg import add_reader_arguments, reader_options
 from datacheck.cli._runner_arg import add_runner_arguments, profile_data
 from datacheck.cli._term import colour, format_table
 from datacheck.stats import (
+    QUANTILE_LABELS,
     DatasetProfile,
     FeatureStatistics,
     NumericStatistics,
@@ -25,7 +26,7 @@ from datacheck.stats import (
     save_profile,
 )
 
-__all__ = ["register", "summary"]
+__all__ = ["quantile_lines", "register", "summary"]
 
 
 def register(subparsers: Any) -> None:
@@ -55,6 +56,12 @@ def register(subparsers: Any) -> None:
         default="text",
         help="text: a summary (default); json: the profile document alone on stdout",
     )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="text: also every numeric feature's quantiles, labelled p0 (min) to p100 (max)",
+    )
     add_reader_arguments(parser)
     add_runner_arguments(parser)
     parser.set_defaults(run=run)
@@ -74,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     sys.stdout.write(summary(profile) + "\n")
+    if args.verbose:
+        sys.stdout.write(quantile_lines(profile))
     if args.output:
         sys.stdout.write(f"profile written to {args.output}\n")
     else:
@@ -151,3 +160,37 @@ def summary(profile: DatasetProfile) -> str:
         text = f"{len(profile.slices)} slices: {keys}"
         lines.append(text if len(text) <= 80 else text[:79] + "…")
     return "\n".join(lines)
+
+
+def _packed(items: list[str], width: int, indent: str) -> list[str]:
+    """Items on as few lines as fit ``width``, two spaces apart; an item is never split."""
+    lines: list[str] = []
+    for item in items:
+        if lines and len(lines[-1]) + 2 + len(item) <= width:
+            lines[-1] += "  " + item
+        else:
+            lines.append(indent + item)
+    return lines
+
+
+def quantile_lines(profile: DatasetProfile) -> str:
+    """Each numeric feature's quantiles, labelled (``p0 1  p1 3  ...  p100 97``), under the
+    feature's name in 80 columns; empty when no feature has any."""
+    lines = []
+    for feature in profile.features.values():
+        n = feature.numeric
+        if n is None or not n.quantiles:
+            continue
+        shown = value_formatter(feature)
+        # The ends are the exact extremes (exact ints too), the rest the sketch's quantiles.
+        values = (n.min, *n.quantiles[1:-1], n.max)
+        items = [
+            f"{label} {DASH if v is None else shown(v)}"
+            for label, v in zip(QUANTILE_LABELS, values, strict=False)
+        ]
+        lines.append(feature.path if len(feature.path) <= 80 else feature.path[:79] + "…")
+        lines += _packed(items, 80, "  ")
+    if not lines:
+        return ""
+    head = "quantiles (p0 is the minimum, p50 the median, p100 the maximum):"
+    return "\n".join([head, *lines]) + "\n"

@@ -1,38 +1,37 @@
 """``datacheck validate``: data against a schema, with drift and skew, and row quarantine.
 
-Prints a table grouped by feature (measured against expected), every drift and skew distance
-against its threshold, and a one-line verdict; ``--format json`` prints only the report
-document. Exit 0 when no anomaly is an error, 1 when one is, 2 for a bad request.
+Prints the anomalies, a table of only the features with something to say (an anomaly, or a
+distance of the schema's comparator over its threshold) and a one-line verdict; ``--verbose``
+adds every drift and skew distance (``_validate_text``); ``--format json`` prints only the
+report document. Exit 0 when no anomaly is an error, 1 when one is, 2 for a bad request.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import textwrap
-from collections.abc import Iterator
-from typing import Any
+from contextlib import ExitStack
+from typing import Any, TypeVar
 
 from datacheck.cli._cmd_report import write_report
 from datacheck.cli._reader_arg import add_reader_arguments, reader_options
 from datacheck.cli._runner_arg import add_runner_arguments, pipeline_options
 from datacheck.cli._schema_arg import add_schema_arguments, resolve_schema
-from datacheck.cli._term import ProgressBar, colour, format_table
+from datacheck.cli._term import ProgressBar
+from datacheck.cli._validate_text import render_validation_text
 from datacheck.errors import OptionError
-from datacheck.io import QuarantineWriter
+from datacheck.io import QuarantineWriter, ValidWriter
 from datacheck.schema import Schema
 from datacheck.stats import StatsOptions
 from datacheck.validate import (
-    Anomaly,
     DatasetCheck,
-    Severity,
     ValidationReport,
     check_dataset,
 )
 
 __all__ = ["register"]
 
-_WIDTH = 80
+W = TypeVar("W", QuarantineWriter, ValidWriter)
 
 
 def register(subparsers: Any) -> None:
@@ -66,13 +65,35 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--quarantine",
         metavar="FILE",
-        help="write the rows that fail a check, with their reasons (.parquet or .jsonl)",
+        help=(
+            "write the rows that fail a check, with their reasons, file and row number "
+            "(.parquet, .jsonl or .csv)"
+        ),
+    )
+    parser.add_argument(
+        "--valid-out",
+        metavar="FILE",
+        help="write the rows that pass every check (.parquet, .jsonl or .csv)",
+    )
+    parser.add_argument(
+        "--strict-columns",
+        action="store_true",
+        help=(
+            "also quarantine every row for a column the schema expects that the data lacks "
+            "(by default a missing column is a dataset-level anomaly only)"
+        ),
     )
     parser.add_argument(
         "--format",
         choices=("text", "json"),
         default="text",
         help="text (default) or the JSON report document only",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="text: also every drift and skew distance, and what each anomaly measured",
     )
     parser.add_argument(
         "--report",
@@ -84,82 +105,14 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _show(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_show(v)}" for k, v in value.items() if v is not None) or "-"
-    if isinstance(value, list):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return str(value)
+def render_text(report: ValidationReport, source: str, *, verbose: bool = False) -> str:
+    """The human report: anomalies, the features with something to say, a one-line verdict."""
+    return render_validation_text(report, source, verbose=verbose)
 
 
-def _feature_block(path: str | None, anomalies: list[Anomaly]) -> Iterator[str]:
-    # A feature name longer than the terminal wraps rather than overflow it.
-    name = path if path is not None else "(dataset)"
-    for line in textwrap.wrap(name, _WIDTH, break_on_hyphens=False) or [name]:
-        yield colour(line, "bold", sys.stdout)
-    for a in anomalies:
-        label = a.severity.value.upper().ljust(7)
-        shown = (
-            colour(label, "red", sys.stdout)
-            if a.severity is Severity.ERROR
-            else colour(label, "yellow", sys.stdout)
-        )
-        yield f"  {shown} {a.code}"
-        for line in textwrap.wrap(a.message, _WIDTH - 10):
-            yield f"          {line}"
-        detail = f"measured: {_show(a.measured)}   expected: {_show(a.expected)}"
-        for line in textwrap.wrap(detail, _WIDTH - 10):
-            yield colour(f"          {line}", "dim", sys.stdout)
-
-
-def render_text(report: ValidationReport, source: str) -> str:
-    """The human report: anomalies grouped by feature, distances, a one-line verdict."""
-    s = report.summary
-    head = f"{source}: {s.row_count:,} rows, {s.features_checked} features checked"
-    if s.baseline_row_count is not None:
-        head += f"; baseline {s.baseline_row_count:,} rows"
-    if s.serving_row_count is not None:
-        head += f"; serving {s.serving_row_count:,} rows"
-    if s.environment is not None:
-        head += f"; environment {s.environment}"
-    lines = textwrap.wrap(head, _WIDTH)
-    by_path: dict[str | None, list[Anomaly]] = {}
-    for a in report.anomalies:
-        by_path.setdefault(a.path, []).append(a)
-    if by_path:
-        lines.append("")
-        for path in sorted(by_path, key=lambda p: (p is not None, p or "")):
-            lines.extend(_feature_block(path, by_path[path]))
-    if report.measurements:
-        rows = [
-            (
-                m.path if m.path is not None else "(rows)",
-                m.kind.value,
-                m.method + ("*" if m.enforced else ""),
-                m.distance,
-                m.threshold,
-                "OVER" if m.exceeded else "ok",
-            )
-            for m in sorted(report.measurements, key=lambda m: (m.path or "", m.kind, m.method))
-        ]
-        lines += [
-            "",
-            format_table(
-                ("feature", "kind", "method", "distance", "threshold", ""), rows, width=_WIDTH
-            ),
-            "* the schema's comparator: over its threshold is an anomaly",
-        ]
-    errors, warnings = len(report.errors), len(report.warnings)
-    verdict = colour("FAIL", "red", sys.stdout) if errors else colour("PASS", "green", sys.stdout)
-    lines += ["", f"{verdict}: {errors} error(s), {warnings} warning(s)"]
-    return "\n".join(lines)
-
-
-def _check(args: argparse.Namespace, schema: Schema, on_quarantine: Any) -> DatasetCheck:
+def _check(
+    args: argparse.Namespace, schema: Schema, on_quarantine: Any, on_valid: Any = None
+) -> DatasetCheck:
     """The use case, in memory or on Beam (``--runner``); the data is read once.
 
     Data, baseline and serving data are read as the schema recorded (as the data it was
@@ -177,6 +130,8 @@ def _check(args: argparse.Namespace, schema: Schema, on_quarantine: Any) -> Data
             serving=args.serving,
             environment=args.environment,
             on_quarantine=on_quarantine,
+            on_valid=on_valid,
+            strict_columns=args.strict_columns,
             stats_options=read,
         )
     with ProgressBar(label=f"validating {args.data}") as bar:
@@ -187,31 +142,52 @@ def _check(args: argparse.Namespace, schema: Schema, on_quarantine: Any) -> Data
             serving=args.serving,
             environment=args.environment,
             on_quarantine=on_quarantine,
+            on_valid=on_valid,
+            strict_columns=args.strict_columns,
             stats_options=read,
             progress=bar.update,
         )
 
 
-def _quarantine_writer(path: str) -> QuarantineWriter:
+def _row_writer(kind: type[W], path: str, parameter: str) -> W:
     try:
-        return QuarantineWriter(path)
+        return kind(path)
     except OptionError as error:  # the core names its parameter; this command has a flag
-        raise OptionError(error.reason, parameter="quarantine", value=path) from None
+        raise OptionError(error.reason, parameter=parameter, value=path) from None
+
+
+def _row_notes(args: argparse.Namespace, report: ValidationReport, bad: Any, good: Any) -> str:
+    """Where the rows went, and the quarantined rows per reason (anomaly code)."""
+    lines = []
+    total = report.summary.row_count
+    if bad is not None:
+        lines.append(f"quarantined {bad.rows:,} of {total:,} rows to {args.quarantine}")
+    if good is not None:
+        lines.append(f"wrote {good.rows:,} valid rows of {total:,} to {args.valid_out}")
+    by_code = report.summary.quarantined_by_code or {}
+    if by_code:
+        lines.append("quarantined rows per reason:")
+        width = len(f"{max(by_code.values()):,}")
+        lines += [f"  {count:>{width},}  {code}" for code, count in by_code.items()]
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
     """Validate; return 1 when the report has an error-level anomaly, else 0."""
     schema = resolve_schema(args)
-    note = None
-    if args.quarantine is None:
-        done = _check(args, schema, None)
-    else:
-        with _quarantine_writer(args.quarantine) as out:
-            done = _check(args, schema, lambda checked: out.write(checked.quarantined))
-        note = (
-            f"quarantined {out.rows:,} of {done.report.summary.row_count:,} rows to "
-            f"{args.quarantine}"
+    with ExitStack() as files:
+        bad = good = None
+        if args.quarantine is not None:
+            bad = files.enter_context(_row_writer(QuarantineWriter, args.quarantine, "quarantine"))
+        if args.valid_out is not None:
+            good = files.enter_context(_row_writer(ValidWriter, args.valid_out, "valid_out"))
+        done = _check(
+            args,
+            schema,
+            None if bad is None else (lambda checked: bad.write(checked.quarantined)),
+            None if good is None else good.write,
         )
+    note = _row_notes(args, done.report, bad, good) or None
     report = done.report
     if args.report is not None:
         sources = {
@@ -238,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
             # stdout holds the report document only
             print(note, file=sys.stderr)
     else:
-        print(render_text(report, args.data))
+        print(render_text(report, args.data, verbose=args.verbose))
         if note is not None:
             print(note)
     return 1 if report.errors else 0

@@ -10,7 +10,8 @@ How files are read (format, CSV delimiter and null markers, columns) is one
 way. For readers that split a source themselves (Beam reads each file on its own worker),
 :func:`expand_paths`, :func:`format_of`, :func:`file_schema`, :func:`unify` and :func:`conform`
 are the steps ``read_batches`` takes. :class:`QuarantineWriter` writes the rows that failed a
-check.
+check, :class:`ValidWriter` the others. Batches read from files are tagged with their file and
+row numbers (``datacheck._source``), which the quarantine reports per row.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from datacheck._source import slice_tagged, tag_source
 from datacheck._types import MIXED_TYPES_KEY, OVERFLOW_KEY
 from datacheck.errors import InputError, OptionError
 from datacheck.io._atomic import atomic_output, write_bytes_atomic, write_json_atomic
@@ -32,6 +34,7 @@ from datacheck.io._options import DELIMITERS, FORMATS, NULL_VALUES, ReaderOption
 from datacheck.io._quarantine import (
     QUARANTINE_FORMATS,
     QuarantineWriter,
+    ValidWriter,
     quarantine_format,
     write_quarantine,
 )
@@ -46,6 +49,7 @@ __all__ = [
     "QUARANTINE_FORMATS",
     "QuarantineWriter",
     "ReaderOptions",
+    "ValidWriter",
     "atomic_output",
     "conform",
     "empty_batch",
@@ -123,8 +127,10 @@ def _open_files(
 
 def _chain(plans: list[FilePlan], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
     for plan in plans:
+        row = 0  # each batch is tagged with its file and first row (see datacheck._source)
         for batch in plan.batches():
-            yield conform(batch, schema, str(plan.path))
+            yield tag_source(conform(batch, schema, str(plan.path)), str(plan.path), row)
+            row += batch.num_rows
 
 
 def _select(
@@ -151,7 +157,7 @@ def _sized(
     for batch in batches:
         for start in range(0, batch.num_rows, batch_size):
             rows += 1
-            yield batch.slice(start, batch_size)
+            yield slice_tagged(batch, start, batch_size)
     if rows == 0:
         yield empty_batch(schema)
 

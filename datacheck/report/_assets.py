@@ -82,6 +82,17 @@ vertical-align:-1px}
 .dcr .dcr-schema dd{margin:0;word-break:break-word}
 .dcr .dcr-drift{margin-top:10px}
 .dcr .dcr-drift tr.over td{color:var(--err);font-weight:600}
+.dcr .dcr-overview th{cursor:pointer;user-select:none;white-space:nowrap}
+.dcr .dcr-overview th[aria-sort=ascending]::after{content:" \\25B2"}
+.dcr .dcr-overview th[aria-sort=descending]::after{content:" \\25BC"}
+.dcr .dcr-overview tr.error td:first-child{border-left:3px solid var(--err)}
+.dcr .dcr-overview tr.warning td:first-child{border-left:3px solid var(--warn)}
+.dcr .dcr-overview td:first-child{padding-left:5px}
+.dcr .dcr-overview td.over{color:var(--err);font-weight:600}
+.dcr .dcr-overview td.warn{color:var(--warn)}
+.dcr .dcr-overview small{color:var(--muted)}
+.dcr .dcr-drift tr.warn td{color:var(--warn)}
+.dcr .dcr-drift tr.info td{color:var(--muted)}
 .dcr .dcr-meter{display:inline-block;position:relative;width:120px;height:10px;
 background:#e8edf2;border-radius:2px;vertical-align:middle}
 .dcr .dcr-meter-fill{position:absolute;left:0;top:0;bottom:0;background:var(--cur);
@@ -128,8 +139,44 @@ SCRIPT = """
     numeric: function (e) { return e.getAttribute('data-kind') === 'numeric'; },
     categorical: function (e) { return e.getAttribute('data-kind') === 'categorical'; }
   };
+  // The overview table: a click (or Enter) on a heading sorts by its column; numbers start
+  // largest first, text A to Z, and a second click reverses. Ties keep the page's order.
+  function sortable(table) {
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.forEach(function (row, i) { row.setAttribute('data-i', i); });
+    var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
+    heads.forEach(function (th, col) {
+      var numeric = th.className.indexOf('num') !== -1;
+      th.tabIndex = 0;
+      th.setAttribute('role', 'button');
+      function key(row) {
+        var v = row.cells[col].getAttribute('data-v');
+        return numeric ? parseFloat(v) || 0 : v.toLowerCase();
+      }
+      function go() {
+        var first = numeric ? 'descending' : 'ascending';
+        var was = th.getAttribute('aria-sort');
+        var dir = was ? (was === 'ascending' ? 'descending' : 'ascending') : first;
+        var sign = dir === 'ascending' ? 1 : -1;
+        heads.forEach(function (h) { h.removeAttribute('aria-sort'); });
+        th.setAttribute('aria-sort', dir);
+        rows.sort(function (a, b) {
+          var x = key(a), y = key(b);
+          return (x < y ? -sign : x > y ? sign : 0) ||
+            num(a, 'i') - num(b, 'i');
+        });
+        rows.forEach(function (row) { body.appendChild(row); });
+      }
+      th.addEventListener('click', go);
+      th.addEventListener('keydown', function (e) {
+        if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); go(); }
+      });
+    });
+  }
   function init(root) {
     root.setAttribute('data-dcr-ready', '');
+    Array.prototype.forEach.call(root.querySelectorAll('table.dcr-overview'), sortable);
     var list = root.querySelector('.dcr-features');
     var controls = root.querySelector('.dcr-controls');
     if (!list || !controls) { return; }

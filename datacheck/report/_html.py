@@ -23,11 +23,13 @@ from datacheck.io import write_bytes_atomic
 from datacheck.report._assets import CSS, SCRIPT
 from datacheck.report._charts import (
     BarRow,
+    Bins,
     bars_svg,
     histogram_svg,
     numeric_bins,
     presence_svg,
 )
+from datacheck.report._status import MeasurementStatus, measurement_status
 from datacheck.report._view import FeatureView, ReportView, build_view
 from datacheck.schema import (
     BoolDomain,
@@ -37,7 +39,7 @@ from datacheck.schema import (
     Schema,
     StringDomain,
 )
-from datacheck.stats import QUANTILE_RANKS, DatasetProfile, FeatureStatistics
+from datacheck.stats import QUANTILE_RANKS, DatasetProfile, FeatureStatistics, quantile_label
 from datacheck.validate import Anomaly, DriftMeasurement, MeasurementKind, ValidationReport
 
 __all__ = ["render_html", "write_html"]
@@ -50,16 +52,17 @@ _DOMAIN_SHOWN = 12
 #: the anomaly list starts unfolded up to this many anomalies
 _ANOMALIES_OPEN = 12
 
-_QUANTILE_LABELS = {0.5: "median"}
-#: the quantiles a statistics table lists (min and max come from the exact extremes)
-_SHOWN_RANKS = frozenset({0.01, 0.25, 0.5, 0.75, 0.99})
+#: names a reader knows, beside the percentile labels of the quantiles they are
+_QUANTILE_NAMES = {0.0: "min", 0.5: "median", 1.0: "max"}
 
 # Fragments shown in one notebook need distinct element ids.
 _fragment_ids = itertools.count(1)
 
 
 def _rank_label(rank: float) -> str:
-    return _QUANTILE_LABELS.get(rank, f"p{rank * 100:g}")
+    """``p1``, ``p25``; ``p0 (min)``, ``p50 (median)``, ``p100 (max)``."""
+    name = _QUANTILE_NAMES.get(rank)
+    return quantile_label(rank) + (f" ({name})" if name else "")
 
 
 def _sorted_features(view: ReportView) -> list[FeatureView]:
@@ -115,11 +118,12 @@ def _stat_rows(s: FeatureStatistics) -> dict[str, str]:
         rows["mean"] = DASH if n.mean is None else fmt(n.mean)
         rows["std dev"] = fmt_number(n.std_dev)
         rows["zeros"] = fmt_count(n.num_zeros)
-        rows["min"] = DASH if n.min is None else fmt(n.min)
-        for rank, value in zip(QUANTILE_RANKS, n.quantiles, strict=False):
-            if rank in _SHOWN_RANKS:
-                rows[_rank_label(rank)] = fmt(value)
-        rows["max"] = DASH if n.max is None else fmt(n.max)
+        # Every quantile, labelled; the ends are the exact extremes (exact ints too).
+        quantiles: dict[float, float | None] = dict(zip(QUANTILE_RANKS, n.quantiles, strict=False))
+        quantiles[0.0], quantiles[1.0] = n.min, n.max
+        for rank in QUANTILE_RANKS:
+            value = quantiles.get(rank)
+            rows[_rank_label(rank)] = DASH if value is None else fmt(value)
         for label, count in (("NaN", n.num_nan), ("+∞", n.num_pos_inf), ("\u2212∞", n.num_neg_inf)):
             if count:
                 rows[label] = fmt_count(count)
@@ -221,6 +225,21 @@ def _legend(has_baseline: bool) -> str:
     return '<p class="dcr-legend"><i class="cur"></i>current<i class="base"></i>baseline</p>'
 
 
+def _approximation_note(bins: Bins) -> str:
+    """What a histogram drawn from a sketch may miss, as the sketch's error bound."""
+    if bins.exact or bins.rank_error is None:
+        return ""
+    error = bins.rank_error
+    rows = fmt_count(error * bins.num_values)
+    return (
+        f'<p class="dcr-note dcr-approx" data-rank-error="{error:.6g}">Approximate: drawn from '
+        f"a quantile sketch of {fmt_count(bins.num_values)} values, each bar\u2019s share may "
+        f"be off by up to {escape(fmt_share(error))} (about {rows} values; KLL\u2019s "
+        "normalized rank error, 99% confidence), so a low or empty bar may still hold values."
+        "</p>"
+    )
+
+
 def _chart(f: FeatureView, num_rows: int) -> str:
     label = f"distribution of {f.path}"
     s = f.stats
@@ -237,6 +256,7 @@ def _chart(f: FeatureView, num_rows: int) -> str:
                     '<p class="dcr-note">Range cut to the 1st\u201399th percentiles; '
                     "the end bars hold the tails.</p>"
                 )
+            note += _approximation_note(bins)
             return (
                 histogram_svg(bins, value_formatter(s), label=label)
                 + _legend(bins.baseline is not None)
@@ -317,6 +337,10 @@ def _schema_panel(f: FeatureView, schema: Schema | None) -> str:
     if feature.string_length is not None:
         sl = feature.string_length
         items.append(("characters", escape(_span(sl.min, sl.max))))
+    if feature.pattern is not None:
+        share = feature.pattern.max_mismatch_fraction
+        allowed = f" (up to {fmt_share(share)} may differ)" if share else ""
+        items.append(("pattern", escape(f"{feature.pattern.regex}{allowed}")))
     if feature.distribution is not None:
         items.append(
             ("in domain", escape(f"at least {fmt_share(feature.distribution.min_domain_mass)}"))
@@ -366,18 +390,26 @@ def _meter(m: DriftMeasurement) -> str:
 _AGAINST = {MeasurementKind.DRIFT: "baseline", MeasurementKind.SKEW: "serving"}
 
 
-def _measurement_table(measurements: Sequence[DriftMeasurement]) -> str:
+#: the row class of each status: only a distance that counts towards the verdict is "over"
+_STATUS_CLASS = {
+    MeasurementStatus.OVER: "over",
+    MeasurementStatus.WARNING: "warn",
+    MeasurementStatus.INFO: "info",
+}
+
+
+def _measurement_table(
+    measurements: Sequence[DriftMeasurement], anomalies: Sequence[Anomaly]
+) -> str:
     if not measurements:
         return ""
     rows = []
     for m in measurements:
-        over = m.exceeded and m.enforced
-        status = "over" if m.exceeded else ("ok" if m.threshold is not None else DASH)
-        if m.exceeded and not m.enforced:
-            status = "over (for information)"
+        standing = measurement_status(m, anomalies)
+        status = DASH if standing is MeasurementStatus.NONE else standing.value
         method = escape(m.method) + (' <span class="dcr-tag">schema</span>' if m.enforced else "")
         rows.append(
-            f'<tr class="{"over" if over else ""}"><td>{_AGAINST[m.kind]}</td>'
+            f'<tr class="{_STATUS_CLASS.get(standing, "")}"><td>{_AGAINST[m.kind]}</td>'
             f'<td>{method}</td><td class="num">{escape(fmt_number(m.distance))}</td>'
             f'<td class="num">{escape(fmt_number(m.threshold))}</td>'
             f"<td>{_meter(m)}</td><td>{escape(status)}</td></tr>"
@@ -400,6 +432,96 @@ def _anomaly_items(anomalies: Sequence[Anomaly]) -> str:
         for a in anomalies
     )
     return f'<ul class="dcr-alist">{items}</ul>'
+
+
+# ---------------------------------------------------------------- overview
+
+
+def _distinct_count(s: FeatureStatistics) -> float:
+    """The distinct count to sort by (an estimate or a lower bound where not exact)."""
+    if s.string is not None:
+        return float(s.string.distinct)
+    if s.bool is not None:
+        return float((s.bool.num_true > 0) + (s.bool.num_false > 0))
+    if s.numeric is not None:
+        n = s.numeric
+        return float(n.distinct if n.distinct is not None else n.distinct_lower_bound)
+    return -1.0
+
+
+def _cell(text: str, key: str | float, cls: str = "") -> str:
+    """A table cell whose sort key (``data-v``) is a number or text; the text is escaped."""
+    value = f"{key:.6g}" if isinstance(key, float) else escape(key)
+    attr = f' class="{cls}"' if cls else ""
+    return f'<td{attr} data-v="{value}">{text}</td>'
+
+
+def _worst_cell(f: FeatureView) -> str:
+    m = f.worst
+    if m is None:
+        return _cell(DASH, -1.0, "num")
+    standing = measurement_status(m, f.anomalies)
+    against = f", threshold {fmt_number(m.threshold)}" if m.threshold is not None else ""
+    title = escape(f"{m.kind} {m.method} {fmt_number(m.distance)}{against}: {standing}")
+    text = (
+        f'<span title="{title}">{escape(fmt_number(m.distance))} '
+        f"<small>{escape(m.method)}</small></span>"
+    )
+    status = _STATUS_CLASS.get(standing, "")
+    return _cell(text, f.drift_score, f"num {status}".strip())
+
+
+def _anomaly_count(f: FeatureView) -> str:
+    parts = [
+        f'<span class="dcr-sev {sev}">{count} {sev}{"s" * (count > 1)}</span>'
+        for count, sev in ((f.errors, "error"), (f.warnings, "warning"))
+        if count
+    ]
+    return _cell(", ".join(parts) or DASH, float(f.errors * 1_000_000 + f.warnings))
+
+
+def _overview_row(f: FeatureView, prefix: str) -> str:
+    s = f.stats
+    if s is not None:
+        kind = str(s.type) + ("[]" if s.value_counts is not None else "")
+        missing = _missing_share(s)
+        cells = [
+            _cell(escape(kind), kind),
+            _cell(escape(fmt_share(missing)), missing, "num"),
+            _cell(escape(_distinct(s)), _distinct_count(s), "num"),
+        ]
+    else:
+        kind = str(f.schema.type) if f.schema is not None else DASH
+        cells = [_cell(escape(kind), kind), _cell(DASH, -1.0, "num"), _cell(DASH, -1.0, "num")]
+    name = f'<a href="#{prefix}-f{f.index}"><code>{escape(f.path)}</code></a>'
+    severity = "error" if f.errors else "warning" if f.warnings else ""
+    return (
+        f'<tr class="{severity}">{_cell(name, f.path)}{"".join(cells)}'
+        f"{_worst_cell(f)}{_anomaly_count(f)}</tr>"
+    )
+
+
+def _overview(view: ReportView, prefix: str) -> str:
+    """One row per feature, anomalies first; a click on a heading sorts by that column."""
+    if not view.features:
+        return ""
+    headers = (
+        ("feature", ""),
+        ("type", ""),
+        ("missing", "num"),
+        ("distinct", "num"),
+        ("worst distance", "num"),
+        ("anomalies", ""),
+    )
+    head = "".join(
+        f'<th{f" class={cls!r}" if cls else ""} title="sort by {name}">{name}</th>'
+        for name, cls in headers
+    )
+    rows = "".join(_overview_row(f, prefix) for f in _sorted_features(view))
+    return (
+        f'<h2>Overview</h2><table class="dcr-overview"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
+    )
 
 
 # ---------------------------------------------------------------- cards and page
@@ -452,7 +574,7 @@ def _feature_card(f: FeatureView, view: ReportView, prefix: str) -> str:
     return (
         f'<article {attrs}><div class="dcr-fhead"><h3><code>{escape(f.path)}</code></h3>'
         f"{_tags(f, view)}</div>{_anomaly_items(f.anomalies)}{body}"
-        f"{_measurement_table(f.measurements)}</article>"
+        f"{_measurement_table(f.measurements, f.anomalies)}</article>"
     )
 
 
@@ -529,7 +651,10 @@ def _anomaly_table(view: ReportView, prefix: str) -> str:
 def _dataset_section(view: ReportView) -> str:
     parts = []
     if view.dataset_measurements:
-        parts.append("<h4>Row counts</h4>" + _measurement_table(view.dataset_measurements))
+        parts.append(
+            "<h4>Row counts</h4>"
+            + _measurement_table(view.dataset_measurements, view.dataset_anomalies)
+        )
     if view.profile is not None and view.profile.skipped:
         rows = "".join(
             f"<tr><td><code>{escape(s.path)}</code></td><td>{escape(s.arrow_type)}</td>"
@@ -549,7 +674,31 @@ def _dataset_section(view: ReportView) -> str:
         parts.append(
             f'<h4>Slices</h4><table><tr><th>slice</th><th class="num">rows</th></tr>{rows}</table>'
         )
+    if view.schema is not None and view.schema.row_checks:
+        parts.append(_row_checks_table(view.schema, view.dataset_anomalies))
     return "<h2>Dataset</h2>" + "".join(parts) if parts else ""
+
+
+def _row_checks_table(schema: Schema, anomalies: tuple[Anomaly, ...]) -> str:
+    """The schema's row checks, each with its failing rows where validation counted them."""
+    failed = {
+        a.measured["check"]: a.measured
+        for a in anomalies
+        if str(a.code) in ("ROW_CHECK_FAILED", "CUSTOM_CHECK_FAILED")
+        and isinstance(a.measured, dict)
+    }
+    rows = []
+    for c in schema.row_checks:
+        m = failed.get(c.name)
+        outcome = DASH if m is None else f"{fmt_count(m['failed_rows'])} ({fmt_share(m['share'])})"
+        rows.append(
+            f"<tr><td><code>{escape(c.name)}</code></td><td><code>{escape(c.rule)}</code></td>"
+            f'<td class="num">{escape(outcome)}</td></tr>'
+        )
+    return (
+        "<h4>Row checks</h4><table><tr><th>check</th><th>rule</th>"
+        f'<th class="num">failing rows</th></tr>{"".join(rows)}</table>'
+    )
 
 
 _CONTROLS = """<div class="dcr-controls" hidden>
@@ -576,7 +725,8 @@ def _fragment(view: ReportView, title: str, sources: Mapping[str, str], prefix: 
     )
     return (
         f'<div class="dcr" id="{prefix}"><style>{CSS}</style>'
-        f"{_header(view, title, sources)}{_cards(view)}{_anomaly_table(view, prefix)}"
+        f"{_header(view, title, sources)}{_cards(view)}{_overview(view, prefix)}"
+        f"{_anomaly_table(view, prefix)}"
         f"{_dataset_section(view)}{features}"
         f"<footer>Made by datacheck {escape(__version__)}. This file is self-contained: "
         "it loads nothing from the network.</footer>"

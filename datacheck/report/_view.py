@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from datacheck.report._status import measurement_status
 from datacheck.schema import Feature, Schema
 from datacheck.stats import DatasetProfile, FeatureStatistics
 from datacheck.validate import (
@@ -48,8 +49,9 @@ class FeatureView:
 
     @property
     def drifted(self) -> bool:
-        """Whether an enforced drift or skew distance is over its threshold."""
-        return any(m.enforced and m.exceeded for m in self.measurements)
+        """Whether a drift or skew distance of the schema's comparator is over its threshold
+        and raised an anomaly (an error or a warning; see :func:`measurement_status`)."""
+        return any(measurement_status(m, self.anomalies).flagged for m in self.measurements)
 
     @property
     def drift_score(self) -> float:
@@ -61,6 +63,15 @@ class FeatureView:
         if ratios:
             return max(ratios)
         return max((m.distance for m in self.measurements), default=0.0)
+
+    @property
+    def worst(self) -> DriftMeasurement | None:
+        """The measurement behind :attr:`drift_score`: the enforced one furthest over (or
+        nearest) its threshold, else the largest distance measured; None without any."""
+        enforced = [m for m in self.measurements if m.enforced and m.threshold]
+        if enforced:
+            return max(enforced, key=lambda m: m.distance / (m.threshold or 1.0))
+        return max(self.measurements, key=lambda m: m.distance, default=None)
 
     @property
     def kind(self) -> str:

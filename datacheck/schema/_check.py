@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datacheck._types import FeatureType
 from datacheck.schema._model import (
+    DRIFT_LEVELS,
     BoolDomain,
     Domain,
     Feature,
@@ -18,6 +19,8 @@ from datacheck.schema._model import (
     Schema,
     StringDomain,
 )
+from datacheck.schema._patterns import pattern_key_problems
+from datacheck.schema._rowchecks import row_check_problems
 
 __all__ = ["schema_problems"]
 
@@ -84,6 +87,27 @@ def _time_problems(pointer: str, f: Feature) -> list[tuple[str, str]]:
     return problems
 
 
+def _drift_problems(pointer: str, f: Feature) -> list[tuple[str, str]]:
+    """A drift level that is not one of DRIFT_LEVELS; freshness on a feature that is not a
+    date or timestamp."""
+    problems = []
+    if f.drift_level not in DRIFT_LEVELS:
+        problems.append(
+            (
+                f"{pointer}/drift_level",
+                f"drift_level {f.drift_level!r} is not one of {', '.join(DRIFT_LEVELS)}",
+            )
+        )
+    if f.freshness is not None and f.type not in (FeatureType.DATE, FeatureType.TIMESTAMP):
+        problems.append(
+            (
+                f"{pointer}/freshness",
+                f"freshness applies to date and timestamp features only; {f.name!r} is {f.type}",
+            )
+        )
+    return problems
+
+
 def schema_problems(schema: Schema) -> list[tuple[str, str]]:
     """Every semantic problem of ``schema`` as ``(json_pointer, message)``, in document order."""
     problems: list[tuple[str, str]] = []
@@ -132,6 +156,7 @@ def schema_problems(schema: Schema) -> list[tuple[str, str]]:
         if f.domain is not None:
             problems += _domain_problems(f"{pointer}/domain", f.type, f.domain)
         problems += _time_problems(pointer, f)
+        problems += _drift_problems(pointer, f)
         both = sorted(set(f.in_environments) & set(f.not_in_environments))
         if both:
             problems.append(
@@ -141,4 +166,6 @@ def schema_problems(schema: Schema) -> list[tuple[str, str]]:
                     "not_in_environments; keep it in one",
                 )
             )
+    problems += row_check_problems(schema)  # row expressions: syntax, columns, types
+    problems += pattern_key_problems(schema)  # RE2 syntax; key features exist
     return problems

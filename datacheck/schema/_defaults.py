@@ -1,4 +1,5 @@
-"""Default drift and skew comparators that inference puts on every feature.
+"""Default drift and skew comparators that inference puts on every feature whose distribution
+compares across windows (not on dates, identifiers and counters: see ``_infer.window_role``).
 
 The thresholds are effect sizes (see ``datacheck.validate``'s distances) chosen not to fire on
 two samples of the same distribution; the validation engineer measures them on real data and

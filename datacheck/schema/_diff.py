@@ -24,9 +24,11 @@ from datacheck.schema._model import (
     Lifecycle,
     MissingDrift,
     Presence,
+    RowCheck,
     Schema,
     StringDomain,
     StringLength,
+    StringPattern,
     TimeType,
     UniqueConstraints,
     ValueCount,
@@ -65,6 +67,12 @@ class ChangeKind(StrEnum):
     #: a check got looser: the reverse of the above
     CONSTRAINT_LOOSENED = "CONSTRAINT_LOOSENED"
     COMPARATOR_METHOD_CHANGED = "COMPARATOR_METHOD_CHANGED"
+    #: a row check's expression or custom check changed (or it switched between the two):
+    #: neither schema's valid data need pass the other's
+    ROW_CHECK_CHANGED = "ROW_CHECK_CHANGED"
+    #: a feature's pattern became another expression: neither schema's valid data need
+    #: match the other's
+    PATTERN_CHANGED = "PATTERN_CHANGED"
     ENVIRONMENTS_CHANGED = "ENVIRONMENTS_CHANGED"
     DESCRIPTION_CHANGED = "DESCRIPTION_CHANGED"
 
@@ -343,6 +351,32 @@ def _missing_drift(
     return [_stricter(name, sub, old.threshold, new.threshold, ChangeKind.CONSTRAINT_TIGHTENED)]
 
 
+#: drift levels in order of strictness
+_DRIFT_RANK = {"off": 0, "warning": 1, "error": 2}
+
+
+def _drift_level(name: str, old: Feature, new: Feature) -> list[SchemaChange]:
+    """A drift level raised (towards error) is tightened, lowered is loosened."""
+    o, n = old.drift_level, new.drift_level
+    if o == n:
+        return []
+    if _DRIFT_RANK.get(n, 2) > _DRIFT_RANK.get(o, 2):
+        return [_stricter(name, "drift_level", o, n, ChangeKind.CONSTRAINT_TIGHTENED)]
+    return [_looser(name, "drift_level", o, n, ChangeKind.CONSTRAINT_LOOSENED)]
+
+
+def _freshness(name: str, old: Feature, new: Feature) -> list[SchemaChange]:
+    """Freshness added, or its stale share lowered, is tightened; the reverse loosened."""
+    o, n = old.freshness, new.freshness
+    if o == n:
+        return []
+    show_o = None if o is None else f"stale <= {o.max_stale_fraction}"
+    show_n = None if n is None else f"stale <= {n.max_stale_fraction}"
+    if o is None or (n is not None and n.max_stale_fraction < o.max_stale_fraction):
+        return [_stricter(name, "freshness", show_o, show_n, ChangeKind.CONSTRAINT_TIGHTENED)]
+    return [_looser(name, "freshness", show_o, show_n, ChangeKind.CONSTRAINT_LOOSENED)]
+
+
 #: severities in order of strictness; a code with no override keeps its default, which for
 #: almost every code is "error", so a missing override ranks as error
 _SEVERITY_RANK = {"warning": 0, "error": 1}
@@ -479,11 +513,14 @@ def _feature(old: Feature, new: Feature) -> list[SchemaChange]:
     out += _bounds(name, "value_count", _pair(old.value_count), _pair(new.value_count))
     out += _domain(name, old.domain, new.domain)
     out += _bounds(name, "string_length", _pair(old.string_length), _pair(new.string_length))
+    out += _pattern(name, old.pattern, new.pattern)
     out += _distribution(name, old.distribution, new.distribution)
     out += _bounds(name, "unique", _pair(old.unique), _pair(new.unique))
     out += _comparator(name, "drift_comparator", old.drift_comparator, new.drift_comparator)
     out += _comparator(name, "skew_comparator", old.skew_comparator, new.skew_comparator)
     out += _missing_drift(name, old.missing_drift, new.missing_drift)
+    out += _drift_level(name, old, new)
+    out += _freshness(name, old, new)
     out += _environments(name, old, new)
     if old.lifecycle != new.lifecycle:
         if new.lifecycle is Lifecycle.DEPRECATED:
@@ -521,6 +558,142 @@ def _feature(old: Feature, new: Feature) -> list[SchemaChange]:
     out += _severities(
         name, "severity_overrides", dict(old.severity_overrides), dict(new.severity_overrides)
     )
+    return out
+
+
+def _row_check(old: RowCheck, new: RowCheck) -> list[SchemaChange]:
+    """The changes of one row check kept under its name."""
+    field = f"row_checks.{old.name}"
+    out: list[SchemaChange] = []
+    what_old, what_new = old.expression or old.check, new.expression or new.check
+    if (old.expression, old.check) != (new.expression, new.check):
+        out.append(
+            _change(
+                ChangeKind.ROW_CHECK_CHANGED,
+                None,
+                field,
+                what_old,
+                what_new,
+                backward=False,
+                forward=False,
+            )
+        )
+    # No tolerance is an exact comparison: a tolerance of 0.
+    low, high = old.tolerance or 0.0, new.tolerance or 0.0
+    if low != high:
+        kind, make = (
+            (ChangeKind.CONSTRAINT_LOOSENED, _looser)
+            if high > low
+            else (ChangeKind.CONSTRAINT_TIGHTENED, _stricter)
+        )
+        out.append(make(None, f"{field}.tolerance", old.tolerance, new.tolerance, kind))
+    if old.on_null != new.on_null:
+        kind, make = (
+            (ChangeKind.CONSTRAINT_TIGHTENED, _stricter)
+            if new.on_null == "fail"
+            else (ChangeKind.CONSTRAINT_LOOSENED, _looser)
+        )
+        out.append(make(None, f"{field}.on_null", old.on_null, new.on_null, kind))
+    if old.description != new.description:
+        out.append(
+            _change(
+                ChangeKind.DESCRIPTION_CHANGED,
+                None,
+                f"{field}.description",
+                old.description,
+                new.description,
+                backward=True,
+                forward=True,
+            )
+        )
+    return out
+
+
+def _row_checks(old: tuple[RowCheck, ...], new: tuple[RowCheck, ...]) -> list[SchemaChange]:
+    """Row checks matched by name: an added one tightens, a removed one loosens."""
+    out: list[SchemaChange] = []
+    by_name = {c.name: c for c in new}
+    old_names = {c.name for c in old}
+    for c in old:
+        d = by_name.get(c.name)
+        if d is None:
+            out.append(
+                _looser(
+                    None,
+                    f"row_checks.{c.name}",
+                    c.expression or c.check,
+                    None,
+                    ChangeKind.CONSTRAINT_LOOSENED,
+                )
+            )
+        else:
+            out += _row_check(c, d)
+    for d in new:
+        if d.name not in old_names:
+            out.append(
+                _stricter(
+                    None,
+                    f"row_checks.{d.name}",
+                    None,
+                    d.expression or d.check,
+                    ChangeKind.CONSTRAINT_TIGHTENED,
+                )
+            )
+    return out
+
+
+def _pattern(name: str, old: StringPattern | None, new: StringPattern | None) -> list[SchemaChange]:
+    """A pattern added tightens, removed loosens, another expression is neither; a higher
+    allowed mismatch share loosens."""
+    if old == new:
+        return []
+    if old is None or new is None:
+        make, kind = (
+            (_stricter, ChangeKind.CONSTRAINT_TIGHTENED)
+            if old is None
+            else (_looser, ChangeKind.CONSTRAINT_LOOSENED)
+        )
+        return [make(name, "pattern", old and old.regex, new and new.regex, kind)]
+    out: list[SchemaChange] = []
+    if old.regex != new.regex:
+        out.append(
+            _change(
+                ChangeKind.PATTERN_CHANGED,
+                name,
+                "pattern",
+                old.regex,
+                new.regex,
+                backward=False,
+                forward=False,
+            )
+        )
+    low, high = old.max_mismatch_fraction, new.max_mismatch_fraction
+    if low != high:
+        make, kind = (
+            (_looser, ChangeKind.CONSTRAINT_LOOSENED)
+            if high > low
+            else (_stricter, ChangeKind.CONSTRAINT_TIGHTENED)
+        )
+        out.append(make(name, "pattern.max_mismatch_fraction", low, high, kind))
+    return out
+
+
+def _unique_keys(
+    old: tuple[tuple[str, ...], ...], new: tuple[tuple[str, ...], ...]
+) -> list[SchemaChange]:
+    """Keys matched as sets of features (the order of a key's parts does not change what is
+    unique): an added key tightens, a removed one loosens."""
+    old_sets, new_sets = {frozenset(k) for k in old}, {frozenset(k) for k in new}
+    out = [
+        _looser(None, "unique_keys", list(k), None, ChangeKind.CONSTRAINT_LOOSENED)
+        for k in old
+        if frozenset(k) not in new_sets
+    ]
+    out += [
+        _stricter(None, "unique_keys", None, list(k), ChangeKind.CONSTRAINT_TIGHTENED)
+        for k in new
+        if frozenset(k) not in old_sets
+    ]
     return out
 
 
@@ -572,6 +745,8 @@ def diff_schemas(a: Schema, b: Schema) -> list[SchemaChange]:
                 forward=True,
             )
         )
+    out += _row_checks(a.row_checks, b.row_checks)
+    out += _unique_keys(a.unique_keys, b.unique_keys)
     new_by_name = {f.name: f for f in b.features}
     old_names = set(a.feature_names)
     for f in a.features:

@@ -13,6 +13,14 @@ that held no infinity always refuses one (``1e309`` in a CSV reads as infinity).
 or duration records its unit and time zone; a column the profile could not describe (a union,
 an extension type) is listed as a skipped feature with its Arrow type, so that it is not a new
 column when the same data comes back.
+
+What cannot be compared across time windows gets no drift or skew comparator (see
+:func:`window_role`): dates and timestamps (the next window's are later by design; they get a
+freshness check instead), identifiers (near-unique values) and counters (values that never
+decrease in row order, or a dense run of integers each seen a few times, as a sample number).
+Split by season, penguins_raw failed its next season on these alone (issue 13). A string
+column of one value (a study or batch code) is a label of its window: a new value, and its
+drift, are warnings.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from datacheck.schema._model import (
     Domain,
     Feature,
     FloatDomain,
+    Freshness,
     IntDomain,
     Presence,
     Schema,
@@ -55,7 +64,20 @@ __all__ = [
     "range_with_margin",
     "skipped_feature",
     "tail_lengths",
+    "window_role",
 ]
+
+#: a feature is near-unique (an identifier) with at least this many distinct values per value
+IDENTIFIER_DISTINCT_SHARE = 0.9
+#: ... and at least this many values: in a handful of rows every value is unique
+IDENTIFIER_MIN_VALUES = 20
+#: an int feature whose distinct values fill their whole range (every integer from min to
+#: max) is a counter when it has at least this many of them (fewer: an hour, a day of
+#: month, a small count, whose values come back every window) ...
+COUNTER_MIN_DISTINCT = 20
+#: ... each seen at most this many times on average (penguins_raw's sample numbers: 2.2;
+#: a day of month over a year: 12)
+COUNTER_MAX_REPEATS = 3.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -306,10 +328,76 @@ def _time(f: FeatureStatistics) -> TimeType | None:
     return None if found is None else TimeType(unit=found[0], zone=found[1])
 
 
+def window_role(f: FeatureStatistics) -> str | None:
+    """Why a feature's distribution cannot be compared between time windows, or None.
+
+    ``"time"``: a date or timestamp (the next window's are later). ``"identifier"``: an int or
+    string feature with near-unique values (at least :data:`IDENTIFIER_DISTINCT_SHARE` of
+    :data:`IDENTIFIER_MIN_VALUES` or more). ``"counter"``: a numeric feature that never
+    decreases in row order over at least three distinct values and
+    :data:`IDENTIFIER_MIN_VALUES` values (known where the rows were profiled in order), or,
+    from the counts alone (as on Beam), an int feature whose distinct values fill the whole
+    range from min to max, at least :data:`COUNTER_MIN_DISTINCT` of them, each seen at most
+    :data:`COUNTER_MAX_REPEATS` times on average.
+    """
+    if f.type in (FeatureType.DATE, FeatureType.TIMESTAMP):
+        return "time"
+    s, n = f.string, f.numeric
+    if f.type is FeatureType.STRING and s is not None:
+        if s.num_values >= IDENTIFIER_MIN_VALUES and s.distinct >= (
+            IDENTIFIER_DISTINCT_SHARE * s.num_values
+        ):
+            return "identifier"
+        return None
+    if n is None or n.num_values == 0 or f.type not in (FeatureType.INT, FeatureType.FLOAT):
+        return None
+    order = n.row_order
+    if (
+        order is not None
+        and order.nondecreasing
+        and n.num_values >= IDENTIFIER_MIN_VALUES
+        and n.distinct_lower_bound >= 3
+    ):
+        return "counter"
+    if f.type is not FeatureType.INT or n.distinct is None or n.min is None or n.max is None:
+        return None
+    if n.num_values >= IDENTIFIER_MIN_VALUES and n.distinct >= (
+        IDENTIFIER_DISTINCT_SHARE * n.num_values
+    ):
+        dense = n.distinct >= 0.5 * (float(n.max) - float(n.min) + 1)
+        return "identifier" if dense else None
+    dense_run = n.distinct == int(n.max) - int(n.min) + 1
+    if (
+        dense_run
+        and n.distinct >= COUNTER_MIN_DISTINCT
+        and n.num_values <= COUNTER_MAX_REPEATS * n.distinct
+    ):
+        return "counter"
+    return None
+
+
+#: what a feature of each window role is checked by, in its description
+_ROLE_TEXT = {
+    "time": "a date or time: checked for freshness against a baseline, not for drift",
+    "identifier": "an identifier (near-unique values): no drift comparator",
+    "counter": "a counter (values that move on with the rows): no drift comparator",
+}
+
+
+def _label_of_window(f: FeatureStatistics, domain: Domain | None) -> bool:
+    """A string feature of one value with a domain: a study, batch or season code that a
+    next window changes (penguins_raw's studyName), as far as one window can tell."""
+    return isinstance(domain, StringDomain) and len(domain.values) == 1
+
+
 def infer_feature(f: FeatureStatistics, num_rows: int, options: InferOptions) -> Feature:
     """The schema feature for one feature's statistics."""
     drift, skew = default_comparators(f.type)
+    role = window_role(f)
+    if role is not None:
+        drift = skew = None
     domain = _domain(f, options)
+    label = _label_of_window(f, domain)
     return Feature(
         name=f.path,
         type=f.type,
@@ -324,6 +412,10 @@ def infer_feature(f: FeatureStatistics, num_rows: int, options: InferOptions) ->
         drift_comparator=drift,
         skew_comparator=skew,
         missing_drift=MISSING_DRIFT,
+        drift_level="warning" if label else "error",
+        freshness=Freshness() if role == "time" and f.num_present > 0 else None,
+        description="" if role is None else _ROLE_TEXT[role],
+        severity_overrides={"ENUM_TYPE_UNEXPECTED_STRING_VALUES": "warning"} if label else {},
     )
 
 
@@ -384,6 +476,8 @@ def drift_schema(baseline: DatasetProfile) -> Schema:
                 time=f.time,
                 drift_comparator=f.drift_comparator,
                 missing_drift=f.missing_drift,
+                drift_level=f.drift_level,
+                freshness=f.freshness,
                 presence=Presence(min_count=1 if baseline.features[f.name].num_present else 0),
             )
             for f in infer_schema(baseline).features

@@ -4,15 +4,19 @@ Any service can then check a single JSON record with the jsonschema package, wit
 A record is one JSON object: a feature is a key, a list feature an array, a struct field (dotted
 path ``a.b``) a nested object (a map column's ``m.key`` and ``m.value`` too: an object of two
 arrays). What a record check can express is exported: types, required features, string
-domains, numeric ranges, list lengths; a skipped feature is allowed and left unchecked.
-Dataset-level checks (presence fractions, drift, unique counts) describe many rows and have no
-per-record meaning.
+domains, numeric ranges, list lengths, patterns (as ``pattern``, anchored, where RE2 and
+ECMA-262 agree; otherwise a ``$comment`` says why it is left out); a skipped feature is allowed
+and left unchecked. Dataset-level checks (presence fractions, drift, unique counts, unique
+keys) describe many rows and have no per-record meaning. Row checks (``Schema.row_checks``)
+are not exported: JSON Schema cannot compare one key's value with another's (``end >= start``)
+nor compute over them, and a custom check is Python code; check those with datacheck.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from datacheck._regex import ecma_problem
 from datacheck._types import FeatureType
 from datacheck.schema._model import (
     BoolDomain,
@@ -64,6 +68,20 @@ def _value_schema(f: Feature) -> dict[str, Any]:
             out["minLength"] = sl.min
         if sl.max is not None:
             out["maxLength"] = sl.max
+    if f.pattern is not None and f.type is FeatureType.STRING:
+        # JSON Schema's pattern is ECMA-262 and unanchored: exported anchored, where the two
+        # dialects agree; otherwise left out and said why (a record check that read the
+        # pattern in another dialect would pass or fail the wrong values).
+        why = ecma_problem(f.pattern.regex)
+        if why is None and f.pattern.max_mismatch_fraction == 0:
+            out["pattern"] = f"^(?:{f.pattern.regex})$"
+        elif why is None:
+            out["$comment"] = (
+                f"pattern {f.pattern.regex!r} not exported: the dataset may hold "
+                f"{f.pattern.max_mismatch_fraction:g} of values that do not match it"
+            )
+        else:
+            out["$comment"] = f"RE2 pattern {f.pattern.regex!r} not exported: {why}"
     return out
 
 
@@ -113,7 +131,9 @@ def to_json_schema(schema: Schema, *, environment: str | None = None) -> dict[st
 
     Returns:
         The JSON Schema document. Extra keys are refused unless the schema lowers
-        ``SCHEMA_NEW_COLUMN`` to a warning, as validation would.
+        ``SCHEMA_NEW_COLUMN`` to a warning, as validation would. The schema's row checks
+        (cross-column expressions, custom checks) are not in it: JSON Schema cannot express
+        them.
     """
     additional = schema.severity_override("SCHEMA_NEW_COLUMN") == "warning"
     root = _object(additional)

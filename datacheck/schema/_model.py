@@ -17,6 +17,7 @@ from datacheck._types import FeatureType
 from datacheck.io import ReaderOptions
 
 __all__ = [
+    "DRIFT_LEVELS",
     "FORMAT_VERSION",
     "SEVERITY_LEVELS",
     "BoolDomain",
@@ -27,13 +28,16 @@ __all__ = [
     "Domain",
     "Feature",
     "FloatDomain",
+    "Freshness",
     "IntDomain",
     "Lifecycle",
     "MissingDrift",
     "Presence",
+    "RowCheck",
     "Schema",
     "StringDomain",
     "StringLength",
+    "StringPattern",
     "TimeType",
     "UniqueConstraints",
     "ValueCount",
@@ -44,6 +48,10 @@ FORMAT_VERSION = 1
 
 #: The severities a schema may assign to an anomaly code (the validation engine's ``Severity``).
 SEVERITY_LEVELS = ("error", "warning")
+
+#: How a feature's drift against a baseline counts (:attr:`Feature.drift_level`): an error
+#: fails validation, a warning is reported, off is measured for information only.
+DRIFT_LEVELS = ("error", "warning", "off")
 
 
 class ComparatorMethod(StrEnum):
@@ -94,6 +102,19 @@ class StringLength:
 
     min: int | None = None
     max: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StringPattern:
+    """A regular expression every value of a string feature must match as a whole (RE2
+    syntax, as Arrow runs it; see the README for where RE2, Python's ``re`` and JSON Schema's
+    ECMA-262 dialect differ). Checked row by row (``STRING_PATTERN_MISMATCH``) and over the
+    dataset as the share of present values that do not match."""
+
+    #: the expression, matched against the whole value (no anchors needed)
+    regex: str
+    #: highest allowed share of present values that do not match, in [0, 1]
+    max_mismatch_fraction: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -191,6 +212,21 @@ class MissingDrift:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Freshness:
+    """Dates or timestamps that move on with time: compared with a baseline (an earlier
+    window), the data's values lie after the baseline's latest value, not within its span.
+
+    Checked only when validation is given a baseline. A window whose dates lie within the
+    baseline's is a replayed or mislabelled one (``TIME_NOT_AFTER_BASELINE``); a drift
+    comparator would instead flag every legitimate next window, whose dates are all new.
+    """
+
+    #: the largest share of the values that may lie at or before the baseline's latest
+    #: value (late rows of the previous window), in [0, 1]
+    max_stale_fraction: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Feature:
     """One feature's constraints.
 
@@ -206,6 +242,8 @@ class Feature:
     domain: Domain | None = None
     #: characters per value, for string features only
     string_length: StringLength | None = None
+    #: a regular expression each value must match, for string features only
+    pattern: StringPattern | None = None
     #: the unit and time zone, for timestamp and duration features (None: not recorded, so
     #: any unit and zone pass)
     time: TimeType | None = None
@@ -215,6 +253,15 @@ class Feature:
     skew_comparator: Comparator | None = None
     #: compares the missing share with the baseline's (drift only)
     missing_drift: MissingDrift | None = None
+    #: how the drift comparator's anomaly counts (:data:`DRIFT_LEVELS`): ``"error"``,
+    #: ``"warning"`` or ``"off"`` (the distance is still measured and reported). A field of
+    #: its own, not :attr:`severity_overrides`: drift raises one of five codes depending on
+    #: the comparator's method, and skew raises the same codes, so an override of a code
+    #: could neither name "drift of this feature" nor survive a change of method, and a
+    #: severity has no "off"
+    drift_level: str = "error"
+    #: for date and timestamp features: the values must lie after the baseline's
+    freshness: Freshness | None = None
     #: when non-empty, the feature is expected only in these environments
     in_environments: tuple[str, ...] = ()
     #: the feature is not expected in these environments
@@ -272,6 +319,45 @@ class DatasetConstraints:
     max_row_count_ratio: float | None = None
 
 
+#: what a row whose check comes out null (unknown) gets: it passes, or it fails
+ROW_CHECK_ON_NULL = ("pass", "fail")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RowCheck:
+    """A check on each row over several columns: a row expression, or a custom check.
+
+    Exactly one of ``expression`` and ``check`` is set. An expression is written in datacheck's
+    expression language (``end >= start``, ``total == a + b``, ``x is null or y > 0``; see
+    ``datacheck.schema.expression``); a custom check names a function registered with
+    ``datacheck.validate.register_check`` or the ``datacheck.checks`` entry-point group. A row
+    passes where the check is true. Nulls are SQL's: a comparison with a missing value is null
+    (unknown), and a row whose check is null passes unless ``on_null`` is ``"fail"``.
+    """
+
+    #: names the check in reasons, anomalies and diffs; unique among the schema's row checks
+    name: str
+    #: a row expression that must be true
+    expression: str | None = None
+    #: the name of a registered custom check
+    check: str | None = None
+    #: the largest difference between two numbers at which ``==`` holds (and ``!=`` does not)
+    #: in ``expression``; None: exact
+    tolerance: float | None = None
+    #: ``"pass"`` or ``"fail"``: what a row whose check is null gets
+    on_null: str = "pass"
+    description: str = ""
+
+    @property
+    def rule(self) -> str:
+        """The check in a few words: its expression (with tolerance and null rule) or its
+        custom check's name."""
+        text = self.expression if self.expression is not None else f"custom check {self.check}"
+        notes = [f"± {self.tolerance:g}"] if self.tolerance else []
+        notes += ["null fails"] if self.on_null == "fail" else []
+        return f"{text} ({'; '.join(notes)})" if notes else str(text)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Schema:
     """A dataset's schema: its features and dataset-level constraints.
@@ -293,9 +379,16 @@ class Schema:
     #: how data is read for validation unless the caller says otherwise (delimiter, null
     #: markers, columns): as the data it was inferred from was read; None: the defaults
     reader: ReaderOptions | None = None
+    #: checks on each row over several columns (row expressions, custom checks)
+    row_checks: tuple[RowCheck, ...] = ()
+    #: feature combinations whose values must be unique over the rows (primary keys), each a
+    #: tuple of feature names; a row with a missing key part is not compared (as in SQL)
+    unique_keys: tuple[tuple[str, ...], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "features", tuple(self.features))
+        object.__setattr__(self, "unique_keys", tuple(tuple(k) for k in self.unique_keys))
+        object.__setattr__(self, "row_checks", tuple(self.row_checks))
         object.__setattr__(self, "severity_overrides", dict(self.severity_overrides))
 
     def to_dict(self) -> dict[str, Any]:

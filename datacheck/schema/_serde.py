@@ -29,6 +29,7 @@ from datacheck.schema._model import (
     Domain,
     Feature,
     FloatDomain,
+    Freshness,
     IntDomain,
     Lifecycle,
     MissingDrift,
@@ -36,10 +37,12 @@ from datacheck.schema._model import (
     Schema,
     StringDomain,
     StringLength,
+    StringPattern,
     TimeType,
     UniqueConstraints,
     ValueCount,
 )
+from datacheck.schema._rowchecks import row_check_from_dict, row_check_to_dict
 
 __all__ = [
     "checked_document",
@@ -91,6 +94,10 @@ def _feature_to_dict(f: Feature) -> dict[str, Any]:
         out["domain"] = _domain_to_dict(f.domain)
     if f.string_length is not None:
         out["string_length"] = _bounds_to_dict(f.string_length.min, f.string_length.max)
+    if f.pattern is not None:
+        out["pattern"] = {"regex": f.pattern.regex}
+        if f.pattern.max_mismatch_fraction:
+            out["pattern"]["max_mismatch_fraction"] = f.pattern.max_mismatch_fraction
     if f.time is not None:
         # The zone is written even when null: a naive timestamp is a recorded fact.
         out["time"] = {"unit": f.time.unit, "zone": f.time.zone}
@@ -106,6 +113,10 @@ def _feature_to_dict(f: Feature) -> dict[str, Any]:
         out["skew_comparator"] = _comparator_to_dict(f.skew_comparator)
     if f.missing_drift is not None:
         out["missing_drift"] = {"method": "cohens_h", "threshold": f.missing_drift.threshold}
+    if f.drift_level != "error":
+        out["drift_level"] = f.drift_level
+    if f.freshness is not None:
+        out["freshness"] = {"max_stale_fraction": f.freshness.max_stale_fraction}
     if f.in_environments:
         out["in_environments"] = list(f.in_environments)
     if f.not_in_environments:
@@ -151,6 +162,10 @@ def schema_to_dict(schema: Schema) -> dict[str, Any]:
     if schema.reader is not None:
         out["reader"] = schema.reader.to_dict()
     out["features"] = [_feature_to_dict(f) for f in schema.features]
+    if schema.unique_keys:
+        out["unique_keys"] = [list(key) for key in schema.unique_keys]
+    if schema.row_checks:
+        out["row_checks"] = [row_check_to_dict(c) for c in schema.row_checks]
     return out
 
 
@@ -254,6 +269,12 @@ def _feature_from_dict(d: Mapping[str, Any]) -> Feature:
         string_length=None
         if length is None
         else StringLength(min=length.get("min"), max=length.get("max")),
+        pattern=None
+        if "pattern" not in d
+        else StringPattern(
+            regex=d["pattern"]["regex"],
+            max_mismatch_fraction=float(d["pattern"].get("max_mismatch_fraction", 0.0)),
+        ),
         time=None if time is None else TimeType(unit=time["unit"], zone=time.get("zone")),
         arrow_type=d.get("arrow_type"),
         distribution=None
@@ -267,6 +288,10 @@ def _feature_from_dict(d: Mapping[str, Any]) -> Feature:
         missing_drift=None
         if "missing_drift" not in d
         else MissingDrift(threshold=float(d["missing_drift"]["threshold"])),
+        drift_level=d.get("drift_level", "error"),
+        freshness=None
+        if "freshness" not in d
+        else Freshness(max_stale_fraction=float(d["freshness"].get("max_stale_fraction", 0.0))),
         in_environments=tuple(d.get("in_environments", ())),
         not_in_environments=tuple(d.get("not_in_environments", ())),
         lifecycle=Lifecycle(d.get("lifecycle", "active")),
@@ -331,7 +356,9 @@ def schema_from_dict(document: Any, *, source: str = "<schema>") -> Schema:
             max_row_count_ratio=_float_or_none(d.get("max_row_count_ratio")),
         ),
         features=tuple(_feature_from_dict(f) for f in document["features"]),
+        unique_keys=tuple(tuple(key) for key in document.get("unique_keys", ())),
         reader=None if document.get("reader") is None else _reader_from_dict(document, source),
+        row_checks=tuple(row_check_from_dict(c) for c in document.get("row_checks", ())),
     )
     _check_semantics(schema, source)
     return schema

@@ -20,12 +20,14 @@ a TFDV schema means the same here:
   ``normalized_abs_difference`` has no datacheck equivalent: reading it warns and drops it.
 - what TFDV cannot hold (datacheck's exact type where TFDV's is coarser, string lengths, a
   timestamp's unit and zone, a skipped column's Arrow type, severity overrides, the schema
-  version) is written as annotation tags ``datacheck:...``, so a round trip loses nothing.
+  version, the row checks) is written as annotation tags ``datacheck:...``, so a round trip
+  loses nothing. A row check's tag holds its JSON object (``datacheck:row_check={...}``).
   Sparse and weighted features read with a warning and are dropped.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from dataclasses import dataclass
@@ -46,17 +48,21 @@ from datacheck.schema._model import (
     Domain,
     Feature,
     FloatDomain,
+    Freshness,
     IntDomain,
     Lifecycle,
     MissingDrift,
     Presence,
+    RowCheck,
     Schema,
     StringDomain,
     StringLength,
+    StringPattern,
     TimeType,
     UniqueConstraints,
     ValueCount,
 )
+from datacheck.schema._rowchecks import row_check_from_dict, row_check_to_dict
 from datacheck.schema._serde import checked_document
 
 __all__ = ["from_tfdv", "load_tfdv_schema", "save_tfdv_schema", "to_tfdv"]
@@ -176,6 +182,11 @@ def _feature_to_pb(pb: Any, proto: Any, f: Feature, leaf: str) -> None:
     _domain_to_pb(proto, f, tags)
     if f.string_length is not None:
         tags.append(f"{_TAG}string_length={f.string_length.min!r},{f.string_length.max!r}")
+    if f.pattern is not None:
+        # TFDV has no pattern: the JSON object rides along (a regex may hold any character).
+        share = f.pattern.max_mismatch_fraction
+        pattern = {"regex": f.pattern.regex, "max_mismatch_fraction": share}
+        tags.append(f"{_TAG}pattern={json.dumps(pattern, ensure_ascii=False)}")
     if f.time is not None:
         zone = "" if f.time.zone is None else f",{f.time.zone}"
         tags.append(f"{_TAG}time={f.time.unit}{zone}")
@@ -193,6 +204,10 @@ def _feature_to_pb(pb: Any, proto: Any, f: Feature, leaf: str) -> None:
     _comparator_to_pb(proto, f.skew_comparator, "skew_comparator", tags)
     if f.missing_drift is not None:
         tags.append(f"{_TAG}missing_drift={f.missing_drift.threshold!r}")
+    if f.drift_level != "error":
+        tags.append(f"{_TAG}drift_level={f.drift_level}")
+    if f.freshness is not None:
+        tags.append(f"{_TAG}freshness={f.freshness.max_stale_fraction!r}")
     proto.in_environment.extend(f.in_environments)
     proto.not_in_environment.extend(f.not_in_environments)
     if f.lifecycle is Lifecycle.DEPRECATED:
@@ -242,6 +257,11 @@ def to_tfdv(schema: Schema) -> Any:
         drift.max_fraction_threshold = d.max_row_count_ratio
     tags = [f"{_TAG}version={schema.version}"]
     tags += [f"{_TAG}severity:{c}={s}" for c, s in sorted(schema.severity_overrides.items())]
+    tags += [f"{_TAG}row_check={_row_check_tag(c)}" for c in schema.row_checks]
+    # TFDV has no unique key: each key rides along as its JSON list of feature names.
+    tags += [
+        f"{_TAG}unique_key={json.dumps(list(k), ensure_ascii=False)}" for k in schema.unique_keys
+    ]
     out.annotation.tag.extend(tags)
     if schema.description:
         out.annotation.comment.append(schema.description)
@@ -258,6 +278,18 @@ def save_tfdv_schema(schema: Schema, path: str | os.PathLike[str]) -> None:
     from google.protobuf import text_format
 
     write_bytes_atomic(path, text_format.MessageToString(message).encode("utf-8"))
+
+
+def _row_check_tag(check: RowCheck) -> str:
+    # A row check rides along as its JSON object: TFDV has no cross-column constraint.
+    return json.dumps(row_check_to_dict(check), sort_keys=True, ensure_ascii=False)
+
+
+def _row_check_from_tag(value: str) -> RowCheck:
+    document = json.loads(value)
+    if not isinstance(document, dict) or not isinstance(document.get("name"), str):
+        raise ValueError("a row check tag holds a JSON object with a name")
+    return row_check_from_dict(document)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -280,6 +312,16 @@ class _Tags:
     arrow_type: str | None = None
     #: the missingness-drift comparator (TFDV has none)
     missing_drift: MissingDrift | None = None
+    #: how drift counts (TFDV has no level: its comparators are all errors)
+    drift_level: str = "error"
+    #: the freshness of a date or timestamp (TFDV has none)
+    freshness: Freshness | None = None
+    #: the schema's row checks (TFDV has none): each one's JSON object
+    row_checks: tuple[RowCheck, ...] = ()
+    #: a string feature's pattern (TFDV has none)
+    pattern: StringPattern | None = None
+    #: the schema's unique keys (TFDV has none)
+    unique_keys: tuple[tuple[str, ...], ...] = ()
 
 
 def _tags(tags: Any, where: str) -> _Tags:
@@ -293,6 +335,11 @@ def _tags(tags: Any, where: str) -> _Tags:
     time: TimeType | None = None
     arrow_type: str | None = None
     missing_drift: MissingDrift | None = None
+    drift_level = "error"
+    freshness: Freshness | None = None
+    row_checks: list[RowCheck] = []
+    pattern: StringPattern | None = None
+    unique_keys: list[tuple[str, ...]] = []
     for tag in tags:
         if not tag.startswith(_TAG):
             continue
@@ -330,7 +377,21 @@ def _tags(tags: Any, where: str) -> _Tags:
                 arrow_type = value
             elif key == "missing_drift":
                 missing_drift = MissingDrift(threshold=float(value))
-        except ValueError:
+            elif key == "drift_level":
+                drift_level = value
+            elif key == "freshness":
+                freshness = Freshness(max_stale_fraction=float(value))
+            elif key == "row_check":
+                row_checks.append(_row_check_from_tag(value))
+            elif key == "pattern":
+                d = json.loads(value)
+                pattern = StringPattern(
+                    regex=str(d["regex"]),
+                    max_mismatch_fraction=float(d.get("max_mismatch_fraction", 0.0)),
+                )
+            elif key == "unique_key":
+                unique_keys.append(tuple(str(name) for name in json.loads(value)))
+        except (ValueError, KeyError, TypeError):
             raise SchemaFormatError(
                 f"{where}: annotation tag {tag!r} is not one datacheck writes; remove it"
             ) from None
@@ -345,6 +406,11 @@ def _tags(tags: Any, where: str) -> _Tags:
         time=time,
         arrow_type=arrow_type,
         missing_drift=missing_drift,
+        drift_level=drift_level,
+        freshness=freshness,
+        row_checks=tuple(row_checks),
+        pattern=pattern,
+        unique_keys=tuple(unique_keys),
     )
 
 
@@ -440,9 +506,12 @@ def _feature_from_pb(
         value_count=value_count,
         domain=domain,
         string_length=tags.string_length,
+        pattern=tags.pattern,
         time=tags.time,
         arrow_type=tags.arrow_type,
         missing_drift=tags.missing_drift,
+        drift_level=tags.drift_level,
+        freshness=tags.freshness,
         distribution=None
         if dist is None
         else DistributionConstraints(
@@ -504,6 +573,8 @@ def from_tfdv(proto: Any, *, source: str = "<tfdv schema>") -> Schema:
         severity_overrides=tags.severities,
         description=" ".join(proto.annotation.comment),
         version=tags.version or 1,
+        row_checks=tags.row_checks,
+        unique_keys=tags.unique_keys,
         dataset=DatasetConstraints(
             min_row_count=_opt(dc, "min_examples_count"),
             max_row_count=_opt(dc, "max_examples_count"),

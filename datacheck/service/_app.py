@@ -32,7 +32,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from datacheck._json import float_to_json
 from datacheck.errors import DatacheckError
 from datacheck.plugin import discover_plugins, load_reference
-from datacheck.schema import Schema, SchemaStore, diff_schemas, parse_schema_ref
+from datacheck.schema import (
+    Feature,
+    FeatureType,
+    IntDomain,
+    Schema,
+    SchemaStore,
+    StringDomain,
+    diff_schemas,
+    parse_schema_ref,
+)
 from datacheck.service._body import (
     ARROW_STREAM,
     JSON,
@@ -45,10 +54,17 @@ from datacheck.service._config import ServiceConfig
 from datacheck.service._errors import ServiceError, error_response, from_datacheck_error
 from datacheck.service._metrics import Metrics
 from datacheck.service._openapi import openapi_document
+from datacheck.service._quick import ReportProfiler
 from datacheck.service._registry import Registry, change_to_json, check_name
 from datacheck.service._windows import ServingWindows
-from datacheck.stats import DatasetProfile, StatsOptions
-from datacheck.validate import REASONS_COLUMN, CheckedBatch, check_dataset, validate_statistics
+from datacheck.stats import DatasetProfile
+from datacheck.validate import (
+    REASONS_COLUMN,
+    SOURCE_COLUMNS,
+    CheckedBatch,
+    check_dataset,
+    validate_statistics,
+)
 
 __all__ = ["create_app"]
 
@@ -62,11 +78,15 @@ _RETRY_AFTER = 1
 #: the scope key of a request's deadline (anyio's clock), set when it arrives
 _DEADLINE = "datacheck.deadline"
 
-#: requests of fewer rows are profiled on their own thread, without a pool
-_POOL_ROWS = 4096
-_ONE_THREAD = StatsOptions(threads=1)
 #: schemas kept parsed, by (name, version): a stored version never changes
 _SCHEMA_CACHE = 256
+#: request bodies up to this size are parsed on the event loop (a JSON array of a few hundred
+#: rows; an Arrow stream of tens of thousands of values, read without a copy)
+_INLINE_JSON_BYTES = 64 * 1024
+_INLINE_ARROW_BYTES = 1024 * 1024
+#: requests of up to this many values (rows times columns) are checked on the event loop,
+#: in about a millisecond or two; larger ones on a worker thread, within the time limit
+_INLINE_VALUES = 100_000
 
 
 class _Quarantine:
@@ -85,11 +105,23 @@ class _Quarantine:
             positions = checked.quarantined_rows[:room].tolist()
             for position, row in zip(positions, kept.to_pylist(), strict=True):
                 reasons = row.pop(REASONS_COLUMN)
+                for name in SOURCE_COLUMNS:  # a request's rows have no file; "row" says where
+                    del row[name]
                 self.rows.append(
                     {"row": self._offset + position, "reasons": reasons, "values": _row_json(row)}
                 )
         self.count += checked.quarantined.num_rows
         self._offset += checked.batch.num_rows
+
+
+class _Slot:
+    """One admitted validation: whether a thread started it, whether it has been uncounted."""
+
+    __slots__ = ("released", "started")
+
+    def __init__(self) -> None:
+        self.started = False
+        self.released = False
 
 
 class _Service:
@@ -105,6 +137,8 @@ class _Service:
             window_seconds=config.window_seconds,
             flush_seconds=config.flush_seconds,
             queue_batches=config.queue_batches,
+            busy=lambda: self._inflight > 0,
+            process=config.profile_in_process,
         )
         self.metrics = Metrics()
         self.plugin_failures: dict[str, str] = {}
@@ -120,6 +154,9 @@ class _Service:
         """Start the serving-statistics worker; on shutdown, drain it and write every window."""
         self.registry.service_root.mkdir(parents=True, exist_ok=True)
         self.windows.start()
+        # One validation before the first request, so that it does not pay for first calls
+        # (lazy imports, Arrow's kernel registry, compiled patterns).
+        await anyio.to_thread.run_sync(_warm_up)
         self._ready = True
         try:
             yield
@@ -131,6 +168,36 @@ class _Service:
 
     async def _work(self, request: Request, function: Callable[[], T]) -> T:
         """Run ``function`` on a worker thread within the time and in-flight limits."""
+        slot = self._admit()
+        try:
+            with anyio.fail_after(self._time_left(request)):
+                return await anyio.to_thread.run_sync(
+                    self._counted, slot, function, abandon_on_cancel=True
+                )
+        except TimeoutError:
+            raise self._timed_out() from None
+        finally:
+            # Given up on before a thread took it (timed out, or the client left), the work
+            # never runs, so it is not counted as running; work that did start is counted
+            # until it ends, timed out or not.
+            with self._inflight_lock:
+                if not slot.started:
+                    self._release(slot)
+
+    def _inline(self, request: Request, function: Callable[[], T]) -> T:
+        """Run quick, bounded ``function`` on the event loop, within the same limits as
+        :meth:`_work` (it cannot be stopped, so the time limit is checked before it runs)."""
+        if self._time_left(request) <= 0:
+            raise self._timed_out()
+        slot = self._admit()
+        try:
+            return function()
+        finally:
+            with self._inflight_lock:
+                self._release(slot)
+
+    def _admit(self) -> _Slot:
+        """Count one more validation running, or refuse it beyond ``max_inflight``."""
         with self._inflight_lock:
             if self._inflight >= self.config.max_inflight:
                 raise self._limit(
@@ -140,13 +207,14 @@ class _Service:
                 )
             self._inflight += 1
             self.metrics.inflight.set(self._inflight)
-        try:
-            with anyio.fail_after(self._time_left(request)):
-                return await anyio.to_thread.run_sync(
-                    self._counted, function, abandon_on_cancel=True
-                )
-        except TimeoutError:
-            raise self._timed_out() from None
+        return _Slot()
+
+    def _release(self, slot: _Slot) -> None:
+        """Count ``slot``'s validation as ended, once (hold ``_inflight_lock``)."""
+        if not slot.released:
+            slot.released = True
+            self._inflight -= 1
+            self.metrics.inflight.set(self._inflight)
 
     def _time_left(self, request: Request) -> float:
         """Seconds left of the request's time limit, counted from its arrival."""
@@ -162,15 +230,16 @@ class _Service:
             "start the service with a larger --request-timeout",
         )
 
-    def _counted(self, function: Callable[[], T]) -> T:
+    def _counted(self, slot: _Slot, function: Callable[[], T]) -> T:
         # The count drops when the work ends, not when a timed-out request gave up on it, so
         # abandoned work still counts against max_inflight.
+        with self._inflight_lock:
+            slot.started = True
         try:
             return function()
         finally:
             with self._inflight_lock:
-                self._inflight -= 1
-                self.metrics.inflight.set(self._inflight)
+                self._release(slot)
 
     def _limit(self, limit: str, message: str) -> ServiceError:
         self.metrics.limits.labels(limit=limit).inc()
@@ -420,7 +489,7 @@ class _Service:
         kind = _require_type(request, (JSON, ARROW_STREAM))
         body = await self._body(request)
 
-        def run() -> dict[str, Any]:
+        def parse() -> tuple[int, Schema, pa.Table]:
             number, schema = self._schema(name, version)
             max_rows = self.config.max_rows
             table = (
@@ -430,21 +499,21 @@ class _Service:
             )
             if table.num_rows == 0:
                 raise ServiceError(422, "no_rows", "the request holds no rows to validate")
+            return number, schema, table
+
+        def run(number: int, schema: Schema, table: pa.Table) -> dict[str, Any]:
             collector = _Quarantine(MAX_QUARANTINE_ROWS) if quarantine else None
             done = check_dataset(
                 table,
                 schema,
                 environment=environment,
                 on_quarantine=collector,
-                # A small request is done before a thread pool would have started.
-                stats_options=_ONE_THREAD if table.num_rows < _POOL_ROWS else None,
+                # Only what the report reads: the windows' worker profiles the rows in full.
+                profiler=ReportProfiler(schema, environment),
             )
-            self._count(name, table, done.report.to_dict())
-            answer: dict[str, Any] = {
-                "schema": name,
-                "version": number,
-                "report": done.report.to_dict(),
-            }
+            report = done.report.to_dict()
+            self._count(name, table, report)
+            answer: dict[str, Any] = {"schema": name, "version": number, "report": report}
             if collector is not None:
                 answer["quarantine"] = {
                     "count": collector.count,
@@ -453,13 +522,42 @@ class _Service:
                 }
             return answer
 
-        return JSONResponse(await self._work(request, run))
+        if len(body) > (_INLINE_ARROW_BYTES if kind == ARROW_STREAM else _INLINE_JSON_BYTES):
+            return JSONResponse(await self._work(request, lambda: run(*parse())))
+        # A small request is parsed here, and checked here too when that is quick: handing it
+        # to a worker thread and back costs two context switches, which on a busy machine
+        # take longer than the work.
+        number, schema, table = self._inline(request, parse)
+        if _quick_enough(schema, table, quarantine):
+            return JSONResponse(self._inline(request, lambda: run(number, schema, table)))
+        return JSONResponse(await self._work(request, lambda: run(number, schema, table)))
 
     def _count(self, name: str, table: pa.Table, report: dict[str, Any]) -> None:
         self.metrics.rows.labels(schema=name).inc(table.num_rows)
         for anomaly in report["anomalies"]:
             self.metrics.anomalies.labels(schema=name, code=anomaly["code"]).inc()
         self.windows.add(name, table)
+
+
+def _warm_up() -> None:
+    """Validate one made-up row, as a request would, and forget it."""
+    schema = Schema(
+        features=(
+            Feature(name="n", type=FeatureType.INT, domain=IntDomain(min=0)),
+            Feature(name="s", type=FeatureType.STRING, domain=StringDomain(values=("a",))),
+        )
+    )
+    table = parse_json_records(b'[{"n": 1, "s": "a"}]', 1)
+    check_dataset(table, schema, profiler=ReportProfiler(schema, None)).report.to_dict()
+
+
+def _quick_enough(schema: Schema, table: pa.Table, quarantine: bool) -> bool:
+    """Whether checking ``table`` is bounded and small enough to run on the event loop: few
+    values, no custom row check (a registered Python function may take any time), and no
+    quarantine asked for (the row checks run on a thread pool of their own anyway)."""
+    if quarantine or table.num_rows * max(1, table.num_columns) > _INLINE_VALUES:
+        return False
+    return all(check.check is None for check in schema.row_checks)
 
 
 def _row_json(value: Any) -> Any:

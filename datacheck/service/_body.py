@@ -23,6 +23,7 @@ from datacheck.service._errors import ServiceError
 __all__ = [
     "ARROW_STREAM",
     "JSON",
+    "by_columns",
     "parse_arrow",
     "parse_json_document",
     "parse_json_records",
@@ -118,12 +119,24 @@ def parse_json_records(body: bytes, max_rows: int) -> pa.Table:
                 f"record {i} is a {type(record).__name__}, not an object; send one object per row",
             )
     names = list(dict.fromkeys(chain.from_iterable(records)))
+    if not names:
+        return pa.table({})
     try:
-        columns = [_column(name, [r.get(name) for r in records]) for name in names]
+        # The common case in one call: Arrow infers every column of the records at once (the
+        # same inference as column by column, and the same first-seen column order).
+        return pa.Table.from_struct_array(pa.array(records))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+        pass  # a column Arrow cannot hold in one type: column by column
+    try:
+        return by_columns(records, names)
     except RecursionError:
         raise ServiceError(422, "invalid_data", "a value is nested too deeply") from None
-    if not columns:
-        return pa.table({})
+
+
+def by_columns(records: list[dict[str, Any]], names: list[str]) -> pa.Table:
+    """The records as a table built column by column; a column whose values Arrow cannot
+    hold in one type is kept as text and marked mixed-typed."""
+    columns = [_column(name, [r.get(name) for r in records]) for name in names]
     return pa.Table.from_arrays(
         [array for _, array in columns], schema=pa.schema([f for f, _ in columns])
     )
@@ -145,7 +158,7 @@ def parse_arrow(body: bytes, max_rows: int) -> pa.Table:
 
     Raises:
         ServiceError: 400 for bytes that are not an Arrow stream, 422 for more than
-            ``max_rows`` rows.
+            ``max_rows`` rows or for two columns of one name.
     """
     try:
         reader = pa.ipc.open_stream(pa.py_buffer(body))
@@ -156,10 +169,23 @@ def parse_arrow(body: bytes, max_rows: int) -> pa.Table:
             if rows > max_rows:
                 raise _too_many_rows(rows, max_rows)
             batches.append(batch)
-        return pa.Table.from_batches(batches, schema=reader.schema)
+        table = pa.Table.from_batches(batches, schema=reader.schema)
+        # The stream's buffers are taken as sent: offsets out of range or text that is not
+        # UTF-8 would make later kernels read out of bounds or fail; refused here instead.
+        table.validate(full=True)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise ServiceError(
             400,
             "invalid_arrow",
             f"the request body is not a readable Arrow IPC stream: {' '.join(str(exc).split())}",
         ) from None
+    names = table.column_names
+    if len(set(names)) < len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise ServiceError(
+            422,
+            "duplicate_columns",
+            f"the Arrow stream has more than one column named {', '.join(map(repr, twice))}; "
+            "name each column once",
+        )
+    return table

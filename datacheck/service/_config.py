@@ -39,6 +39,11 @@ class ServiceConfig:
     flush_seconds: float = 0.5
     #: batches waiting for the statistics worker; beyond, rows are counted as dropped
     queue_batches: int = 1024
+    #: profile the serving statistics in a process of their own (off the service's GIL),
+    #: started with multiprocessing's "spawn" (a script that starts the service itself must
+    #: do so under ``if __name__ == "__main__":``); False: in the worker thread (tests, where
+    #: a process per service costs its start)
+    profile_in_process: bool = True
     #: the compatibility mode of a schema that has none set
     default_compatibility: str = "BACKWARD"
     #: whether plugins' routes are added

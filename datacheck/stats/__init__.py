@@ -18,7 +18,12 @@ from datacheck.stats._generate import (
     split_slices,
 )
 from datacheck.stats._merge import merge_profiles
-from datacheck.stats._options import QUANTILE_RANKS, StatsOptions
+from datacheck.stats._options import (
+    QUANTILE_LABELS,
+    QUANTILE_RANKS,
+    StatsOptions,
+    quantile_label,
+)
 from datacheck.stats._profile import (
     FORMAT_VERSION,
     BoolStatistics,
@@ -28,6 +33,7 @@ from datacheck.stats._profile import (
     Histogram,
     HistogramBucket,
     NumericStatistics,
+    RowOrder,
     SkippedFeature,
     StringStatistics,
     TopValue,
@@ -41,6 +47,7 @@ from datacheck.stats._serde import load_profile, save_profile
 
 __all__ = [
     "FORMAT_VERSION",
+    "QUANTILE_LABELS",
     "QUANTILE_RANKS",
     "BoolStatistics",
     "BytesStatistics",
@@ -51,6 +58,7 @@ __all__ = [
     "NumericStatistics",
     "ProfileGenerator",
     "Profiler",
+    "RowOrder",
     "SkippedFeature",
     "StatsGenerator",
     "StatsOptions",
@@ -65,6 +73,7 @@ __all__ = [
     "iter_batches",
     "load_profile",
     "merge_profiles",
+    "quantile_label",
     "run_generator",
     "save_profile",
     "split_slices",

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datacheck._source import concat_tagged
 from datacheck._threads import thread_count, thread_pool
 from datacheck._types import NUMBER_TYPES, FeatureType, is_list_type, scalar_feature_type
 from datacheck.errors import OptionError
@@ -357,7 +358,7 @@ def _coalesce(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.Recor
     rows = 0
     for batch in batches:
         if pending and batch.schema != pending[0].schema:
-            yield pa.concat_batches(pending)
+            yield concat_tagged(pending)
             pending, rows = [], 0
         if not pending and batch.num_rows >= size:
             yield batch
@@ -365,10 +366,10 @@ def _coalesce(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.Recor
         pending.append(batch)
         rows += batch.num_rows
         if rows >= size:
-            yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
+            yield pending[0] if len(pending) == 1 else concat_tagged(pending)
             pending, rows = [], 0
     if pending:
-        yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
+        yield pending[0] if len(pending) == 1 else concat_tagged(pending)
 
 
 def iter_batches(

@@ -15,8 +15,17 @@ weighted sample (:class:`~datacheck.stats._sample.WeightedSample`, written as a 
 VarOpt image), since KLL takes no weights.
 
 Distinct values are counted exactly while there are at most ``exact_counts_cap`` of them (a
-sorted numpy array, merged by union); past the cap only that fact is kept, so a high-cardinality
-column pays for ``pc.unique`` on its first batch only.
+sorted numpy array with each value's count, merged by union); past the cap only that fact is
+kept, so a high-cardinality column pays for ``pc.value_counts`` on its first batch only. The
+counts let drift of a small-cardinality feature (a day of month, an hour) be measured exactly:
+through the sketch, one day-of-month column gave a JSD of 0.055, 0.025 and 0.057 on three
+identical runs against a threshold of 0.05 (issue 13).
+
+Row order (:class:`~datacheck.stats.RowOrder`): the first and last finite value, the sum of
+squared steps between consecutive values and whether they never decrease, one ``np.diff`` per
+batch. It merges in order only (what ``generate_statistics`` does); it tells a counter or a
+sorted date (non-decreasing) and a trending or slowly wandering series (small steps against
+its spread: von Neumann's ratio) from independent rows.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from datacheck.stats._profile import (
     Histogram,
     HistogramBucket,
     NumericStatistics,
+    RowOrder,
     WeightedNumericStatistics,
 )
 from datacheck.stats._sample import WeightedSample
@@ -43,6 +53,8 @@ __all__ = ["NumericAccumulator", "kll_histograms", "numeric_values"]
 
 #: values of a batch whose distinct values are counted before the rest (at least 8x the cap)
 _PROBE = 4096
+#: integers within this span of each other are counted with np.bincount, not hashed
+_BINCOUNT_SPAN = 1 << 16
 
 
 def numeric_values(values: pa.Array) -> tuple[np.ndarray, bool]:
@@ -204,20 +216,75 @@ def _weighted_quantiles(sample: WeightedSample, ranks: tuple[float, ...]) -> tup
     return tuple(float(values[min(int(p), values.size - 1)]) for p in positions)
 
 
-def _distinct_of(values: np.ndarray) -> np.ndarray:
-    """The distinct values of a NaN-free array, ascending (int64 or float64, -0.0 as 0.0)."""
-    # Hashing (pc.unique) first: np.unique alone sorts the whole batch.
-    found = pc.unique(pa.array(values)).to_numpy(zero_copy_only=False)
-    if found.dtype.kind == "f":
+def _distinct_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a NaN-free array, ascending (int64 or float64, -0.0 as 0.0),
+    and how often each occurs (int64)."""
+    if values.dtype.kind in "iu" and values.size:
+        lo, hi = values.min(), values.max()
+        if int(hi) - int(lo) <= _BINCOUNT_SPAN:
+            # Integers in a short range (a day, an hour, a count): counting by offset is one
+            # pass, faster than hashing (3.4 ms against pc.unique's 4.2 for 1M values).
+            tally = np.bincount((values - lo).astype(np.intp, copy=False))
+            offsets = np.flatnonzero(tally)
+            return offsets.astype(np.int64) + int(lo), tally[offsets].astype(np.int64)
+    # Hashing (pc.value_counts) first: np.unique alone sorts the whole batch.
+    found = pc.value_counts(pa.array(values))
+    keys = found.field(0).to_numpy(zero_copy_only=False)
+    counts = found.field(1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    if keys.dtype.kind == "f":
         # 0.0 and -0.0 are one value (as np.unique sees them); one sign keeps splits alike.
-        return np.unique(found.astype(np.float64, copy=False) + 0.0)
-    return np.unique(found.astype(np.int64, copy=False))
+        keys = keys.astype(np.float64, copy=False) + 0.0
+    else:
+        keys = keys.astype(np.int64, copy=False)
+    return _summed(keys, counts)
+
+
+def _summed(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``keys`` made unique and ascending, with the counts of equal keys added."""
+    unique, inverse = np.unique(keys, return_inverse=True)
+    if unique.size == keys.size:
+        return unique, counts[np.argsort(keys, kind="stable")]
+    total = np.zeros(unique.size, dtype=np.int64)
+    np.add.at(total, inverse, counts)
+    return unique, total
+
+
+def _row_order(x: np.ndarray) -> RowOrder | None:
+    """The row order of a batch's finite values (float64, in row order)."""
+    if x.size == 0:
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        steps = np.diff(x)
+        # The smallest step, then the squares in place: a fifth of the time of a comparison
+        # array and a new array of squares (1.8 ms against 9.1 for 1M values).
+        nondecreasing = not steps.size or bool(steps.min() >= 0)
+        np.square(steps, out=steps)
+        return RowOrder(
+            first=float(x[0]),
+            last=float(x[-1]),
+            successive_sq_diff=float(steps.sum()),
+            nondecreasing=nondecreasing,
+        )
+
+
+def _then(a: RowOrder | None, b: RowOrder | None) -> RowOrder | None:
+    """The row order of ``a``'s values followed by ``b``'s."""
+    if a is None or b is None:
+        return a or b
+    step = b.first - a.last
+    return RowOrder(
+        first=a.first,
+        last=b.last,
+        successive_sq_diff=a.successive_sq_diff + b.successive_sq_diff + step * step,
+        nondecreasing=a.nondecreasing and b.nondecreasing and step >= 0,
+    )
 
 
 class NumericAccumulator:
     """Mutable, picklable state of one numeric feature; bounded by the sketch sizes."""
 
     __slots__ = (
+        "counts",
         "distinct",
         "distinct_floor",
         "exact_sum",
@@ -232,6 +299,8 @@ class NumericAccumulator:
         "num_values",
         "num_zeros",
         "options",
+        "order",
+        "order_known",
         "sample",
         "weighted_moments",
     )
@@ -252,7 +321,14 @@ class NumericAccumulator:
         # The distinct values, sorted, while at most exact_counts_cap; None once past the cap,
         # when distinct_floor is all that is known (cap + 1, or a loaded profile's lower bound).
         self.distinct: np.ndarray | None = np.empty(0, dtype=np.int64 if integer else np.float64)
+        # How often each distinct value occurs (same order); None with distinct, or when a
+        # merged profile was written before counts were kept.
+        self.counts: np.ndarray | None = np.empty(0, dtype=np.int64)
         self.distinct_floor = 0
+        # The row order of the values added so far (None: none yet); order_known turns False
+        # when a profile without row order (Beam's, an older one) is merged in.
+        self.order: RowOrder | None = None
+        self.order_known = True
         self.kll = KllSketch(options.kll_k)
         self.weighted_moments: tuple[float, float, float] | None = (
             (0.0, 0.0, 0.0) if weighted else None
@@ -297,7 +373,10 @@ class NumericAccumulator:
             self._add_distinct(nonnan)
         self.min = lo if self.min is None else min(self.min, lo)
         self.max = hi if self.max is None else max(self.max, hi)
-        self._add_moments(_moments(finite.astype(np.float64, copy=False), None), batch_sum)
+        finite64 = finite.astype(np.float64, copy=False)
+        self._add_moments(_moments(finite64, None), batch_sum)
+        if self.order_known:
+            self.order = _then(self.order, _row_order(finite64))
         self.kll.add(nonnan, lo, hi)
         if w is not None and w_values is not None and self.weighted_moments is not None:
             w_values = w_values.astype(np.float64, copy=False)
@@ -320,21 +399,29 @@ class NumericAccumulator:
         # column can be one batch of millions), and the rest of it is never hashed.
         probe = max(_PROBE, 8 * (self.options.exact_counts_cap + 1))
         if values.size > probe:
-            self._union_distinct(_distinct_of(values[:probe]))
+            self._union_distinct(*_distinct_of(values[:probe]))
             if self.distinct is None:
                 return
             values = values[probe:]
-        self._union_distinct(_distinct_of(values))
+        self._union_distinct(*_distinct_of(values))
 
-    def _union_distinct(self, values: np.ndarray) -> None:
-        """Union sorted distinct ``values`` into the exact set, or drop it past the cap."""
+    def _union_distinct(self, values: np.ndarray, counts: np.ndarray | None) -> None:
+        """Union sorted distinct ``values`` (with their ``counts``, None: not known) into the
+        exact set, or drop it past the cap."""
         assert self.distinct is not None
         cap = self.options.exact_counts_cap
-        union = values if self.distinct.size == 0 else np.union1d(self.distinct, values)
-        if union.size > cap:
-            self.distinct, self.distinct_floor = None, cap + 1
+        if self.distinct.size == 0:
+            union, total = values, counts
+        elif self.counts is None or counts is None:
+            union, total = np.union1d(self.distinct, values), None
         else:
-            self.distinct = union
+            union, total = _summed(
+                np.concatenate([self.distinct, values]), np.concatenate([self.counts, counts])
+            )
+        if union.size > cap:
+            self.distinct, self.counts, self.distinct_floor = None, None, cap + 1
+        else:
+            self.distinct, self.counts = union, total
 
     def _distinct_lower(self) -> int:
         return self.distinct_floor if self.distinct is None else int(self.distinct.size)
@@ -343,10 +430,14 @@ class NumericAccumulator:
         """Fold ``other`` into this accumulator (``other`` is not changed)."""
         self.integer = self.integer and other.integer
         if self.distinct is not None and other.distinct is not None:
-            self._union_distinct(other.distinct)
+            self._union_distinct(other.distinct, other.counts)
         else:
             self.distinct_floor = max(self._distinct_lower(), other._distinct_lower())
-            self.distinct = None
+            self.distinct, self.counts = None, None
+        # Merges come in row order in generate_statistics; Beam's come in none, and its
+        # profiles drop the row order (see datacheck.beam).
+        self.order_known = self.order_known and other.order_known
+        self.order = _then(self.order, other.order) if self.order_known else None
         self.num_values += other.num_values
         self.num_nan += other.num_nan
         self.num_pos_inf += other.num_pos_inf
@@ -406,6 +497,12 @@ class NumericAccumulator:
             distinct=None if self.distinct is None else int(self.distinct.size),
             distinct_lower_bound=self._distinct_lower(),
             distinct_values=self._distinct_values(),
+            distinct_counts=(
+                None
+                if self.distinct is None or self.counts is None
+                else tuple(self.counts.tolist())
+            ),
+            row_order=self.order if self.order_known else None,
             exact_sum=exact_sum,
             weighted=weighted,
         )
@@ -442,6 +539,14 @@ class NumericAccumulator:
             acc.distinct = np.array(
                 stats.distinct_values, dtype=np.int64 if integer else np.float64
             )
+            counts = stats.distinct_counts
+            acc.counts = None if counts is None else np.array(counts, dtype=np.int64)
+        if stats.distinct_values is None:
+            acc.counts = None
+        # A profile of values but no row order was not profiled in order (Beam, an older one).
+        acc.order = stats.row_order
+        finite = stats.num_values - stats.num_nan - stats.num_pos_inf - stats.num_neg_inf
+        acc.order_known = stats.row_order is not None or finite == 0
         w = stats.weighted
         if w is not None:
             if w.total_weight > 0 and w.mean is not None and w.std_dev is not None:

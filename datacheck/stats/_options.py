@@ -7,7 +7,7 @@ from typing import Any
 
 from datacheck.io import ReaderOptions
 
-__all__ = ["QUANTILE_RANKS", "StatsOptions"]
+__all__ = ["QUANTILE_LABELS", "QUANTILE_RANKS", "StatsOptions", "quantile_label"]
 
 #: The normalized ranks at which every numeric feature's quantiles are reported.
 QUANTILE_RANKS: tuple[float, ...] = (
@@ -23,6 +23,15 @@ QUANTILE_RANKS: tuple[float, ...] = (
     0.99,
     1.0,
 )
+
+
+def quantile_label(rank: float) -> str:
+    """A normalized rank as the percentile it is: ``p0``, ``p1``, ``p5``, ..., ``p50``, ``p100``."""
+    return f"p{round(rank * 100, 6):g}"
+
+
+#: The labels of :data:`QUANTILE_RANKS` (``p0`` ... ``p100``), as profiles write them.
+QUANTILE_LABELS: tuple[str, ...] = tuple(quantile_label(r) for r in QUANTILE_RANKS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

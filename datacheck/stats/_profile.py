@@ -23,7 +23,7 @@ from typing import Any
 from datacheck._json import float_from_json, float_to_json
 from datacheck._types import FeatureType
 from datacheck.io import ReaderOptions
-from datacheck.stats._options import StatsOptions
+from datacheck.stats._options import QUANTILE_RANKS, StatsOptions, quantile_label
 
 __all__ = [
     "FORMAT_VERSION",
@@ -34,6 +34,7 @@ __all__ = [
     "Histogram",
     "HistogramBucket",
     "NumericStatistics",
+    "RowOrder",
     "SkippedFeature",
     "StringStatistics",
     "TopValue",
@@ -52,6 +53,23 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def _quantiles_to_json(quantiles: tuple[float, ...]) -> dict[str, Any]:
+    """Quantiles keyed by their label (``{"p0": .., "p1": .., ..., "p100": ..}``), in rank
+    order, so that a person reading the file sees which is which."""
+    return {
+        quantile_label(rank): float_to_json(q)
+        for rank, q in zip(QUANTILE_RANKS, quantiles, strict=False)
+    }
+
+
+def _quantiles_from_json(value: Any) -> tuple[float, ...]:
+    """Labelled quantiles, or the bare list at :data:`QUANTILE_RANKS` that profiles wrote
+    before they were labelled (still read)."""
+    if isinstance(value, dict):
+        value = [q for _, q in sorted(value.items(), key=lambda kv: float(kv[0][1:]))]
+    return tuple(float(float_from_json(q)) for q in value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -171,7 +189,7 @@ class WeightedNumericStatistics:
             "mean": float_to_json(self.mean),
             "std_dev": float_to_json(self.std_dev),
             "median": float_to_json(self.median),
-            "quantiles": [float_to_json(q) for q in self.quantiles],
+            "quantiles": _quantiles_to_json(self.quantiles),
             "sample_sketch": _b64(self.sample_sketch),
         }
 
@@ -183,8 +201,49 @@ class WeightedNumericStatistics:
             mean=float_from_json(d["mean"]),
             std_dev=float_from_json(d["std_dev"]),
             median=float_from_json(d["median"]),
-            quantiles=tuple(float_from_json(q) for q in d["quantiles"]),
+            quantiles=_quantiles_from_json(d["quantiles"]),
             sample_sketch=_unb64(d["sample_sketch"]),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RowOrder:
+    """How a numeric feature's finite values follow one another in row order.
+
+    Mergeable only in order: the profile of rows ``a`` then ``b`` has ``a.first``, ``b.last``,
+    the two sums plus the square of the step between ``a.last`` and ``b.first``, and is
+    non-decreasing when both are and that step is not negative. Profiles merged in no order
+    (Beam's combiners) carry none.
+    """
+
+    #: the first finite value in row order
+    first: float
+    #: the last finite value in row order
+    last: float
+    #: the sum of squared steps between consecutive finite values (von Neumann's numerator:
+    #: over the sum of squared deviations it is about 2 for independent rows, near 0 for a
+    #: trending or slowly wandering series)
+    successive_sq_diff: float
+    #: whether every value is at least the one before it (a counter, a sorted date)
+    nondecreasing: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON object."""
+        return {
+            "first": float_to_json(self.first),
+            "last": float_to_json(self.last),
+            "successive_sq_diff": float_to_json(self.successive_sq_diff),
+            "nondecreasing": self.nondecreasing,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RowOrder:
+        """From its JSON object."""
+        return cls(
+            first=float(float_from_json(d["first"])),
+            last=float(float_from_json(d["last"])),
+            successive_sq_diff=float(float_from_json(d["successive_sq_diff"])),
+            nondecreasing=bool(d["nondecreasing"]),
         )
 
 
@@ -238,8 +297,23 @@ class NumericStatistics:
     #: the exact sum of the values of an integer feature (int, date, timestamp), so that merged
     #: profiles keep the exact mean; None for other features (and in profiles written before)
     exact_sum: int | None = field(default=None, repr=False)
+    #: how often each of :attr:`distinct_values` occurs (same order), while the distinct
+    #: count is exact: small-cardinality features (a day of month, an hour, a count) are
+    #: compared exactly through these, not through the sketch; None above the cap (and in
+    #: profiles written before they were kept)
+    distinct_counts: tuple[int, ...] | None = field(default=None, repr=False)
+    #: the values in row order (first, last, successive steps, non-decreasing), when the
+    #: rows were profiled in order; None when not (Beam, a profile written before)
+    row_order: RowOrder | None = None
     #: weighted statistics when the profile was made with a weight column
     weighted: WeightedNumericStatistics | None = None
+
+    @property
+    def exact_counts(self) -> dict[float, int] | None:
+        """Value -> count of every distinct value, when the profile kept them."""
+        if self.distinct_values is None or self.distinct_counts is None:
+            return None
+        return dict(zip(self.distinct_values, self.distinct_counts, strict=True))
 
     @property
     def distinct_exact(self) -> bool:
@@ -268,7 +342,7 @@ class NumericStatistics:
             "num_pos_inf": self.num_pos_inf,
             "num_neg_inf": self.num_neg_inf,
             "median": float_to_json(self.median),
-            "quantiles": [float_to_json(q) for q in self.quantiles],
+            "quantiles": _quantiles_to_json(self.quantiles),
             "histogram": self.histogram.to_dict(),
             "quantile_histogram": self.quantile_histogram.to_dict(),
             "kll_sketch": _b64(self.kll_sketch),
@@ -284,6 +358,10 @@ class NumericStatistics:
         }
         if self.exact_sum is not None:
             d["exact_sum"] = self.exact_sum
+        if self.distinct_counts is not None:
+            d["distinct_counts"] = list(self.distinct_counts)
+        if self.row_order is not None:
+            d["row_order"] = self.row_order.to_dict()
         if self.weighted is not None:
             d["weighted"] = self.weighted.to_dict()
         return d
@@ -293,6 +371,7 @@ class NumericStatistics:
         """From its JSON object (one without distinct counts reads as not counted)."""
         weighted = d.get("weighted")
         values = d.get("distinct_values")
+        counts, order = d.get("distinct_counts"), d.get("row_order")
         return cls(
             num_values=d["num_values"],
             min=float_from_json(d["min"]),
@@ -304,7 +383,7 @@ class NumericStatistics:
             num_pos_inf=d["num_pos_inf"],
             num_neg_inf=d["num_neg_inf"],
             median=float_from_json(d["median"]),
-            quantiles=tuple(float_from_json(q) for q in d["quantiles"]),
+            quantiles=_quantiles_from_json(d["quantiles"]),
             histogram=Histogram.from_dict(d["histogram"]),
             quantile_histogram=Histogram.from_dict(d["quantile_histogram"]),
             kll_sketch=_unb64(d["kll_sketch"]),
@@ -312,6 +391,8 @@ class NumericStatistics:
             distinct_lower_bound=d.get("distinct_lower_bound", 0),
             distinct_values=None if values is None else tuple(float_from_json(v) for v in values),
             exact_sum=d.get("exact_sum"),
+            distinct_counts=None if counts is None else tuple(int(c) for c in counts),
+            row_order=None if order is None else RowOrder.from_dict(order),
             weighted=None if weighted is None else WeightedNumericStatistics.from_dict(weighted),
         )
 

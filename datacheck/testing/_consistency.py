@@ -75,6 +75,7 @@ def _assert_features(a: FeatureStatistics, b: FeatureStatistics, where: str) -> 
             "distinct",
             "distinct_lower_bound",
             "distinct_values",
+            "distinct_counts",
         ):
             _require(getattr(x, name) == getattr(y, name), f"{where}.numeric.{name}")
         for name in ("min", "max"):

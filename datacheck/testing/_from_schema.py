@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from datacheck.errors import MissingExtraError, OptionError, SchemaFormatError
 from datacheck.schema import Schema
 from datacheck.testing._layout import assemble
+from datacheck.testing._patterns import key_unique_parts
 from datacheck.testing._plan import FeaturePlan, draw_column
 from datacheck.testing._values import arrow_type
 from datacheck.validate import schema_environments
@@ -77,6 +78,9 @@ class SchemaStrategies:
                         f"<schema>: /features/{i}: {problem}; no data satisfies this schema"
                     )
                 self._plans.append(plan)
+        scalar = [p for p in self._plans if p.checked and not p.is_list]
+        #: per unique key, the feature drawn all-distinct (which makes the key unique)
+        self.unique_parts = key_unique_parts(schema, {p.feature.name: p.size for p in scalar})
 
     @property
     def plans(self) -> tuple[FeaturePlan, ...]:
@@ -94,6 +98,9 @@ class SchemaStrategies:
         low = max(min_rows, d.min_row_count or 0, needed)
         cap = max_rows if max_rows is not None else max(DEFAULT_MAX_ROWS, low)
         high = cap if d.max_row_count is None else min(cap, d.max_row_count)
+        # A unique key's drawn part holds a different value in every row.
+        sizes = [p.size for p in self._plans if p.feature.name in self.unique_parts]
+        high = int(min([high, *sizes]))
         if low > high:
             raise OptionError(
                 f"tables(min_rows={min_rows}, max_rows={max_rows}): the schema needs between "
@@ -140,6 +147,7 @@ class SchemaStrategies:
                 distinct=(plan.distinct_low, plan.distinct_high)
                 if bounds and dataset_level
                 else None,
+                unique=dataset_level and name in self.unique_parts,
             )
             types[name] = arrow_type(plan.feature)
         return TableDraw(num_rows=num_rows, columns=columns, types=types)

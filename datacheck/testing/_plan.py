@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from datacheck._types import FeatureType
 from datacheck.schema import Feature, Presence, StringDomain
+from datacheck.testing._patterns import pattern_problem
 from datacheck.testing._values import any_values, domain_size, valid_values
 
 __all__ = ["FeaturePlan", "draw_column", "presence_floor"]
@@ -146,6 +147,10 @@ class FeaturePlan:
         sl = f.string_length
         if sl is not None and sl.min is not None and sl.max is not None and sl.min > sl.max:
             return f"feature {f.name!r} has string_length min > max"
+        if not isinstance(f.domain, StringDomain) and f.type is FeatureType.STRING:
+            why = pattern_problem(f)
+            if why is not None:
+                return f"feature {f.name!r}: {why}"
         if isinstance(f.domain, StringDomain) and f.type not in (
             FeatureType.STRING,
             FeatureType.BYTES,
@@ -221,6 +226,7 @@ def draw_column(
     floor: int,
     exact: int | None = None,
     distinct: tuple[int, int | None] | None = None,
+    unique: bool = False,
 ) -> list[Any]:
     """One column of ``num_rows`` Python values (None where missing) that meets ``plan``.
 
@@ -231,6 +237,7 @@ def draw_column(
         floor: at least this many rows hold a value.
         exact: exactly this many rows hold a value (the first ones), overriding ``floor``.
         distinct: the distinct-count bounds to meet, or None for any count.
+        unique: every present value differs (the drawn part of a unique key).
     """
     # No value fits and a present row needs one: every row is missing (plans that need
     # present rows here are refused by FeaturePlan.problem).
@@ -239,7 +246,12 @@ def draw_column(
     present = sum(mask)
     min_values = 0 if distinct is None else distinct[0]
     lengths = _lengths(draw, plan, present, min_values)
-    stream = _stream(draw, plan, sum(lengths), distinct)
+    total = sum(lengths)
+    stream = (
+        draw(st.lists(plan.values, min_size=total, max_size=total, unique_by=_identity))
+        if unique
+        else _stream(draw, plan, total, distinct)
+    )
     column: list[Any] = []
     it = iter(stream)
     rows = iter(lengths)

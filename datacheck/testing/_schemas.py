@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from datacheck._types import TIME_UNITS, FeatureType
 from datacheck.schema import (
+    DRIFT_LEVELS,
     BoolDomain,
     Comparator,
     ComparatorMethod,
@@ -25,6 +26,7 @@ from datacheck.schema import (
     Domain,
     Feature,
     FloatDomain,
+    Freshness,
     IntDomain,
     Lifecycle,
     MissingDrift,
@@ -113,6 +115,16 @@ _COMPARATORS = st.none() | st.builds(
     Comparator, method=st.sampled_from(ComparatorMethod), threshold=st.floats(0.0, 1.0)
 )
 _MISSING_DRIFT = st.none() | st.builds(MissingDrift, threshold=st.floats(0.0, 3.0))
+_DRIFT_LEVEL = st.sampled_from(DRIFT_LEVELS)
+
+
+def _freshness(ftype: FeatureType) -> st.SearchStrategy[Freshness | None]:
+    """Freshness for dates and timestamps only (it compares them with a baseline's)."""
+    if ftype not in (FeatureType.DATE, FeatureType.TIMESTAMP):
+        return st.none()
+    return st.none() | st.builds(Freshness, max_stale_fraction=st.floats(0, 1))
+
+
 _OVERRIDES = st.dictionaries(
     st.sampled_from([str(c) for c in AnomalyCode]),
     st.sampled_from(["error", "warning"]),
@@ -170,6 +182,8 @@ def _feature(draw: st.DrawFn, name: str, types: Sequence[FeatureType]) -> Featur
         drift_comparator=draw(_COMPARATORS),
         skew_comparator=draw(_COMPARATORS),
         missing_drift=draw(_MISSING_DRIFT),
+        drift_level=draw(_DRIFT_LEVEL),
+        freshness=draw(_freshness(ftype)),
         in_environments=tuple(env_in),
         not_in_environments=tuple(env_out),
         lifecycle=draw(st.sampled_from([Lifecycle.ACTIVE] * 4 + [Lifecycle.DEPRECATED])),
@@ -271,6 +285,8 @@ def _any_feature(draw: st.DrawFn, name: str, types: Sequence[FeatureType]) -> Fe
         drift_comparator=draw(_COMPARATORS),
         skew_comparator=draw(_COMPARATORS),
         missing_drift=draw(_MISSING_DRIFT),
+        drift_level=draw(_DRIFT_LEVEL),
+        freshness=draw(_freshness(ftype)),
         in_environments=tuple(env_in),
         not_in_environments=tuple(e for e in draw(_ANY_ENVIRONMENTS) if e not in env_in),
         lifecycle=draw(st.sampled_from(Lifecycle)),

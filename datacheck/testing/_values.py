@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from datacheck._types import FeatureType
 from datacheck.schema import BoolDomain, Feature, FloatDomain, IntDomain, StringDomain
+from datacheck.testing._patterns import matches, pattern_values
 
 __all__ = [
     "DECIMAL_LIMIT",
@@ -149,12 +150,15 @@ def _length_bounds(feature: Feature) -> tuple[int, int]:
 def _domain_values(feature: Feature, d: StringDomain) -> tuple[str, ...]:
     """The domain's values that also meet the feature's string length."""
     sl = feature.string_length
-    if sl is None or feature.type is not FeatureType.STRING:
+    if feature.type is not FeatureType.STRING:
         return d.values
+    pattern = feature.pattern
     return tuple(
         v
         for v in d.values
-        if (sl.min is None or len(v) >= sl.min) and (sl.max is None or len(v) <= sl.max)
+        if (sl is None or sl.min is None or len(v) >= sl.min)
+        and (sl is None or sl.max is None or len(v) <= sl.max)
+        and (pattern is None or matches(pattern.regex, v))
     )
 
 
@@ -191,7 +195,14 @@ def valid_values(feature: Feature) -> st.SearchStrategy[Any]:
         if t is FeatureType.BYTES:
             return st.binary(max_size=_MAX_TEXT)
         low, high = _length_bounds(feature)
-        return st.text(min_size=low, max_size=high) if low <= high else st.nothing()
+        if low > high:
+            return st.nothing()
+        if t is FeatureType.STRING and feature.pattern is not None:
+            # A pattern bounds the values itself: no short default length.
+            sl = feature.string_length
+            bounded = sl is not None and sl.max is not None
+            return pattern_values(feature, low, high if bounded else 10**6)
+        return st.text(min_size=low, max_size=high)
     if t is FeatureType.BOOL:
         return st.booleans()
     if t is FeatureType.DATE:

@@ -41,7 +41,9 @@ class Violation:
 
     #: the data: it satisfies every other constraint of the schema
     table: pa.Table
-    #: the anomaly code :func:`~datacheck.validate.validate_statistics` reports
+    #: the anomaly code :func:`~datacheck.validate.validate_statistics` reports (for a row
+    #: check, ``ROW_CHECK_FAILED``: :func:`~datacheck.validate.check_dataset` reports it, as
+    #: no profile can)
     code: AnomalyCode
     #: the feature path of that anomaly; None for a dataset-level one (row counts)
     path: str | None
@@ -449,7 +451,8 @@ def _pinned_presence(
 
 def _missing_kind(b: _Builder, plan: FeaturePlan) -> _Kind:
     name = plan.feature.name
-    row_code = C.SCHEMA_MISSING_COLUMN if plan.feature.presence.required else None
+    # A missing column is the dataset's anomaly; rows fail for it only with strict_columns.
+    row_code = None
     what = f"column {name} missing"
 
     def draw_it(draw: st.DrawFn) -> Violation:
@@ -458,8 +461,7 @@ def _missing_kind(b: _Builder, plan: FeaturePlan) -> _Kind:
         drawn = b.table(draw, n)
         del drawn.columns[name]
         del drawn.types[name]
-        rows = list(range(n)) if row_code is not None else []
-        return _violation(drawn, C.SCHEMA_MISSING_COLUMN, name, row_code, rows, what)
+        return _violation(drawn, C.SCHEMA_MISSING_COLUMN, name, row_code, [], what)
 
     return _Kind(description=what, draw=draw_it)
 
@@ -566,6 +568,14 @@ def _kinds(b: _Builder) -> list[_Kind]:
             kinds += _length_kinds(b, plan)
         kinds += _unique_kinds(b, plan)
     kinds += _row_kinds(b)
+    # Imported here: it builds on this module. Row checks: see _row_violations.
+    from datacheck.testing._row_violations import row_check_kinds
+
+    kinds += row_check_kinds(b)
+    # Patterns and unique keys: see _pattern_violations (imported here for the same reason).
+    from datacheck.testing._pattern_violations import pattern_key_kinds
+
+    kinds += pattern_key_kinds(b)
     return kinds
 
 
@@ -576,7 +586,13 @@ def violating(schema: Schema, *, environment: str | None = None) -> st.SearchStr
     length, a type, presence, a distinct count, a row count) and returns a :class:`Violation`:
     the table, the code and feature :func:`~datacheck.validate.validate_statistics` must report,
     and the code and rows :func:`~datacheck.validate.validate_batches` must quarantine (for
-    row-level constraints). Everything else in the table satisfies the schema.
+    row-level constraints). Everything else in the table satisfies the schema, except row
+    checks: the data is not drawn to satisfy them; a row check itself is broken when the
+    schema has that one, a comparison of numeric columns (or of one with a number), and
+    custom checks are not generated (see ``_row_violations.py``). A pattern is broken by a
+    value that does not match it, a unique key by a later row that repeats an earlier row's
+    key (see ``_pattern_violations.py``); both are reported by
+    :func:`~datacheck.validate.check_dataset`, as no profile can.
 
     Args:
         schema: the schema to break.

@@ -11,6 +11,13 @@ schema update could not fix.
 from __future__ import annotations
 
 from datacheck.validate._codes import DEFAULT_SEVERITY, AnomalyCode, Severity
+from datacheck.validate._custom import (
+    CHECKS_ENTRY_POINT_GROUP,
+    CheckFunction,
+    register_check,
+    registered_checks,
+    unregister_check,
+)
 from datacheck.validate._dataset import DatasetCheck, check_dataset
 from datacheck.validate._distances import (
     CATEGORICAL_DISTANCES,
@@ -21,6 +28,9 @@ from datacheck.validate._distances import (
     SketchPair,
 )
 from datacheck.validate._environments import check_environment, schema_environments
+from datacheck.validate._keys import key_hashes, with_duplicates
+from datacheck.validate._pattern_tally import PatternKeyTally, pattern_key_schema
+from datacheck.validate._quarantine_count import QuarantineTally
 from datacheck.validate._report import (
     REPORT_FORMAT_VERSION,
     Anomaly,
@@ -29,29 +39,46 @@ from datacheck.validate._report import (
     ReportSummary,
     ValidationReport,
 )
-from datacheck.validate._rows import REASONS_COLUMN, REASONS_TYPE, CheckedBatch, validate_batches
+from datacheck.validate._rowchecks import RowCheckTally
+from datacheck.validate._rows import (
+    REASONS_COLUMN,
+    REASONS_TYPE,
+    SOURCE_COLUMNS,
+    SOURCE_FILE_COLUMN,
+    SOURCE_ROW_COLUMN,
+    CheckedBatch,
+    validate_batches,
+)
 from datacheck.validate._skew import FeatureSkew, SkewReport, detect_feature_skew
 from datacheck.validate._statistics import ValidationOptions, validate_statistics
 from datacheck.validate._unfixed import UnfixedAnomaly, unfixed_anomalies
 
 __all__ = [
     "CATEGORICAL_DISTANCES",
+    "CHECKS_ENTRY_POINT_GROUP",
     "DEFAULT_SEVERITY",
     "NUMERIC_DISTANCES",
     "REASONS_COLUMN",
     "REASONS_TYPE",
     "REPORT_FORMAT_VERSION",
+    "SOURCE_COLUMNS",
+    "SOURCE_FILE_COLUMN",
+    "SOURCE_ROW_COLUMN",
     "Anomaly",
     "AnomalyCode",
     "CategoricalCounts",
+    "CheckFunction",
     "CheckedBatch",
     "CountsPair",
     "DatasetCheck",
     "DriftMeasurement",
     "FeatureSkew",
     "MeasurementKind",
+    "PatternKeyTally",
     "QuantileSketch",
+    "QuarantineTally",
     "ReportSummary",
+    "RowCheckTally",
     "Severity",
     "SketchPair",
     "SkewReport",
@@ -61,8 +88,14 @@ __all__ = [
     "check_dataset",
     "check_environment",
     "detect_feature_skew",
+    "key_hashes",
+    "pattern_key_schema",
+    "register_check",
+    "registered_checks",
     "schema_environments",
     "unfixed_anomalies",
+    "unregister_check",
     "validate_batches",
     "validate_statistics",
+    "with_duplicates",
 ]

@@ -56,6 +56,14 @@ class AnomalyCode(StrEnum):
     BOOL_TYPE_UNEXPECTED_FLOAT = "BOOL_TYPE_UNEXPECTED_FLOAT"
     STRING_TYPE_SHORT_STRING = "STRING_TYPE_SHORT_STRING"
     STRING_TYPE_LONG_STRING = "STRING_TYPE_LONG_STRING"
+    #: a string value that does not match the feature's pattern as a whole (per row), or more
+    #: non-matching values than the pattern's max_mismatch_fraction allows (the dataset)
+    STRING_PATTERN_MISMATCH = "STRING_PATTERN_MISMATCH"
+    # Unique keys (the schema's unique_keys)
+    #: a row whose key an earlier row already has (the first one stays valid)
+    DUPLICATE_KEY = "DUPLICATE_KEY"
+    #: a key's uniqueness was not checked on every row: more distinct keys than the limit
+    KEY_NOT_CHECKED = "KEY_NOT_CHECKED"
     # Distinct values
     FEATURE_TYPE_HIGH_UNIQUE = "FEATURE_TYPE_HIGH_UNIQUE"
     FEATURE_TYPE_LOW_UNIQUE = "FEATURE_TYPE_LOW_UNIQUE"
@@ -73,6 +81,14 @@ class AnomalyCode(StrEnum):
     #: the share of rows missing a feature moved from the baseline's by more than the
     #: feature's missing_drift threshold (Cohen's h)
     COMPARATOR_MISSING_DRIFT_HIGH = "COMPARATOR_MISSING_DRIFT_HIGH"
+    #: a date or timestamp feature's values do not lie after the baseline's latest value (more
+    #: of them than its freshness allows lie at or before it): a replayed or stale window
+    TIME_NOT_AFTER_BASELINE = "TIME_NOT_AFTER_BASELINE"
+    # Checks on each row over several columns (the schema's row_checks)
+    #: rows where a row expression is false (or null, when the check says so)
+    ROW_CHECK_FAILED = "ROW_CHECK_FAILED"
+    #: rows where a custom check's mask is false (or null, when the check says so)
+    CUSTOM_CHECK_FAILED = "CUSTOM_CHECK_FAILED"
     # A comparison the profiles cannot support
     STATS_NOT_AVAILABLE = "STATS_NOT_AVAILABLE"
 
@@ -84,9 +100,14 @@ _E = Severity.ERROR
 #: thresholds are effect sizes measured on real data (see ``datacheck.schema._defaults``).
 #: Missing statistics and high cardinality are warnings: they say "could not check" or "look".
 #: A time unit alone that changed is a warning: the values still compare (Arrow converts units).
+#: A window that is not after its baseline is a warning: a replayed window looks like that, but
+#: so does a legitimate random split or a re-delivery of the same period (the demo's cars); set
+#: the code to "error" in the schema where every window must be new.
 DEFAULT_SEVERITY: dict[AnomalyCode, Severity] = {code: _E for code in AnomalyCode} | {
     AnomalyCode.TIME_UNIT_CHANGED: _W,
     AnomalyCode.STATS_NOT_AVAILABLE: _W,
+    AnomalyCode.KEY_NOT_CHECKED: _W,
+    AnomalyCode.TIME_NOT_AFTER_BASELINE: _W,
     AnomalyCode.FEATURE_TYPE_HIGH_UNIQUE: _W,
     AnomalyCode.FEATURE_TYPE_LOW_UNIQUE: _W,
 }

@@ -21,6 +21,11 @@ do not split a group of tied values and report drift that is not there.
   "the distribution moved by half an IQR on average".
 - **L-infinity** over the same quantile-bin masses (the largest change of one bin's mass).
 
+A numeric feature whose profiles both kept exact value counts (at most ``exact_counts_cap``
+distinct values: a day of month, an hour, a small count) is compared through those instead
+(:class:`ExactDistribution`, which answers the sketch's queries exactly): the same bins and
+formulas, with no sketch error, so the same data always gives the same distance.
+
 Categorical features are compared through value counts (exact when the profile has them, else
 top-k with everything else lumped into an "other" bin): L-infinity over the frequencies,
 Jensen-Shannon (base 2) and PSI.
@@ -51,6 +56,7 @@ __all__ = [
     "WASSERSTEIN_GRID",
     "CategoricalCounts",
     "CountsPair",
+    "ExactDistribution",
     "QuantileSketch",
     "SketchPair",
     "aligned_frequencies",
@@ -86,6 +92,56 @@ class QuantileSketch(Protocol):
     def get_pmf(self, split_points: Sequence[float], inclusive: bool = False) -> list[float]: ...
 
     def get_cdf(self, split_points: Sequence[float], inclusive: bool = False) -> list[float]: ...
+
+
+class ExactDistribution:
+    """A numeric distribution known exactly from value counts, queried as a KLL sketch is.
+
+    Ranks, quantiles, CDFs and PMFs follow DataSketches' definitions (exclusive by default: a
+    quantile at rank r is the smallest value whose inclusive rank exceeds r; inclusive: the
+    smallest whose inclusive rank reaches r, rounded up to a whole count), so that a sketch
+    that kept every value (fewer than ``k`` of them) gives the same answers; a test holds
+    the two together.
+    """
+
+    __slots__ = ("_cum", "_values")
+
+    def __init__(self, values: Sequence[float], counts: Sequence[int]) -> None:
+        order = np.argsort(np.asarray(values, dtype=np.float64), kind="stable")
+        self._values: Floats = np.asarray(values, dtype=np.float64)[order]
+        self._cum = np.cumsum(np.asarray(counts, dtype=np.int64)[order])
+
+    @property
+    def n(self) -> int:
+        return int(self._cum[-1]) if self._cum.size else 0
+
+    def is_empty(self) -> bool:
+        return self.n == 0
+
+    def get_quantiles(self, ranks: Sequence[float], inclusive: bool = False) -> list[float]:
+        n = self.n
+        weights = np.asarray(ranks, dtype=np.float64) * n
+        if inclusive:
+            at = np.searchsorted(self._cum, np.ceil(weights), side="left")
+        else:
+            at = np.searchsorted(self._cum, weights, side="right")
+        found: list[float] = self._values[np.minimum(at, self._values.size - 1)].tolist()
+        return found
+
+    def get_cdf(self, split_points: Sequence[float], inclusive: bool = False) -> list[float]:
+        at = np.searchsorted(
+            self._values,
+            np.asarray(split_points, dtype=np.float64),
+            "right" if inclusive else "left",
+        )
+        below = np.where(at > 0, self._cum[np.maximum(at - 1, 0)], 0)
+        cdf: list[float] = (below / self.n).tolist()
+        return [*cdf, 1.0]
+
+    def get_pmf(self, split_points: Sequence[float], inclusive: bool = False) -> list[float]:
+        cdf = np.asarray(self.get_cdf(split_points, inclusive), dtype=np.float64)
+        pmf: list[float] = np.diff(cdf, prepend=0.0).tolist()
+        return pmf
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

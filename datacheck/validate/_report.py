@@ -84,6 +84,11 @@ class ReportSummary:
     serving_row_count: int | None = None
     features_checked: int = 0
     environment: str | None = None
+    #: rows quarantined by the row checks; None when the rows were not checked
+    quarantined_rows: int | None = None
+    #: anomaly code -> rows quarantined with that code (a row with several codes counts for
+    #: each); None when the rows were not checked
+    quarantined_by_code: dict[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,6 +129,8 @@ class ValidationReport:
                 "environment": s.environment,
                 "error_count": len(self.errors),
                 "warning_count": len(self.warnings),
+                "quarantined_rows": s.quarantined_rows,
+                "quarantined_by_code": s.quarantined_by_code,
             },
             "anomalies": [
                 {
@@ -208,6 +215,9 @@ class ValidationReport:
                 serving_row_count=s["serving_row_count"],
                 features_checked=s["features_checked"],
                 environment=s["environment"],
+                # Absent from reports of earlier releases.
+                quarantined_rows=s.get("quarantined_rows"),
+                quarantined_by_code=s.get("quarantined_by_code"),
             ),
             format_version=document["format_version"],
         )

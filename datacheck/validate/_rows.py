@@ -4,13 +4,20 @@ Checks run on whole columns with ``pyarrow.compute`` and numpy: type (a value th
 read as the schema's type; a timestamp in another time zone than the schema's, which no
 comparison could place right), required value present, domain (string values, int and float
 ranges, NaN and infinities), string length in characters, and values per row of list
-features. A list feature's per-value failures are folded onto their rows with the list parent
-indices, never by a Python loop.
+features; then the schema's row checks over several columns (``_rowchecks.py``). A list
+feature's per-value failures are folded onto their rows with the list parent indices, never
+by a Python loop.
 
 A quarantined row keeps all its original columns and gains :data:`REASONS_COLUMN`, a
-``list<struct<code: string, feature: string>>`` with one entry per failed check. That type
-round-trips through Parquet and JSON Lines. Valid rows plus quarantined rows are always the
-input rows: nothing is dropped.
+``list<struct<code: string, feature: string>>`` with one entry per failed check, then its
+source (:data:`SOURCE_COLUMNS`: the file and the row number within it, see
+``datacheck._source``). That type round-trips through Parquet and JSON Lines. Valid rows plus
+quarantined rows are always the input rows: nothing is dropped.
+
+A column the schema expects but the data lacks altogether is a dataset-level anomaly
+(``SCHEMA_MISSING_COLUMN``, from the profile); its rows are quarantined for it only when the
+caller asks (``strict_columns``), since every row would fail and the quarantine would say
+nothing about any one of them.
 """
 
 from __future__ import annotations
@@ -19,11 +26,11 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import partial
 from itertools import repeat
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -31,9 +38,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from datacheck._columns import decimal_to_float, list_values, resolve_path
+from datacheck._source import SOURCE_FILE_COLUMN, SOURCE_ROW_COLUMN, source_columns, untagged
 from datacheck._threads import pool_map, thread_count, thread_pool
 from datacheck._types import NUMBER_TYPES, FeatureType, feature_type_of, same_time_zone
-from datacheck.errors import OptionError, require, wrong_argument
+from datacheck.errors import InputError, OptionError, require, wrong_argument
 from datacheck.schema import (
     Feature,
     FloatDomain,
@@ -44,13 +52,27 @@ from datacheck.schema import (
 )
 from datacheck.validate._codes import AnomalyCode
 from datacheck.validate._environments import check_environment
+from datacheck.validate._pattern import domain_matches, mismatches, mismatches_outside
 
-__all__ = ["REASONS_COLUMN", "REASONS_TYPE", "CheckedBatch", "validate_batches"]
+__all__ = [
+    "REASONS_COLUMN",
+    "REASONS_TYPE",
+    "SOURCE_COLUMNS",
+    "SOURCE_FILE_COLUMN",
+    "SOURCE_ROW_COLUMN",
+    "CheckedBatch",
+    "validate_batches",
+]
 
 #: the column a quarantined row gains: why it failed
 REASONS_COLUMN = "datacheck_reasons"
 #: its Arrow type: one (code, feature) entry per failed check
 REASONS_TYPE = pa.list_(pa.struct([("code", pa.string()), ("feature", pa.string())]))
+
+#: the columns a quarantined row gains after :data:`REASONS_COLUMN`: its file (null for data
+#: not read from a file) and its row number there (from 0, a CSV's header not counted; for
+#: other data, its position in the input)
+SOURCE_COLUMNS = (SOURCE_FILE_COLUMN, SOURCE_ROW_COLUMN)
 
 #: rows per unit of work: small batches are checked in groups, large ones in slices, this size
 _UNIT_ROWS = 262_144
@@ -72,15 +94,17 @@ class CheckedBatch:
     #: the thread pool of the validate_batches call that checked the batch; :attr:`valid`
     #: copies on it while that call runs (and on the caller's thread once it has returned)
     _pool: Executor | None = field(default=None, repr=False, compare=False)
+    #: the unique keys (named as in reasons) whose uniqueness was not checked on this batch's
+    #: rows: more distinct keys than ``max_keys`` came before (see ``_keys.py``)
+    unchecked_keys: tuple[str, ...] = ()
 
-    def __getstate__(self) -> tuple[pa.RecordBatch, pa.RecordBatch, npt.NDArray[np.int64]]:
+    def __getstate__(self) -> tuple[Any, ...]:
         # A pool does not pickle; a copy made elsewhere has no use for it.
-        return self.batch, self.quarantined, self.quarantined_rows
+        return self.batch, self.quarantined, self.quarantined_rows, self.unchecked_keys
 
-    def __setstate__(
-        self, state: tuple[pa.RecordBatch, pa.RecordBatch, npt.NDArray[np.int64]]
-    ) -> None:
-        for name, value in zip(("batch", "quarantined", "quarantined_rows"), state, strict=True):
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        names = ("batch", "quarantined", "quarantined_rows", "unchecked_keys")
+        for name, value in zip(names, state, strict=True):
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_pool", None)
 
@@ -180,8 +204,9 @@ def _coerce(
     if pa.types.is_dictionary(values.type):
         if actual is FeatureType.STRING and expected is FeatureType.STRING:
             return values, None, wrong  # the string domain is checked on the dictionary
-        # Other checks compare values, not dictionary indices.
-        values = values.dictionary_decode()
+        # Other checks compare values, not dictionary indices (a cast decodes chunked arrays
+        # too, which have no dictionary_decode).
+        values = values.cast(values.type.value_type)
     if actual is FeatureType.DECIMAL and expected in (FeatureType.FLOAT, FeatureType.DECIMAL):
         return decimal_to_float(values), None, wrong
     if actual == expected or actual is FeatureType.NULL:
@@ -249,15 +274,23 @@ def _compare(op: Any, values: pa.Array, bound: float) -> pa.Array:
     return op(values, bound)
 
 
+class _Check(Protocol):
+    """A feature's checks (:class:`_Plan`) or a row check (``_rowchecks.RowCheckPlan``)."""
+
+    def check(self, batch: pa.Table, failures: _Failures) -> None: ...
+
+
 class _Plan:
     """One feature's checks, with what can be built once for every batch (the value set)."""
 
-    __slots__ = ("feature", "value_sets")
+    __slots__ = ("domain_matches", "feature", "value_sets")
 
     def __init__(self, feature: Feature) -> None:
         self.feature = feature
         #: the string domain as an Arrow array, per Arrow string type met (built on first use)
         self.value_sets: dict[pa.DataType, pa.Array] = {}
+        #: every value of the string domain matches the pattern: only outside values need it
+        self.domain_matches = domain_matches(feature)
 
     def allowed(self, values_type: pa.DataType) -> pa.Array:
         """The string domain's values as an array of ``values_type`` (cached; thread-safe as
@@ -272,13 +305,9 @@ class _Plan:
     def check(self, batch: pa.Table, failures: _Failures) -> None:
         """Add this feature's failures on ``batch`` to ``failures``."""
         f = self.feature
-        n = batch.num_rows
         column = resolve_path(batch, f.name)
         if column is None:
-            if f.presence.required:
-                everything = pa.repeat(True, n) if n else pa.array([], pa.bool_())
-                failures.add(AnomalyCode.SCHEMA_MISSING_COLUMN, f.name, everything)
-            return
+            return  # a missing column is the dataset's anomaly (_MissingColumns when strict)
         if f.presence.required and column.null_count:
             failures.add(AnomalyCode.FEATURE_TYPE_NOT_PRESENT, f.name, pc.is_null(column))
         # Dictionary-encoded values (pandas categoricals, Parquet dictionaries) stay encoded
@@ -303,18 +332,31 @@ class _Plan:
         if coerced is None or pa.types.is_null(coerced.type):
             # A null-typed column (an all-empty CSV column) holds no value a domain could reject.
             return
+        # Values outside the string domain, when the pattern needs them too (computed once).
+        outside = self._outside(coerced) if self.domain_matches else None
         if f.domain is not None:
-            for domain_code, failed in self._check_domain(coerced):
+            for domain_code, failed in self._check_domain(coerced, outside):
                 failures.add(domain_code, f.name, failed, parents)
         if f.string_length is not None and feature_type_of(coerced.type) is FeatureType.STRING:
             for length_code, failed in _check_length(f.string_length, coerced):
                 failures.add(length_code, f.name, failed, parents)
+        if f.pattern is not None and feature_type_of(coerced.type) is FeatureType.STRING:
+            failed = (
+                _per_value(coerced, partial(mismatches, regex=f.pattern.regex))
+                if outside is None
+                else mismatches_outside(coerced, f.pattern.regex, outside)
+            )
+            failures.add(AnomalyCode.STRING_PATTERN_MISMATCH, f.name, failed, parents)
 
-    def _check_domain(self, values: pa.Array) -> Iterator[tuple[AnomalyCode, pa.Array]]:
-        """(code, per-value failure) for each domain check on already coerced values."""
+    def _check_domain(
+        self, values: pa.Array, outside: pa.Array | pa.ChunkedArray | None = None
+    ) -> Iterator[tuple[AnomalyCode, pa.Array]]:
+        """(code, per-value failure) for each domain check on already coerced values
+        (``outside``: the string domain's failures, when already computed)."""
         d = self.feature.domain
         if isinstance(d, StringDomain):
-            yield AnomalyCode.ENUM_TYPE_UNEXPECTED_STRING_VALUES, self._outside(values)
+            outside = self._outside(values) if outside is None else outside
+            yield AnomalyCode.ENUM_TYPE_UNEXPECTED_STRING_VALUES, outside
         elif isinstance(d, IntDomain):
             if d.min is not None:
                 yield AnomalyCode.INT_TYPE_SMALL_INT, _compare(pc.less, values, d.min)
@@ -340,6 +382,24 @@ class _Plan:
             return pc.and_not(pc.is_valid(strings), pc.is_in(strings, allowed))
 
         return _per_value(values, outside)
+
+
+@dataclass(frozen=True, slots=True)
+class _MissingColumns:
+    """``strict_columns``: every row fails ``SCHEMA_MISSING_COLUMN`` for each feature whose
+    column the data lacks while the schema expects it (a presence above zero: what
+    :func:`validate_statistics` reports as ``SCHEMA_MISSING_COLUMN``)."""
+
+    features: tuple[Feature, ...]
+
+    def check(self, batch: pa.Table, failures: _Failures) -> None:
+        """Add the missing required columns' failures on ``batch`` to ``failures``."""
+        n = batch.num_rows
+        for f in self.features:
+            expected = f.presence.min_fraction > 0 or f.presence.min_count > 0
+            if expected and resolve_path(batch, f.name) is None:
+                everything = pa.repeat(True, n) if n else pa.array([], pa.bool_())
+                failures.add(AnomalyCode.SCHEMA_MISSING_COLUMN, f.name, everything)
 
 
 def _per_value(
@@ -417,18 +477,31 @@ def _by_length(
 
 
 def validate_batches(
-    batches: Iterable[pa.RecordBatch], schema: Schema, *, environment: str | None = None
+    batches: Iterable[pa.RecordBatch],
+    schema: Schema,
+    *,
+    environment: str | None = None,
+    strict_columns: bool = False,
+    max_keys: int | None = None,
 ) -> Iterator[CheckedBatch]:
     """Check every row of every batch against the schema.
 
     Checks the active features expected in ``environment``: type, required value present,
-    domain, range, values per row. Columns the schema does not know are carried along
-    unchecked (dataset-level validation reports them as SCHEMA_NEW_COLUMN).
+    domain, range, values per row; then the schema's row checks (row expressions and custom
+    checks; a failing row's reason names the check). Columns the schema does not know are
+    carried along unchecked (dataset-level validation reports them as SCHEMA_NEW_COLUMN).
 
     Args:
         batches: record batches, e.g. from :func:`datacheck.io.read_batches`.
         schema: the schema to check against.
         environment: check only the features expected in this environment.
+        strict_columns: also quarantine every row for each feature the schema expects
+            (presence above zero) whose column the data lacks (``SCHEMA_MISSING_COLUMN``); by
+            default a missing column is only the dataset-level anomaly that
+            :func:`validate_statistics` reports.
+        max_keys: the most distinct keys each of the schema's unique keys holds (16 bytes
+            each; None: 10 million); past it, later batches name the key in
+            :attr:`CheckedBatch.unchecked_keys` instead of checking it.
 
     Yields:
         One :class:`CheckedBatch` per input batch; its valid and quarantined rows together are
@@ -440,6 +513,8 @@ def validate_batches(
         ArgumentTypeError: ``schema`` is not a :class:`Schema`, or ``batches`` is a path or a
             single table rather than batches (a TypeError; raised at the call, not at the
             first batch).
+        RowCheckError: a custom check is not registered (at the call), or one raises or
+            returns a bad mask (at its batch).
     """
     require(
         schema,
@@ -458,17 +533,55 @@ def validate_batches(
             needs="an iterable of record batches (read_batches(source) gives them)",
         )
     check_environment(schema, environment)
-    return _validate(batches, schema, environment)
+    # Imported here: the row checks build on this module. Built now, so that an unregistered
+    # custom check fails at the call, before any data.
+    from datacheck.validate._rowchecks import row_check_plans
+
+    checks: tuple[_Check, ...] = row_check_plans(schema, environment)
+    if strict_columns:
+        checks = (_MissingColumns(schema.features_in(environment)), *checks)
+    return _validate(batches, schema, environment, checks, max_keys=max_keys)
 
 
 def _validate(
-    batches: Iterable[pa.RecordBatch], schema: Schema, environment: str | None
+    batches: Iterable[pa.RecordBatch],
+    schema: Schema,
+    environment: str | None,
+    row_checks: tuple[_Check, ...] = (),
+    *,
+    max_keys: int | None = None,
 ) -> Iterator[CheckedBatch]:
+    # Imported here: the key checks build on this module.
+    from datacheck.validate._keys import DEFAULT_MAX_KEYS, KeyChecks
+
+    keys = KeyChecks(schema, environment, DEFAULT_MAX_KEYS if max_keys is None else max_keys)
     threads = thread_count()
     # The pool lives as long as this call: closing the generator, or exhausting it, joins
     # its threads.
     with thread_pool(threads) as pool:
-        yield from _split(batches, schema.features_in(environment), pool, threads)
+        offset = 0  # where the next batch starts in the input
+        features = schema.features_in(environment)
+        for checked in _split(batches, features, pool, threads, row_checks):
+            if keys.trackers:  # in input order: the first row with a key stays valid
+                checked = keys.apply(checked)
+            yield _with_source(checked, offset)
+            offset += checked.batch.num_rows
+
+
+def _with_source(checked: CheckedBatch, offset: int) -> CheckedBatch:
+    """``checked`` with each quarantined row's file and row number (see datacheck._source)."""
+    batch, quarantined = checked.batch, checked.quarantined
+    for name in SOURCE_COLUMNS:
+        if name in batch.schema.names:
+            raise OptionError(
+                f"the input already has a column {name!r} (a quarantine file?); "
+                "drop or rename it before validating"
+            )
+    files, rows = source_columns(batch, checked.quarantined_rows, offset)
+    quarantined = untagged(quarantined)
+    quarantined = quarantined.append_column(pa.field(SOURCE_FILE_COLUMN, pa.string()), files)
+    quarantined = quarantined.append_column(pa.field(SOURCE_ROW_COLUMN, pa.int64()), rows)
+    return replace(checked, quarantined=quarantined)
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,6 +599,7 @@ def _split(
     features: tuple[Feature, ...],
     pool: Executor,
     threads: int,
+    row_checks: tuple[_Check, ...] = (),
 ) -> Iterator[CheckedBatch]:
     """Check the batches on the pool, a few units in flight, and yield them in input order.
 
@@ -496,13 +610,14 @@ def _split(
     batch still spreads over every core. The worker also copies out each piece's failing
     rows, so the quarantine is built in parallel too.
     """
-    plans = tuple(_Plan(f) for f in features)
+    plans: tuple[_Check, ...] = (*(_Plan(f) for f in features), *row_checks)
     in_flight = 2 * threads  # enough queued work to keep every thread busy
     waiting: deque[tuple[pa.RecordBatch, int]] = deque()  # batches not yet yielded; pieces
     units: deque[tuple[Future[list[_Piece]], int]] = deque()  # submitted units; pieces
     done: deque[_Piece] = deque()  # outcomes of pieces of units already collected, in order
     group: list[pa.RecordBatch] = []  # pieces not yet submitted, in order
     grouped = 0  # rows in ``group``
+    seen: pa.Schema | None = None  # the last batch's schema, checked for repeated names
 
     def submit() -> None:
         nonlocal grouped
@@ -539,6 +654,9 @@ def _split(
                 f"the input already has a column {REASONS_COLUMN!r} (a quarantine file?); "
                 "drop or rename it before validating"
             )
+        if seen is None or not seen.equals(batch.schema):
+            _refuse_repeated_columns(batch.schema)
+            seen = batch.schema
         if group and not group[0].schema.equals(batch.schema):
             submit()
         pieces = 0
@@ -559,7 +677,19 @@ def _split(
         yield finish()
 
 
-def _check_pieces(plans: tuple[_Plan, ...], pieces: list[pa.RecordBatch]) -> list[_Piece]:
+def _refuse_repeated_columns(schema: pa.Schema) -> None:
+    """A column name that appears twice cannot be checked: which one is the feature?"""
+    names = schema.names
+    if len(set(names)) < len(names):
+        repeated = next(n for n in names if names.count(n) > 1)
+        raise InputError(
+            f"column {repeated!r} appears {names.count(repeated)} times in the data; "
+            "rename one of them",
+            column=repeated,
+        )
+
+
+def _check_pieces(plans: tuple[_Check, ...], pieces: list[pa.RecordBatch]) -> list[_Piece]:
     """Every feature's checks on the pieces, as one table; each piece's outcome."""
     table = pa.Table.from_batches(pieces)
     failures = _Failures()

@@ -24,9 +24,11 @@ from datacheck.validate._comparators import (
     compare_feature,
     compare_missing,
     feature_kind,
+    stale_share,
     threshold_for,
 )
 from datacheck.validate._environments import check_environment
+from datacheck.validate._keys import DEFAULT_MAX_KEYS
 from datacheck.validate._report import (
     Anomaly,
     DriftMeasurement,
@@ -72,6 +74,9 @@ class ValidationOptions:
     max_examples: int = 10
     #: also measure (for information) the methods the schema's comparator does not use
     measure_all_methods: bool = True
+    #: the most distinct keys each unique key holds while rows are checked (16 bytes each,
+    #: see ``_keys.py``); past it the key is not checked on later rows (KEY_NOT_CHECKED)
+    max_keys: int = DEFAULT_MAX_KEYS
 
 
 @dataclass(slots=True)
@@ -90,9 +95,15 @@ class _Run:
         *,
         measured: Any = None,
         expected: Any = None,
+        default: Severity | None = None,
     ) -> None:
+        """Add an anomaly; its severity is the schema's override of ``code``, else ``default``,
+        else the code's default severity."""
         override = self.schema.severity_override(str(code), path)
-        severity = Severity(override) if override is not None else DEFAULT_SEVERITY[code]
+        if override is not None:
+            severity = Severity(override)
+        else:
+            severity = default if default is not None else DEFAULT_SEVERITY[code]
         self.anomalies.append(
             Anomaly(
                 code=code,
@@ -663,6 +674,11 @@ def _compare(
     options: ValidationOptions,
 ) -> None:
     comparator = f.drift_comparator if kind is MeasurementKind.DRIFT else f.skew_comparator
+    # A feature's drift level: "off" measures its comparator for information only, "warning"
+    # reports it as a warning (unless the schema overrides the code's severity).
+    level = f.drift_level if kind is MeasurementKind.DRIFT else "error"
+    if comparator is not None and level == "off":
+        comparator = None
     if comparator is None and not options.measure_all_methods:
         return
     family = feature_kind(f.type)
@@ -697,9 +713,11 @@ def _compare(
             expected={"method": str(comparator.method), "threshold": comparator.threshold},
         )
     for method, distance in outcome.distances.items():
-        threshold, enforced = threshold_for(family, method, comparator)
+        base, enforced = threshold_for(family, method, comparator)
         if not enforced and not options.measure_all_methods:
             continue
+        floor = outcome.noise.get(method)
+        threshold = base if base is None or floor is None else max(base, floor)
         exceeded = threshold is not None and distance > threshold
         run.measurements.append(
             DriftMeasurement(
@@ -713,13 +731,21 @@ def _compare(
             )
         )
         if enforced and exceeded:
+            assert threshold is not None and base is not None  # exceeded needs a threshold
+            raised = (
+                ""
+                if threshold == base
+                else f" (the threshold {base:g}, raised to the sampling noise of "
+                f"{outcome.counts[0]:.4g} and {outcome.counts[1]:.4g} effective values)"
+            )
             run.flag(
                 _DISTANCE_CODES[method],
                 f.name,
                 f"feature {f.name!r} {kind}s from the {against}: {method} = {distance:.4g}, "
-                f"over the threshold {threshold:g}",
+                f"over the threshold {threshold:.4g}{raised}",
                 measured=distance,
                 expected={"method": method, "threshold": threshold},
+                default=Severity.WARNING if level == "warning" else None,
             )
 
 
@@ -751,6 +777,32 @@ def _check_feature(
             _not_compared(run, f, s, kind)
         if kind is MeasurementKind.DRIFT:
             _compare_missing(run, f, s, profile, reference, options)
+            if type_ok:
+                _check_freshness(run, f, s, reference)
+
+
+def _check_freshness(run: _Run, f: Feature, s: FeatureStatistics, baseline: DatasetProfile) -> None:
+    """A date or timestamp feature with freshness: its values lie after the baseline's."""
+    if f.freshness is None:
+        return
+    ref = baseline.features.get(f.name)
+    share = stale_share(s, ref)
+    if share is None or share <= f.freshness.max_stale_fraction:
+        return
+    assert ref is not None and ref.numeric is not None  # stale_share needs both
+    latest = ref.numeric.max
+    run.flag(
+        C.TIME_NOT_AFTER_BASELINE,
+        f.name,
+        f"feature {f.name!r}: {_pct(share)} of its values lie at or before the baseline's "
+        f"latest value, where at most {_pct(f.freshness.max_stale_fraction)} may; is this "
+        "window a replayed or mislabelled one?",
+        measured={"stale_share": share},
+        expected={
+            "max_stale_fraction": f.freshness.max_stale_fraction,
+            "baseline_max": latest,
+        },
+    )
 
 
 def _not_compared(run: _Run, f: Feature, s: FeatureStatistics, kind: MeasurementKind) -> None:
@@ -837,7 +889,20 @@ def _compare_missing(
             "method": "cohens_h",
             "threshold": threshold,
         },
+        # A share that fell (the data got more complete: penguins_raw's isotopes, 11% missing
+        # in its first season and none in the next) is worth a look, not a failed window, and
+        # so is a change in how often an optional column (missing in most baseline rows, as
+        # penguins_raw's free-text comments: 73% then 90%) is filled; a required-looking
+        # column losing values is what the check exists for.
+        default=Severity.WARNING
+        if moved == "fell" or m.reference_share >= OPTIONAL_MISSING_SHARE
+        else None,
     )
+
+
+#: a feature missing in at least this share of the baseline's rows is optional: its missing
+#: share moving is a warning (see _compare_missing)
+OPTIONAL_MISSING_SHARE = 0.5
 
 
 def validate_statistics(

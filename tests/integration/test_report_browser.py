@@ -384,6 +384,37 @@ def test_the_name_box_filters_by_name(page: Page):
     assert visible == ["price"]
 
 
+def _overview_keys(page: Page, column: int) -> list[str]:
+    return list(
+        page.eval(f"""Array.from(document.querySelectorAll('table.dcr-overview tbody tr'))
+        .map(r => r.cells[{column}].getAttribute('data-v'))""")
+    )
+
+
+def _sort_overview(page: Page, heading: str) -> None:
+    page.eval(f"""Array.from(document.querySelectorAll('table.dcr-overview th'))
+        .find(th => th.textContent === {json.dumps(heading)}).click()""")
+
+
+def test_a_click_on_an_overview_heading_sorts_its_rows(page: Page):
+    # As the page opens: features with anomalies first, as the cards are.
+    anomalies = [float(v) for v in _overview_keys(page, 5)]
+    assert len(anomalies) == 8 and anomalies == sorted(anomalies, reverse=True)
+    _sort_overview(page, "feature")
+    names = _overview_keys(page, 0)
+    assert names == sorted(names, key=str.lower)
+    _sort_overview(page, "feature")  # a second click reverses
+    assert _overview_keys(page, 0) == names[::-1]
+    _sort_overview(page, "worst distance")  # numbers: largest first
+    worst = [float(v) for v in _overview_keys(page, 4)]
+    assert worst == sorted(worst, reverse=True) and worst[0] > worst[-1]
+    assert (
+        page.eval("document.querySelector('table.dcr-overview th[aria-sort]').textContent")
+        == "worst distance"
+    )
+    assert page.errors() == []
+
+
 def test_a_screenshot_is_written_for_a_person_to_look_at(page: Page, report: Path):
     shot = page.screenshot(report.with_suffix(".png"))
     print(f"\nreport screenshot: {shot}")

@@ -145,7 +145,9 @@ def _slow_body(chunks: list[bytes], pause: float) -> Iterator[bytes]:
         yield chunk
 
 
-def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path, schema_doc: dict) -> None:
+def test_sigterm_lets_a_request_in_flight_finish(
+    tmp_path: Path, schema_doc: dict[str, Any]
+) -> None:
     import json
 
     body = json.dumps(_rows(2000)).encode()
@@ -231,6 +233,27 @@ def _register_until_killed(url: str, schema_doc: dict[str, Any], client_id: int)
                 return
 
 
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux's /proc; none elsewhere)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_kill_9_mid_registration_leaves_the_store_readable(
     tmp_path: Path, schema_doc: dict[str, Any]
 ) -> None:
@@ -246,9 +269,15 @@ def test_kill_9_mid_registration_leaves_the_store_readable(
         deadline = time.monotonic() + 60
         while len(list(folder.glob("v*[0-9].json"))) < 4 and time.monotonic() < deadline:
             time.sleep(0.01)
+        children = _children(server.process.pid)  # the serving-statistics profiler
         server.stop(signal.SIGKILL)
         for t in threads:
             t.join(60)
+    # A killed server leaves no process behind: its profiler sees it gone and exits.
+    deadline = time.monotonic() + 30
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [c for c in children if _alive(c)]
     store = SchemaStore(server.store)
     versions = store.versions("fruit")
     assert len(versions) >= 4

@@ -96,8 +96,8 @@ def _requests(seed: int) -> Iterator[tuple[str, str, bytes, dict[str, str]]]:
             yield "POST", "/validate/fruit", b"[" + b" " * (MAX_BODY + 10) + b"]", _JSON
         elif kind == 7:  # broken Arrow streams
             cut = rng.randrange(len(arrow))
-            body = rng.choice([arrow[:cut], arrow[cut:], bytes(rng.randbytes(200)), b""])
-            yield "POST", "/validate/fruit", body, _ARROW
+            stream = rng.choice([arrow[:cut], arrow[cut:], bytes(rng.randbytes(200)), b""])
+            yield "POST", "/validate/fruit", stream, _ARROW
         elif kind == 8:  # path traversal and invalid names
             name = rng.choice(_NAMES)
             path = rng.choice(

@@ -18,7 +18,14 @@ from datacheck.schema import (
     StringLength,
 )
 from datacheck.schema import FeatureType as T
-from datacheck.validate import REASONS_COLUMN, _rows, validate_batches
+from datacheck.validate import (
+    REASONS_COLUMN,
+    SOURCE_COLUMNS,
+    SOURCE_FILE_COLUMN,
+    SOURCE_ROW_COLUMN,
+    _rows,
+    validate_batches,
+)
 
 SCHEMA = Schema(
     features=(
@@ -59,13 +66,18 @@ def test_valid_plus_quarantined_is_the_input(chunks: list[list[tuple[object, ...
         for chunk in chunks
     ]
     results = list(validate_batches(batches, SCHEMA))
+    offset = 0
     for batch, result in zip(batches, results, strict=True):
         assert result.valid.num_rows + result.quarantined.num_rows == batch.num_rows
-        kept = (
-            result.valid.to_pylist() + result.quarantined.drop_columns([REASONS_COLUMN]).to_pylist()
-        )
+        quarantined = result.quarantined.drop_columns([REASONS_COLUMN, *SOURCE_COLUMNS])
+        kept = result.valid.to_pylist() + quarantined.to_pylist()
         assert sorted(map(repr, kept)) == sorted(map(repr, batch.to_pylist()))
         assert all(len(r) > 0 for r in result.quarantined.column(REASONS_COLUMN).to_pylist())
+        # Batches not read from files: each row's source is its position in the input.
+        rows = result.quarantined.column(SOURCE_ROW_COLUMN).to_pylist()
+        assert rows == (result.quarantined_rows + offset).tolist()
+        assert result.quarantined.column(SOURCE_FILE_COLUMN).null_count == len(rows)
+        offset += batch.num_rows
 
 
 def _as_batches(chunks: list[list[tuple[object, ...]]], dictionary: bool) -> list[pa.RecordBatch]:

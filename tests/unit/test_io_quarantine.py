@@ -33,7 +33,7 @@ def test_an_unknown_extension_names_the_parameter(tmp_path: Path) -> None:
     with pytest.raises(OptionError) as caught:
         QuarantineWriter(tmp_path / "q.txt")
     assert caught.value.parameter == "path"
-    assert "use .parquet or .jsonl" in str(caught.value)
+    assert "use .parquet, .jsonl or .csv" in str(caught.value)
 
 
 def test_a_failure_leaves_no_file_and_keeps_the_old_one(tmp_path: Path) -> None:

@@ -100,8 +100,10 @@ def test_statistics_sit_beside_the_baseline_and_the_chart_overlays_it(
     card = _cards(_full(profile, baseline, schema, validation))["price"]
     assert '<th class="num">baseline</th>' in card
     assert '<path class="dcr-base"' in card
-    for label in ("missing", "distinct", "p1", "median", "p99"):
+    # Every quantile, labelled as a percentile (the profile's labels), names beside the ends.
+    for label in ("missing", "distinct", "p0 (min)", "p1", "p5", "p50 (median)", "p99"):
         assert f"<th>{label}</th>" in card
+    assert card.index("<th>p95</th>") < card.index("<th>p100 (max)</th>")
 
 
 def test_missing_share_and_distinct_count_are_shown(profile):

@@ -39,10 +39,18 @@ def _report(
 
 
 def test_drift_score_is_the_largest_enforced_distance_over_its_threshold():
-    view = build_view(None, validation=_report(_m("a", 0.3, 0.1, True), _m("a", 9.0, 1.0, False)))
+    raised = Anomaly(
+        code=AnomalyCode.COMPARATOR_PSI_HIGH, severity=Severity.WARNING, path="a", message="psi"
+    )
+    measured = (_m("a", 0.3, 0.1, True), _m("a", 9.0, 1.0, False))
+    view = build_view(None, validation=_report(*measured, anomalies=(raised,)))
     (feature,) = view.features
     assert feature.drift_score == pytest.approx(3.0)
+    assert feature.worst == measured[0]
+    # Drifted: the comparator's distance raised its anomaly (a warning here).
     assert feature.drifted
+    # Over its threshold with no anomaly raised for it (one for presence said it): not drifted.
+    assert not build_view(None, validation=_report(*measured)).features[0].drifted
 
 
 def test_without_enforced_thresholds_the_score_is_the_largest_distance():

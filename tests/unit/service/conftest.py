@@ -57,7 +57,9 @@ def schema_doc(profile: DatasetProfile) -> dict[str, Any]:
 @pytest.fixture
 def config(tmp_path: Path) -> ServiceConfig:
     """A service over an empty store in ``tmp_path``, no plugins."""
-    return ServiceConfig(store=tmp_path / "store", flush_seconds=0.1, plugins=False)
+    return ServiceConfig(
+        store=tmp_path / "store", flush_seconds=0.1, plugins=False, profile_in_process=False
+    )
 
 
 @pytest.fixture

@@ -18,7 +18,11 @@ BEARER = {"authorization": "Bearer s3cret"}
 @pytest.fixture(params=[False, True], ids=["writes", "reads-too"])
 def guarded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
     config = ServiceConfig(
-        store=tmp_path, token="s3cret", token_for_reads=request.param, plugins=False
+        store=tmp_path,
+        token="s3cret",
+        token_for_reads=request.param,
+        plugins=False,
+        profile_in_process=False,
     )
     with TestClient(create_app(config)) as client:
         yield client

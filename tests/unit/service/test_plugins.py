@@ -41,7 +41,7 @@ def plugged(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     failures = (PluginFailure(name="gone", reference="c:PLUGIN", reason="cannot import c"),)
     monkeypatch.setattr(app_module, "discover_plugins", lambda: (plugins, failures))
     monkeypatch.setattr(app_module, "load_reference", _REFERENCES.__getitem__)
-    with TestClient(create_app(ServiceConfig(store=tmp_path))) as client:
+    with TestClient(create_app(ServiceConfig(store=tmp_path, profile_in_process=False))) as client:
         yield client
 
 

@@ -68,7 +68,9 @@ def test_an_invalid_name_is_400(client: TestClient, schema_doc: dict[str, Any]) 
         assert answer.json()["error"]["code"] == "invalid_name"
 
 
-def test_path_traversal_never_reaches_the_store(client: TestClient, schema_doc: dict) -> None:
+def test_path_traversal_never_reaches_the_store(
+    client: TestClient, schema_doc: dict[str, Any]
+) -> None:
     for path in ("/schemas/..%2F..%2Fetc/versions", "/schemas/../versions", "/validate/..%2Fx"):
         answer = client.post(path, json=schema_doc)
         assert answer.status_code in (400, 404, 405), path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,8 @@ def test_malformed_json_is_400(registered: TestClient) -> None:
 
 
 def test_json_that_is_not_records_is_422(registered: TestClient) -> None:
-    for document in ({"id": 1}, [1, 2], [[]], []):
+    documents: list[Any] = [{"id": 1}, [1, 2], [[]], []]
+    for document in documents:
         answer = post_json(registered, "/validate/fruit", document)
         assert answer.status_code == 422, document
 
@@ -127,7 +129,9 @@ def test_an_unknown_environment_is_400(registered: TestClient) -> None:
 
 
 def _service(tmp_path: Path, schema_doc: dict[str, Any], **limits: Any) -> TestClient:
-    config = ServiceConfig(store=tmp_path / "limits", plugins=False, **limits)
+    config = ServiceConfig(
+        store=tmp_path / "limits", plugins=False, profile_in_process=False, **limits
+    )
     client = TestClient(create_app(config))
     client.__enter__()
     client.post("/schemas/fruit/versions", json=schema_doc)
@@ -172,6 +176,23 @@ def test_a_request_over_its_time_is_503_with_retry_after(
         assert answer.status_code == 503
         assert answer.headers["retry-after"] == "1"
         assert answer.json()["error"]["limit"] == "request_timeout"
+    finally:
+        client.__exit__(None, None, None)
+
+
+def test_timed_out_validations_stop_counting_as_running(
+    tmp_path: Path, schema_doc: dict[str, Any]
+) -> None:
+    client = _service(tmp_path, schema_doc, request_timeout=1e-6, max_inflight=2)
+    try:
+        for _ in range(5):  # more than max_inflight: a leaked count would refuse the last ones
+            answer = post_json(client, "/validate/fruit", rows(10_000))
+            assert answer.json()["error"]["limit"] == "request_timeout"
+        service = client.app.state.service  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 30
+        while service._inflight and time.monotonic() < deadline:
+            time.sleep(0.01)  # work a thread had started ends, and is uncounted then
+        assert service._inflight == 0
     finally:
         client.__exit__(None, None, None)
 

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pytest
 from starlette.testclient import TestClient
 
 from datacheck.service import ServingWindows
+from datacheck.service import _windows as _windows_module
 from datacheck.stats import DatasetProfile
 
 from .conftest import post_json, rows
@@ -83,6 +85,64 @@ def test_rows_beyond_the_queue_are_dropped_and_counted(tmp_path: Path) -> None:
     assert windows.add("fruit", pa.Table.from_pylist(rows(3)))  # not started: stays queued
     assert not windows.add("fruit", pa.Table.from_pylist(rows(4)))
     assert windows.dropped_rows == 4
+
+
+def test_rows_beyond_the_queued_rows_limit_are_dropped_and_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_windows_module, "MAX_QUEUED_ROWS", 5)
+    windows = ServingWindows(tmp_path, window_seconds=60)
+    assert windows.add("fruit", pa.Table.from_pylist(rows(3)))  # not started: stays queued
+    assert not windows.add("fruit", pa.Table.from_pylist(rows(4)))
+    assert windows.add("fruit", pa.Table.from_pylist(rows(2)))
+    assert windows.dropped_rows == 4
+
+
+def test_requests_are_profiled_together_not_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    windows = ServingWindows(tmp_path, window_seconds=60, clock=_Clock(6000.0))
+    profiled: list[int] = []
+    add_input = windows._generator.add_input
+
+    def counted(accumulator: Any, batch: pa.RecordBatch) -> Any:
+        profiled.append(batch.num_rows)
+        return add_input(accumulator, batch)
+
+    monkeypatch.setattr(windows._generator, "add_input", counted)
+    for i in range(50):
+        assert windows.add("fruit", pa.Table.from_pylist(rows(2, offset=2 * i)))
+    windows.start()
+    try:
+        assert windows.flush_now()
+    finally:
+        windows.close()
+    assert profiled == [100]  # one batch of the 50 requests' rows, not 50 batches
+    assert windows.windows("fruit")[0].num_rows == 100
+
+
+def test_a_profiling_process_gives_the_profile_the_thread_gives(tmp_path: Path) -> None:
+    tables = [pa.Table.from_pylist(rows(n, offset=100 * n)) for n in (3, 40, 7)]
+    profiles = []
+    for process in (False, True):
+        windows = ServingWindows(
+            tmp_path / str(process), window_seconds=60, clock=_Clock(6000.0), process=process
+        )
+        windows.start()
+        try:
+            if process:
+                assert windows._pool_ready is not None
+                windows._pool_ready.result(timeout=120)  # started: the batches go to it
+            for table in tables:
+                assert windows.add("fruit", table)
+            assert windows.flush_now(timeout=120)
+            if process:
+                assert windows._pool is not None  # it was used, and did not fail
+        finally:
+            windows.close()
+        profiles.append(windows.profile("fruit")[1])
+    assert profiles[0].num_rows == profiles[1].num_rows == 50
+    assert profiles[1].to_dict() == profiles[0].to_dict()
 
 
 def test_rows_that_change_type_are_left_out_not_fatal(tmp_path: Path) -> None:

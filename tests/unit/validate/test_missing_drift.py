@@ -125,10 +125,20 @@ def _measured(report: object) -> list[tuple[float, float | None, bool, bool]]:
 
 
 def test_a_fall_is_reported_too() -> None:
-    # Missing values that vanish are a change as well (imputation upstream, say).
+    # Missing values that vanish are a change as well (imputation upstream, say), but the
+    # data got more complete: a warning, not a failed window (issue 13).
     report = validate_statistics(_one(1000, 1000), _schema(), baseline=_one(800, 1000))
-    (found,) = report.errors
+    assert report.errors == ()
+    (found,) = report.warnings
     assert found.code is C.COMPARATOR_MISSING_DRIFT_HIGH and "fell" in found.message
+
+
+def test_a_rise_in_an_optional_column_is_a_warning() -> None:
+    # Missing in most baseline rows (free-text comments, 73% then 90% in penguins_raw).
+    report = validate_statistics(_one(100, 1000), _schema(), baseline=_one(300, 1000))
+    assert report.errors == ()
+    (found,) = report.warnings
+    assert found.code is C.COMPARATOR_MISSING_DRIFT_HIGH and "rose" in found.message
 
 
 def test_every_missing_share_is_measured_even_under_the_threshold() -> None:

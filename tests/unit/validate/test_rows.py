@@ -134,10 +134,24 @@ def test_struct_child_is_checked_by_its_path() -> None:
     assert _reasons(bad) == [[("INT_TYPE_BIG_INT", "s.t")]]
 
 
-def test_missing_required_column_quarantines_every_row() -> None:
+def test_missing_required_column_quarantines_no_row_by_default() -> None:
     schema = _schema(Feature(name="gone", type=T.INT, presence=REQUIRED))
     valid, bad = _run(schema, a=[1, 2])
-    assert (valid.num_rows, bad.num_rows) == (0, 2)
+    assert (valid.num_rows, bad.num_rows) == (2, 0)
+
+
+def test_missing_required_column_quarantines_every_row_when_strict() -> None:
+    schema = _schema(
+        Feature(name="gone", type=T.INT, presence=REQUIRED),
+        Feature(name="a", type=T.INT, domain=IntDomain(max=1)),
+    )
+    batch = pa.record_batch({"a": [1, 2]})
+    [checked] = validate_batches([batch], schema, strict_columns=True)
+    assert checked.valid.num_rows == 0
+    assert _reasons(pa.Table.from_batches([checked.quarantined])) == [
+        [("SCHEMA_MISSING_COLUMN", "gone")],
+        [("INT_TYPE_BIG_INT", "a"), ("SCHEMA_MISSING_COLUMN", "gone")],
+    ]
 
 
 def test_several_reasons_on_one_row() -> None:

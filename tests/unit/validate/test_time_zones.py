@@ -16,7 +16,14 @@ import pytest
 from datacheck import generate_statistics
 from datacheck.errors import OptionError
 from datacheck.io import read_batches
-from datacheck.schema import Feature, Schema, TimeType, diff_schemas, infer_schema
+from datacheck.schema import (
+    Feature,
+    Schema,
+    TimeType,
+    diff_schemas,
+    infer_schema,
+    with_drift_level,
+)
 from datacheck.stats import DatasetProfile, merge_profiles
 from datacheck.validate import (
     AnomalyCode,
@@ -93,7 +100,9 @@ def test_another_zone_is_an_error_but_a_name_of_utc_is_not() -> None:
 def test_a_unit_change_alone_is_a_warning_and_not_measured_for_drift() -> None:
     baseline = generate_statistics(_table("us"))
     current = generate_statistics(_table("ms"))
-    report = validate_statistics(current, infer_schema(baseline), baseline=baseline)
+    # Inference gives timestamps no drift comparator (freshness instead): set one.
+    schema = with_drift_level(infer_schema(baseline), "t", "error")
+    report = validate_statistics(current, schema, baseline=baseline)
     assert _codes(report) == {
         C.TIME_UNIT_CHANGED: Severity.WARNING,
         C.STATS_NOT_AVAILABLE: Severity.WARNING,
