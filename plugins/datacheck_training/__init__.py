@@ -26,14 +26,22 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from datacheck_training._encoder import EncodedFeature, LabelSpec, TensorEncoder
     from datacheck_training._launch import WorkerError, launch
+    from datacheck_training._many import Candidate, ManyRun, ModelResult, train_many
     from datacheck_training._model import TrainedModel, load_model, predict, read_record
     from datacheck_training._partition import layer_costs, partition
+    from datacheck_training._sharp import SharpSchedule, simulate_sharp
     from datacheck_training._simulate import PipelineTimeline, simulate_pipeline
     from datacheck_training._stage import DeferredBatchNorm, StageModule
     from datacheck_training._train import Progress, TrainingRun, train
 
 #: the module each public name lives in
 _WHERE = {
+    "Candidate": "datacheck_training._many",
+    "ManyRun": "datacheck_training._many",
+    "ModelResult": "datacheck_training._many",
+    "SharpSchedule": "datacheck_training._sharp",
+    "simulate_sharp": "datacheck_training._sharp",
+    "train_many": "datacheck_training._many",
     "DeferredBatchNorm": "datacheck_training._stage",
     "EncodedFeature": "datacheck_training._encoder",
     "LabelSpec": "datacheck_training._encoder",
@@ -69,11 +77,15 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "Candidate",
     "DeferredBatchNorm",
     "EncodedFeature",
     "LabelSpec",
+    "ManyRun",
+    "ModelResult",
     "PipelineTimeline",
     "Progress",
+    "SharpSchedule",
     "StageModule",
     "TensorEncoder",
     "TrainedModel",
@@ -86,5 +98,7 @@ __all__ = [
     "predict",
     "read_record",
     "simulate_pipeline",
+    "simulate_sharp",
     "train",
+    "train_many",
 ]

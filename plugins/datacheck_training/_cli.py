@@ -2,7 +2,8 @@
 
 ``datacheck train DATA --schema FILE|NAME[@VERSION] --model MODULE:FACTORY --label COL
 [--devices N] [--strategy single|pipeline|data] [--micro-batches M] [--schedule gpipe|1f1b]
-[--checkpoint never|except_last|always] [--balance time|memory] [--epochs E] -o DIR``.
+[--checkpoint never|except_last|always] [--balance time|memory] [--epochs E]
+[--strategy spill --memory-budget SIZE [--no-prefetch]] -o DIR``.
 Exit 0 when the model was trained; 2 for a bad request (a label not in the schema, a model
 that cannot be split, a worker that raised), one line on stderr, every worker stopped.
 """
@@ -68,6 +69,16 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--balance", choices=BALANCES, help="balance stages by measured time or memory"
+    )
+    parser.add_argument(
+        "--memory-budget",
+        metavar="SIZE",
+        help="spill strategy: the device memory the model trains in (64MiB, 2GiB)",
+    )
+    parser.add_argument(
+        "--no-prefetch",
+        action="store_true",
+        help="spill strategy: do not read the next shard while one computes",
     )
     parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam")
     parser.add_argument("--lr", type=float, default=1e-3, help="learning rate")
@@ -165,6 +176,8 @@ def run(args: argparse.Namespace) -> int:
             schema_name=None if os.path.exists(args.schema) else str(args.schema).partition("@")[0],
             reader=reader_options(args, schema.reader),
             progress=display,
+            memory_budget=args.memory_budget,
+            prefetch=not args.no_prefetch,
         )
     finally:
         display.close()

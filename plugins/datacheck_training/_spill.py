@@ -51,6 +51,7 @@ from torch import nn
 
 from datacheck.errors import OptionError
 from datacheck_training._engine import Job, _batches, _report, _save_part, soft_cross_entropy
+from datacheck_training._launch import WorkerError
 from datacheck_training._partition import partition, stage_cost
 
 __all__ = [
@@ -183,8 +184,15 @@ def spill_costs(
             return t
 
         inp = x.clone().requires_grad_(x.is_floating_point())
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            out = layer(inp)
+        try:
+            with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+                out = layer(inp)
+        except Exception as exc:  # the model's own error: one line, naming the layer
+            text = " ".join(str(exc).split())
+            raise WorkerError(
+                f"layer {len(costs)} ({type(layer).__name__}) failed while its memory was "
+                f"measured: {type(exc).__name__}: {text}"
+            ) from exc
         weights = sum(_nbytes(p) for p in layer.parameters())
         buffers = sum(_nbytes(b) for b in layer.buffers())
         costs.append(float(weights * (2 + slots) + buffers + sum(seen.values()) + 2 * _nbytes(out)))

@@ -447,6 +447,8 @@ def train(
 
                         measured = train_spilled(job, spill_plan, on_message)
                         record["spill"]["peak_resident_bytes"] = measured.peak_bytes
+                        if output is not None:  # the record written at the last epoch lacks it
+                            save_model(output, read_parts(parts_dir, world)[0], record)
                     else:
                         train_single(job, torch.device(device_list[0]), on_message)
                 except Exception as exc:  # the model's own error: one line, as from a worker

@@ -4,7 +4,11 @@ bit; the measured resident bytes stay under the budget; bad budgets fail with th
 from __future__ import annotations
 
 import functools
+import json
+import multiprocessing
 import os
+import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +21,8 @@ from palmerpenguins import load_penguins
 from torch import nn
 from training_models import penguin_mlp
 
-from datacheck import generate_statistics, infer_schema
+from datacheck import generate_statistics, infer_schema, save_schema
+from datacheck.cli import main
 from datacheck.errors import OptionError
 from datacheck.schema import Schema
 from datacheck_training import train
@@ -188,7 +193,7 @@ def test_train_refuses_spilling_without_a_fitting_budget(
     table, schema = penguins
     with pytest.raises(OptionError, match="memory_budget"):
         train(penguin_mlp(), table, schema=schema, label="species", strategy="spill")
-    with pytest.raises(OptionError, match="memory_budget.*a size such as"):
+    with pytest.raises(OptionError, match=r"memory_budget.*a size such as"):
         train(
             penguin_mlp(),
             table,
@@ -206,3 +211,56 @@ def test_train_refuses_spilling_without_a_fitting_budget(
             strategy="spill",
             memory_budget="1KiB",
         )
+
+
+@pytest.fixture(scope="module")
+def penguins_csv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("penguins")
+    data = folder / "train.csv"
+    load_penguins().to_csv(data, index=False)
+    schema = folder / "schema.json"
+    save_schema(infer_schema(generate_statistics(str(data))), schema)
+    return data, schema
+
+
+def _cli(data: Path, schema: Path, model: str, out: Path, *extra: str) -> int:
+    args = ["train", str(data), "--schema", str(schema), "--model", f"training_models:{model}"]
+    return main([*args, "--label", "species", "-o", str(out), "--strategy", "spill", *extra])
+
+
+def test_the_command_trains_spilled(
+    penguins_csv: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, schema = penguins_csv
+    code = _cli(data, schema, "penguin_mlp", tmp_path / "m", "--memory-budget", "64KiB")
+    assert code == 0, capsys.readouterr().err
+    record = json.loads((tmp_path / "m" / "record.json").read_text())
+    assert record["strategy"] == "spill" and len(record["stage_sizes"]) >= 2
+    assert record["spill"]["memory_budget"] == 64 * 1024
+    assert 0 < record["spill"]["peak_resident_bytes"] <= 64 * 1024
+
+
+@pytest.mark.parametrize(
+    ("model", "budget", "expected"),
+    [
+        ("penguin_mlp", "lots", "memory-budget lots: a size such as 64MiB"),
+        ("penguin_mlp", "1KiB", r"layer \d \(Linear\) alone needs"),
+        ("exploding", "64KiB", r"layer 2 \(Explodes\) failed"),
+        ("fails_later", "64KiB", "ValueError: this shard fails in its backward"),
+    ],
+)
+def test_the_command_fails_in_one_line_and_leaves_nothing_running(
+    penguins_csv: tuple[Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    model: str,
+    budget: str,
+    expected: str,
+) -> None:
+    data, schema = penguins_csv
+    code = _cli(data, schema, model, tmp_path / "m", "--memory-budget", budget)
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert re.search(expected, err), err
+    assert not [t for t in threading.enumerate() if t.name.startswith("datacheck-prefetch")]
+    assert multiprocessing.active_children() == []

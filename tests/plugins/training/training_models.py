@@ -90,3 +90,41 @@ def dies(rank: int, world: int, device: Any, messages: Any, folder: str) -> None
     import torch.distributed as dist
 
     dist.barrier()
+
+
+class FailsInWorker(nn.Module):
+    """Identity in the calling process (so a plan can measure it); raises in a worker."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        import multiprocessing
+
+        if multiprocessing.parent_process() is not None:
+            raise ValueError("this shard fails on a device")
+        return x
+
+
+def fails_in_worker() -> nn.Sequential:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(19, 8), nn.ReLU(), FailsInWorker(), nn.Linear(8, 3))
+
+
+class FailsOnThirdCall(nn.Module):
+    """Identity twice (a memory measurement, a forward), then raises (the recomputation).
+
+    The count is the class's: spilling copies the module at every promotion."""
+
+    calls = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        FailsOnThirdCall.calls += 1
+        if FailsOnThirdCall.calls >= 3:
+            raise ValueError("this shard fails in its backward")
+        return x
+
+
+def fails_later() -> nn.Sequential:
+    torch.manual_seed(0)
+    FailsOnThirdCall.calls = 0
+    return nn.Sequential(
+        nn.Linear(19, 32), nn.ReLU(), FailsOnThirdCall(), nn.Linear(32, 32), nn.Linear(32, 3)
+    )
