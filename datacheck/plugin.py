@@ -27,7 +27,8 @@ The core imports no plugin by name.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
@@ -44,6 +45,7 @@ __all__ = [
     "PluginError",
     "PluginFailure",
     "discover_plugins",
+    "lazy_exports",
     "load_reference",
 ]
 
@@ -177,3 +179,30 @@ def discover_plugins() -> tuple[tuple[Plugin, ...], tuple[PluginFailure, ...]]:
         except PluginError as exc:
             failures.append(PluginFailure(name=entry.name, reference=entry.value, reason=str(exc)))
     return tuple(plugins), tuple(failures)
+
+
+def lazy_exports(
+    package: str, where: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """A package's PEP 562 ``__getattr__`` and ``__dir__`` that import each exported name from
+    its module on first use, so importing the package (or its light ``plugin`` module, which
+    ``datacheck --help`` does) costs nothing heavy::
+
+        __getattr__, __dir__ = lazy_exports(__name__, {"train": "my_plugin._train"})
+
+    ``where`` maps each exported name to the module that defines it. A name once loaded is
+    kept in the package's namespace, so later uses do not come back here.
+    """
+
+    def __getattr__(name: str) -> Any:
+        module = where.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*vars(sys.modules[package]), *where})
+
+    return __getattr__, __dir__

@@ -30,6 +30,7 @@ from datacheck.schema import (
     Schema,
     SchemaChange,
     StringDomain,
+    TimeDomain,
     check_compatible,
     diff_schemas,
     large_relaxations,
@@ -140,6 +141,8 @@ def _domain_text(f: Feature) -> str:
         return f"[{low}, {high}]{flags}"
     if isinstance(d, BoolDomain):
         return "bool"
+    if isinstance(d, TimeDomain):
+        return f"[{d.min or '-inf'}, {d.max or 'inf'}]"
     sl = f.string_length
     if sl is not None:
         return f"{sl.min or 0}..{'' if sl.max is None else sl.max} chars"

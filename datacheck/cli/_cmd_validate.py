@@ -14,6 +14,7 @@ from contextlib import ExitStack
 from typing import Any, TypeVar
 
 from datacheck.cli._cmd_report import write_report
+from datacheck.cli._engine_arg import check_on_engine, engine_of
 from datacheck.cli._reader_arg import add_reader_arguments, reader_options
 from datacheck.cli._runner_arg import add_runner_arguments, pipeline_options
 from datacheck.cli._schema_arg import add_schema_arguments, resolve_schema
@@ -119,6 +120,8 @@ def _check(
     inferred from was read), with the reading options given on the command line in their place.
     """
     read = StatsOptions(reader=reader_options(args, schema.reader))
+    if engine_of(args) in ("spark", "dask"):  # --engine (see _engine_arg.py)
+        return check_on_engine(args, schema, read, on_quarantine, on_valid)
     if args.runner is not None:
         from datacheck.beam import check_dataset_on_beam
 

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from datacheck.cli._engine_arg import add_engine_arguments, engine_of, profile_on_engine
 from datacheck.cli._term import ProgressBar
 from datacheck.stats import DatasetProfile, StatsOptions, as_profile
 
@@ -52,6 +53,7 @@ def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``--runner`` to a command, and take what follows a bare ``--`` as Beam options."""
     parser.add_argument("--runner", metavar="RUNNER", help=_RUNNER_HELP)
     parser.set_defaults(runner=None, beam_options=[])
+    add_engine_arguments(parser)  # --engine local|beam|spark|dask (see _engine_arg.py)
     # argparse has no "rest after --" for a subcommand whose positionals take several values
     # (``stats DATA...``), so this parser splits its arguments at ``--`` before parsing them.
     parser.__class__ = _split_at_separator(type(parser))
@@ -90,6 +92,8 @@ def profile_data(
         source: A profile path, or what ``generate_statistics`` reads.
         options: What to compute.
     """
+    if args is not None and engine_of(args) in ("spark", "dask"):
+        return profile_on_engine(args, source, options)
     if args is not None and getattr(args, "runner", None) is not None:
         from datacheck.beam import file_paths, profile_on_beam
 

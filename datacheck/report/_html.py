@@ -38,6 +38,7 @@ from datacheck.schema import (
     IntDomain,
     Schema,
     StringDomain,
+    TimeDomain,
 )
 from datacheck.stats import QUANTILE_RANKS, DatasetProfile, FeatureStatistics, quantile_label
 from datacheck.validate import Anomaly, DriftMeasurement, MeasurementKind, ValidationReport
@@ -308,6 +309,9 @@ def _domain(feature: Feature) -> str | None:
         return f"{len(d.values)} values: {values}" + (f", +{more} more" if more > 0 else "")
     if isinstance(d, BoolDomain):
         return "true, false"
+    if isinstance(d, TimeDomain):
+        earliest = "\u2212∞" if d.min is None else d.min
+        return escape(f"[{earliest}, {d.max or '∞'}]")
     return None
 
 

@@ -18,9 +18,11 @@ from datacheck.schema._model import (
     IntDomain,
     Schema,
     StringDomain,
+    TimeDomain,
 )
 from datacheck.schema._patterns import pattern_key_problems
 from datacheck.schema._rowchecks import row_check_problems
+from datacheck.schema._timedomain import time_domain_problems
 
 __all__ = ["schema_problems"]
 
@@ -30,6 +32,7 @@ _DOMAIN_TYPES: dict[type, frozenset[FeatureType]] = {
     FloatDomain: frozenset({FeatureType.FLOAT, FeatureType.DECIMAL}),
     StringDomain: frozenset({FeatureType.STRING, FeatureType.BYTES}),
     BoolDomain: frozenset({FeatureType.BOOL}),
+    TimeDomain: frozenset({FeatureType.DATE, FeatureType.TIMESTAMP}),
 }
 
 _DOMAIN_KIND: dict[type, str] = {
@@ -37,6 +40,7 @@ _DOMAIN_KIND: dict[type, str] = {
     FloatDomain: "float",
     StringDomain: "string",
     BoolDomain: "bool",
+    TimeDomain: "time",
 }
 
 
@@ -48,8 +52,8 @@ def _min_max(
     return []
 
 
-def _domain_problems(pointer: str, ftype: FeatureType, domain: Domain) -> list[tuple[str, str]]:
-    kind = _DOMAIN_KIND[type(domain)]
+def _domain_problems(pointer: str, f: Feature, domain: Domain) -> list[tuple[str, str]]:
+    kind, ftype = _DOMAIN_KIND[type(domain)], f.type
     if ftype not in _DOMAIN_TYPES[type(domain)]:
         return [
             (
@@ -60,6 +64,8 @@ def _domain_problems(pointer: str, ftype: FeatureType, domain: Domain) -> list[t
         ]
     if isinstance(domain, IntDomain | FloatDomain):
         return _min_max(f"{pointer}/min", domain.min, domain.max, f"{kind} domain")
+    if isinstance(domain, TimeDomain):
+        return time_domain_problems(pointer, f, domain)  # ISO text, zones, min <= max
     return []
 
 
@@ -154,7 +160,7 @@ def schema_problems(schema: Schema) -> list[tuple[str, str]]:
                 f"{pointer}/unique/min", f.unique.min, f.unique.max, "unique count"
             )
         if f.domain is not None:
-            problems += _domain_problems(f"{pointer}/domain", f.type, f.domain)
+            problems += _domain_problems(f"{pointer}/domain", f, f.domain)
         problems += _time_problems(pointer, f)
         problems += _drift_problems(pointer, f)
         both = sorted(set(f.in_environments) & set(f.not_in_environments))

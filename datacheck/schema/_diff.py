@@ -9,10 +9,12 @@ diff.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from datacheck._timebounds import micros
 from datacheck.errors import OptionError
 from datacheck.schema._model import (
     Comparator,
@@ -29,6 +31,7 @@ from datacheck.schema._model import (
     StringDomain,
     StringLength,
     StringPattern,
+    TimeDomain,
     TimeType,
     UniqueConstraints,
     ValueCount,
@@ -229,11 +232,29 @@ def _domain_kind(domain: Domain | None) -> str | None:
 
 def _domain_text(domain: Domain | None) -> str | None:
     """A short description of a domain, for DOMAIN_ADDED and DOMAIN_REMOVED changes."""
-    if isinstance(domain, IntDomain | FloatDomain):
+    if isinstance(domain, IntDomain | FloatDomain | TimeDomain):
         return f"{_domain_kind(domain)} range [{domain.min}, {domain.max}]"
     if isinstance(domain, StringDomain):
         return f"string domain of {len(domain.values)} values"
     return _domain_kind(domain)
+
+
+def _time_bounds(name: str, old: TimeDomain, new: TimeDomain) -> list[SchemaChange]:
+    """A time range's changes, as for an int range: a later min or an earlier max narrows.
+    Bounds compare as instants, not as text (``2007-11-01`` and ``2007-11-01T00:00:00`` are
+    one bound; offsets differ in text, not in order); the changes show the text."""
+
+    def instant(text: str | None) -> int | None:
+        return None if text is None else micros(dt.datetime.fromisoformat(text))
+
+    changes = _bounds(
+        name,
+        "domain",
+        (instant(old.min), instant(old.max)),
+        (instant(new.min), instant(new.max)),
+    )
+    text = {"domain.min": (old.min, new.min), "domain.max": (old.max, new.max)}
+    return [replace(c, old=text[c.field][0], new=text[c.field][1]) for c in changes]
 
 
 def _domain(name: str, old: Domain | None, new: Domain | None) -> list[SchemaChange]:
@@ -268,6 +289,8 @@ def _domain(name: str, old: Domain | None, new: Domain | None) -> list[SchemaCha
         return out
     if isinstance(old, IntDomain) and isinstance(new, IntDomain):
         return _bounds(name, "domain", (old.min, old.max), (new.min, new.max))
+    if isinstance(old, TimeDomain) and isinstance(new, TimeDomain):
+        return _time_bounds(name, old, new)
     if isinstance(old, FloatDomain) and isinstance(new, FloatDomain):
         return (
             _bounds(name, "domain", (old.min, old.max), (new.min, new.max))

@@ -16,8 +16,9 @@ column when the same data comes back.
 
 What cannot be compared across time windows gets no drift or skew comparator (see
 :func:`window_role`): dates and timestamps (the next window's are later by design; they get a
-freshness check instead), identifiers (near-unique values) and counters (values that never
-decrease in row order, or a dense run of integers each seen a few times, as a sample number).
+freshness check instead, and a time domain with a min only: see ``_timedomain``), identifiers
+(near-unique values) and counters (values that never decrease in row order, or a dense run of
+integers each seen a few times, as a sample number).
 Split by season, penguins_raw failed its next season on these alone (issue 13). A string
 column of one value (a study or batch code) is a label of its window: a new value, and its
 drift, are warnings.
@@ -46,6 +47,7 @@ from datacheck.schema._model import (
     TimeType,
     ValueCount,
 )
+from datacheck.schema._timedomain import infer_time_domain
 from datacheck.stats import (
     QUANTILE_RANKS,
     DatasetProfile,
@@ -292,7 +294,7 @@ def _domain(f: FeatureStatistics, options: InferOptions) -> Domain | None:
         return BoolDomain()
     if f.type is FeatureType.STRING and f.string is not None:
         return _string_domain(f.string, options)
-    return _numeric_domain(f, options) or _finite_floats(f)
+    return _numeric_domain(f, options) or _finite_floats(f) or infer_time_domain(f)
 
 
 def _string_length(

@@ -6,7 +6,10 @@ path ``a.b``) a nested object (a map column's ``m.key`` and ``m.value`` too: an 
 arrays). What a record check can express is exported: types, required features, string
 domains, numeric ranges, list lengths, patterns (as ``pattern``, anchored, where RE2 and
 ECMA-262 agree; otherwise a ``$comment`` says why it is left out); a skipped feature is allowed
-and left unchecked. Dataset-level checks (presence fractions, drift, unique counts, unique
+and left unchecked. A date or timestamp range (:class:`TimeDomain`) is not exported: JSON
+Schema has ``format: date`` and ``date-time`` but no way to bound them by value (``minimum``
+takes numbers only, and a string comparison would misorder zoned timestamps); a ``$comment``
+on the feature says so. Dataset-level checks (presence fractions, drift, unique counts, unique
 keys) describe many rows and have no per-record meaning. Row checks (``Schema.row_checks``)
 are not exported: JSON Schema cannot compare one key's value with another's (``end >= start``)
 nor compute over them, and a custom check is Python code; check those with datacheck.
@@ -25,6 +28,7 @@ from datacheck.schema._model import (
     IntDomain,
     Schema,
     StringDomain,
+    TimeDomain,
 )
 
 __all__ = ["to_json_schema"]
@@ -61,6 +65,12 @@ def _value_schema(f: Feature) -> dict[str, Any]:
             out["enum"] = list(d.values)
     elif isinstance(d, BoolDomain):
         out["type"] = "boolean"
+    elif isinstance(d, TimeDomain) and (d.min is not None or d.max is not None):
+        # JSON Schema bounds numbers only; a date's ``format`` stays, its range is a comment.
+        out["$comment"] = (
+            f"time range [{d.min or '-inf'}, {d.max or '+inf'}] not exported: JSON Schema "
+            "cannot bound dates or timestamps by value (format only); check it with datacheck"
+        )
     sl = f.string_length
     if sl is not None and f.type is FeatureType.STRING:
         # JSON Schema counts a string's length in characters, as datacheck does.

@@ -38,6 +38,7 @@ __all__ = [
     "StringDomain",
     "StringLength",
     "StringPattern",
+    "TimeDomain",
     "TimeType",
     "UniqueConstraints",
     "ValueCount",
@@ -151,8 +152,23 @@ class BoolDomain:
     """Boolean values; only a bool column gets this domain."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimeDomain:
+    """Dates or timestamps in a closed range, as ISO 8601 text (None: unbounded on that side).
+
+    A date feature takes dates (``2007-11-01``); a timestamp feature takes timestamps
+    (``2007-11-01T08:30:00``), zoned (``+00:00``) exactly when the feature's :class:`TimeType`
+    is, or, when naive, dates (midnight). Values outside are ``TIME_TYPE_EARLY_TIME`` or
+    ``TIME_TYPE_LATE_TIME``; see ``datacheck.schema._timedomain`` for how bounds compare and
+    how inference picks a min.
+    """
+
+    min: str | None = None
+    max: str | None = None
+
+
 #: The domain of a feature's values; the kind must match the feature's type.
-Domain = IntDomain | FloatDomain | StringDomain | BoolDomain
+Domain = IntDomain | FloatDomain | StringDomain | BoolDomain | TimeDomain
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

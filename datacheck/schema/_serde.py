@@ -38,6 +38,7 @@ from datacheck.schema._model import (
     StringDomain,
     StringLength,
     StringPattern,
+    TimeDomain,
     TimeType,
     UniqueConstraints,
     ValueCount,
@@ -75,6 +76,9 @@ def _domain_to_dict(domain: Domain) -> dict[str, Any]:
         return out
     if isinstance(domain, StringDomain):
         return {"kind": "string", "values": list(domain.values)}
+    if isinstance(domain, TimeDomain):
+        bounds = (("min", domain.min), ("max", domain.max))  # ISO 8601 text
+        return {"kind": "time", **{k: v for k, v in bounds if v is not None}}
     return {"kind": "bool"}
 
 
@@ -241,6 +245,8 @@ def _domain_from_dict(d: Mapping[str, Any]) -> Domain:
         )
     if kind == "string":
         return StringDomain(values=tuple(d["values"]))
+    if kind == "time":
+        return TimeDomain(min=d.get("min"), max=d.get("max"))
     return BoolDomain()
 
 

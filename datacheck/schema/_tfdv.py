@@ -58,6 +58,7 @@ from datacheck.schema._model import (
     StringDomain,
     StringLength,
     StringPattern,
+    TimeDomain,
     TimeType,
     UniqueConstraints,
     ValueCount,
@@ -128,6 +129,10 @@ def _domain_to_pb(proto: Any, f: Feature, tags: list[str]) -> None:
         proto.float_domain.SetInParent()
     elif isinstance(d, StringDomain):
         proto.string_domain.value.extend(d.values)
+    elif isinstance(d, TimeDomain):
+        # TFDV's time_domain says how a time is written, not its range: a tag of ours.
+        bounds = {k: v for k, v in (("min", d.min), ("max", d.max)) if v is not None}
+        tags.append(f"{_TAG}time_domain={json.dumps(bounds, sort_keys=True)}")
         proto.string_domain.SetInParent()
     elif isinstance(d, BoolDomain):
         proto.bool_domain.SetInParent()
@@ -316,6 +321,8 @@ class _Tags:
     drift_level: str = "error"
     #: the freshness of a date or timestamp (TFDV has none)
     freshness: Freshness | None = None
+    #: the range of a date or timestamp (TFDV's time_domain is a format, not a range)
+    time_domain: TimeDomain | None = None
     #: the schema's row checks (TFDV has none): each one's JSON object
     row_checks: tuple[RowCheck, ...] = ()
     #: a string feature's pattern (TFDV has none)
@@ -337,6 +344,7 @@ def _tags(tags: Any, where: str) -> _Tags:
     missing_drift: MissingDrift | None = None
     drift_level = "error"
     freshness: Freshness | None = None
+    time_domain: TimeDomain | None = None
     row_checks: list[RowCheck] = []
     pattern: StringPattern | None = None
     unique_keys: list[tuple[str, ...]] = []
@@ -381,6 +389,9 @@ def _tags(tags: Any, where: str) -> _Tags:
                 drift_level = value
             elif key == "freshness":
                 freshness = Freshness(max_stale_fraction=float(value))
+            elif key == "time_domain":
+                bounds = json.loads(value)
+                time_domain = TimeDomain(min=bounds.get("min"), max=bounds.get("max"))
             elif key == "row_check":
                 row_checks.append(_row_check_from_tag(value))
             elif key == "pattern":
@@ -408,6 +419,7 @@ def _tags(tags: Any, where: str) -> _Tags:
         missing_drift=missing_drift,
         drift_level=drift_level,
         freshness=freshness,
+        time_domain=time_domain,
         row_checks=tuple(row_checks),
         pattern=pattern,
         unique_keys=tuple(unique_keys),
@@ -489,6 +501,8 @@ def _feature_from_pb(
         warnings.warn(f"{where}: {kind} has no datacheck equivalent; dropped", stacklevel=3)
     if tags.type is not None:
         ftype = tags.type
+    if tags.time_domain is not None:
+        domain = tags.time_domain
     vc = _opt(proto, "value_count")
     value_count: ValueCount | None = None
     if vc is not None and (tags.is_list or not (_opt(vc, "min") == 1 and _opt(vc, "max") == 1)):

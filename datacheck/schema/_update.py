@@ -34,9 +34,11 @@ from datacheck.schema._model import (
     Schema,
     StringDomain,
     StringLength,
+    TimeDomain,
     UniqueConstraints,
     ValueCount,
 )
+from datacheck.schema._timedomain import widen_time_domain
 from datacheck.stats import DatasetProfile, FeatureStatistics, NumericStatistics
 
 __all__ = ["LargeRelaxation", "RelaxationLimits", "large_relaxations", "update_schema"]
@@ -103,6 +105,8 @@ def _widen_domain(
         return _widen_int(domain, n, options)
     if isinstance(domain, FloatDomain):
         return _widen_float(domain, f, options)
+    if isinstance(domain, TimeDomain):
+        return widen_time_domain(domain, f)
     return domain
 
 

@@ -67,6 +67,7 @@ from datacheck.schema import (
     StringDomain,
     StringLength,
     StringPattern,
+    TimeDomain,
     TimeType,
     UniqueConstraints,
     ValueCount,
@@ -138,6 +139,7 @@ KNOWN_FIELDS: Mapping[type, frozenset[str]] = {
     FloatDomain: frozenset({"min", "max", "disallow_nan", "disallow_inf"}),
     StringDomain: frozenset({"values"}),
     BoolDomain: frozenset(),
+    TimeDomain: frozenset({"min", "max"}),
     StringLength: frozenset({"min", "max"}),
     StringPattern: frozenset({"regex", "max_mismatch_fraction"}),
     TimeType: frozenset({"unit", "zone"}),
@@ -258,7 +260,7 @@ _STRINGS = 2
 _FULL = 4
 
 
-_DOMAINS = (IntDomain, FloatDomain, StringDomain, BoolDomain)
+_DOMAINS = (IntDomain, FloatDomain, StringDomain, BoolDomain, TimeDomain)
 _INT_OR_FLOAT = frozenset({FeatureType.INT, FeatureType.FLOAT})
 _STRING_TYPES = (pa.string(), pa.large_string())
 
@@ -296,6 +298,8 @@ def _need(
             need |= _NUMBERS
         elif kind in NUMERIC_TYPES:
             need |= _FULL
+    if isinstance(domain, TimeDomain) and kind in (FeatureType.DATE, FeatureType.TIMESTAMP):
+        need |= _NUMBERS  # the earliest and latest values, as the stored integers
     if _bounded(feature.string_length) and kind is FeatureType.STRING:
         need |= _STRINGS
     if _bounded(feature.unique):
@@ -361,6 +365,9 @@ def _number_statistics(array: pa.Array) -> NumericStatistics:
     """An int or float column's count, range, zeros, NaN and infinities, as the profiler's
     numeric accumulator counts them (NaN counted among the values, not in the range)."""
     values = pc.drop_null(array) if array.null_count else array
+    if pa.types.is_date(values.type) or pa.types.is_timestamp(values.type):
+        # Days or units since the epoch, as the profiler describes dates and timestamps.
+        values = values.cast(pa.int32() if pa.types.is_date32(values.type) else pa.int64())
     if pa.types.is_integer(values.type):
         x = values.to_numpy(zero_copy_only=False)
         if x.size == 0:

@@ -38,6 +38,7 @@ from datacheck.schema import (
     UniqueConstraints,
     ValueCount,
 )
+from datacheck.testing._time_values import time_domains
 from datacheck.validate import AnomalyCode
 
 __all__ = ["schemas"]
@@ -163,6 +164,8 @@ def _feature(draw: st.DrawFn, name: str, types: Sequence[FeatureType]) -> Featur
         lmin = draw(st.none() | st.integers(0, min(words)))
         lmax = draw(st.none() | st.integers(max(max(words), 1), max(words) + 8))
         string_length = StringLength(min=lmin, max=lmax)
+    time = draw(_time(ftype))
+    domain = domain if domain is not None else draw(time_domains(ftype, time))
     return Feature(
         name=name,
         type=ftype,
@@ -170,7 +173,7 @@ def _feature(draw: st.DrawFn, name: str, types: Sequence[FeatureType]) -> Featur
         value_count=value_count,
         domain=domain,
         string_length=string_length,
-        time=draw(_time(ftype)),
+        time=time,
         arrow_type=draw(_arrow_type(ftype)),
         distribution=draw(
             st.none()
@@ -269,14 +272,16 @@ def _any_feature(draw: st.DrawFn, name: str, types: Sequence[FeatureType]) -> Fe
         st.none() | _any_bounds(st.integers(0, 100)) if ftype is FeatureType.STRING else st.none()
     )
     env_in = draw(_ANY_ENVIRONMENTS)
+    time = draw(_time(ftype))
+    domain = draw(st.none() | _any_domain(ftype)) or draw(time_domains(ftype, time))
     return Feature(
         name=name,
         type=ftype,
         presence=Presence(min_fraction=draw(st.floats(0, 1)), min_count=draw(st.integers(0, 9))),
         value_count=None if vc is None else ValueCount(min=vc[0], max=vc[1]),
-        domain=draw(st.none() | _any_domain(ftype)),
+        domain=domain,
         string_length=None if length is None else StringLength(min=length[0], max=length[1]),
-        time=draw(_time(ftype)),
+        time=time,
         arrow_type=draw(_arrow_type(ftype)),
         distribution=draw(
             st.none() | st.builds(DistributionConstraints, min_domain_mass=st.floats(0, 1))

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from datacheck._types import FeatureType
 from datacheck.schema import BoolDomain, Feature, FloatDomain, IntDomain, StringDomain
 from datacheck.testing._patterns import matches, pattern_values
+from datacheck.testing._time_values import date_bounds, timestamp_bounds
 
 __all__ = [
     "DECIMAL_LIMIT",
@@ -87,7 +88,13 @@ def _times(feature: Feature) -> st.SearchStrategy[Any]:
     if feature.type is FeatureType.DURATION:
         values: st.SearchStrategy[Any] = st.timedeltas(-_MAX_DURATION, _MAX_DURATION)
     else:
-        values = st.datetimes(*_NS_DATES) if ns else st.datetimes()
+        low, high = timestamp_bounds(
+            feature, *(_NS_DATES if ns else (datetime.datetime.min, datetime.datetime.max))
+        )
+        if low > high:
+            return st.nothing()
+        # Rounding to whole units may step below a time domain's min: those are redrawn.
+        return _whole_units(feature, st.datetimes(low, high)).filter(lambda v: v >= low)
     return _whole_units(feature, values)
 
 
@@ -206,7 +213,8 @@ def valid_values(feature: Feature) -> st.SearchStrategy[Any]:
     if t is FeatureType.BOOL:
         return st.booleans()
     if t is FeatureType.DATE:
-        return st.dates()
+        first, last = date_bounds(feature)
+        return st.dates(first, last) if first <= last else st.nothing()
     if t in (FeatureType.TIMESTAMP, FeatureType.DURATION):
         return _times(feature)
     if t is FeatureType.NULL and feature.value_count is not None:

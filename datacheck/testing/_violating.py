@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 
 from datacheck._types import FeatureType
 from datacheck.errors import OptionError
-from datacheck.schema import Feature, FloatDomain, IntDomain, Schema, StringDomain
+from datacheck.schema import Feature, FloatDomain, IntDomain, Schema, StringDomain, TimeDomain
 from datacheck.testing._from_schema import SchemaStrategies, TableDraw
 from datacheck.testing._plan import FeaturePlan
+from datacheck.testing._time_values import outside_times
 from datacheck.testing._values import DECIMAL_LIMIT, INT64_MAX, INT64_MIN
 from datacheck.validate import AnomalyCode
 
@@ -182,6 +183,11 @@ def _bad_values(f: Feature) -> list[tuple[Any, AnomalyCode, str]]:
         if d.max is not None and -DECIMAL_LIMIT < d.max + 1 < DECIMAL_LIMIT:
             value = Decimal(math.ceil(d.max) + 1)
             out.append((value, C.FLOAT_TYPE_BIG_FLOAT, f"{f.name} above its max {d.max}"))
+    elif isinstance(d, TimeDomain) and t in (FeatureType.DATE, FeatureType.TIMESTAMP):
+        codes = {"min": C.TIME_TYPE_EARLY_TIME, "max": C.TIME_TYPE_LATE_TIME}
+        for moment, side in outside_times(f):
+            where = "before its min" if side == "min" else "after its max"
+            out.append((moment, codes[side], f"{f.name} {moment} {where} {getattr(d, side)}"))
     elif isinstance(d, StringDomain) and t in (FeatureType.STRING, FeatureType.BYTES):
         mass = 1.0 if f.distribution is None else f.distribution.min_domain_mass
         if mass > 0:

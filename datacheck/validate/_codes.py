@@ -59,6 +59,11 @@ class AnomalyCode(StrEnum):
     #: a string value that does not match the feature's pattern as a whole (per row), or more
     #: non-matching values than the pattern's max_mismatch_fraction allows (the dataset)
     STRING_PATTERN_MISMATCH = "STRING_PATTERN_MISMATCH"
+    #: a date or timestamp before its time domain's min (a sentinel such as 1970-01-01, a
+    #: year typed wrong), per row or as the dataset's earliest value
+    TIME_TYPE_EARLY_TIME = "TIME_TYPE_EARLY_TIME"
+    #: a date or timestamp after its time domain's max
+    TIME_TYPE_LATE_TIME = "TIME_TYPE_LATE_TIME"
     # Unique keys (the schema's unique_keys)
     #: a row whose key an earlier row already has (the first one stays valid)
     DUPLICATE_KEY = "DUPLICATE_KEY"

@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 from datacheck._columns import decimal_to_float, list_values, resolve_path
 from datacheck._source import SOURCE_FILE_COLUMN, SOURCE_ROW_COLUMN, source_columns, untagged
 from datacheck._threads import pool_map, thread_count, thread_pool
+from datacheck._timebounds import bound_value
 from datacheck._types import NUMBER_TYPES, FeatureType, feature_type_of, same_time_zone
 from datacheck.errors import InputError, OptionError, require, wrong_argument
 from datacheck.schema import (
@@ -49,6 +50,7 @@ from datacheck.schema import (
     Schema,
     StringDomain,
     StringLength,
+    TimeDomain,
 )
 from datacheck.validate._codes import AnomalyCode
 from datacheck.validate._environments import check_environment
@@ -274,6 +276,23 @@ def _compare(op: Any, values: pa.Array, bound: float) -> pa.Array:
     return op(values, bound)
 
 
+def _check_time_range(
+    f: Feature, d: TimeDomain, values: pa.Array | pa.ChunkedArray
+) -> Iterator[tuple[AnomalyCode, pa.Array | pa.ChunkedArray]]:
+    """(code, per-value failure) for dates or timestamps outside ``d``, compared as the
+    integers Arrow stores, with each bound in the values' own unit (``datacheck._timebounds``)."""
+    t = values.type
+    if not (pa.types.is_date(t) or pa.types.is_timestamp(t)):
+        return  # another type is UNEXPECTED_DATA_TYPE's
+    stored = pc.cast(values, pa.int32() if pa.types.is_date32(t) else pa.int64())
+    if d.min is not None:
+        low = bound_value(d.min, f.type, t, "min")
+        yield AnomalyCode.TIME_TYPE_EARLY_TIME, _compare(pc.less, stored, low)
+    if d.max is not None:
+        high = bound_value(d.max, f.type, t, "max")
+        yield AnomalyCode.TIME_TYPE_LATE_TIME, _compare(pc.greater, stored, high)
+
+
 class _Check(Protocol):
     """A feature's checks (:class:`_Plan`) or a row check (``_rowchecks.RowCheckPlan``)."""
 
@@ -372,6 +391,8 @@ class _Plan:
                     yield AnomalyCode.FLOAT_TYPE_HAS_NAN, pc.is_nan(values)
                 if d.disallow_inf:
                     yield AnomalyCode.FLOAT_TYPE_HAS_INF, pc.is_inf(values)
+        elif isinstance(d, TimeDomain):
+            yield from _check_time_range(self.feature, d, values)
 
     def _outside(self, values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
         """True where a present value is not in the string domain."""

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from datacheck._format import fmt_names
+from datacheck._timebounds import bound_value, format_time
 from datacheck._types import FeatureType, same_time_zone, time_of
 from datacheck.errors import InputError, ProfileFormatError, require
-from datacheck.schema import Feature, FloatDomain, IntDomain, Schema, StringDomain
+from datacheck.schema import Feature, FloatDomain, IntDomain, Schema, StringDomain, TimeDomain
 from datacheck.stats import FORMAT_VERSION as PROFILE_FORMAT_VERSION
 from datacheck.stats import DatasetProfile, FeatureStatistics
 from datacheck.validate._codes import DEFAULT_SEVERITY, AnomalyCode, Severity
@@ -588,6 +589,34 @@ def _check_numbers(run: _Run, f: Feature, s: FeatureStatistics) -> None:
             )
 
 
+def _check_time_range(run: _Run, f: Feature, s: FeatureStatistics) -> None:
+    """A date or timestamp feature's earliest and latest values against its time domain."""
+    n, d = s.numeric, f.domain
+    if not isinstance(d, TimeDomain) or n is None or n.num_values == 0:
+        return
+    if n.min is None or n.max is None or s.type not in (FeatureType.DATE, FeatureType.TIMESTAMP):
+        return
+    seen = {"min": format_time(n.min, s.arrow_type), "max": format_time(n.max, s.arrow_type)}
+    expected = {"min": d.min, "max": d.max}
+    if d.min is not None and int(n.min) < bound_value(d.min, f.type, s.arrow_type, "min"):
+        run.flag(
+            C.TIME_TYPE_EARLY_TIME,
+            f.name,
+            f"feature {f.name!r} has values as early as {seen['min']}, before the minimum "
+            f"{d.min}; a placeholder date (1970-01-01, 1900-01-01) or a mistyped year?",
+            measured=seen,
+            expected=expected,
+        )
+    if d.max is not None and int(n.max) > bound_value(d.max, f.type, s.arrow_type, "max"):
+        run.flag(
+            C.TIME_TYPE_LATE_TIME,
+            f.name,
+            f"feature {f.name!r} has values as late as {seen['max']}, after the maximum {d.max}",
+            measured=seen,
+            expected=expected,
+        )
+
+
 def _check_unique(run: _Run, f: Feature, s: FeatureStatistics) -> None:
     u = f.unique
     if u is None or (u.min is None and u.max is None):
@@ -767,6 +796,7 @@ def _check_feature(
             _check_strings(run, f, s, f.domain, options)
         else:
             _check_numbers(run, f, s)
+            _check_time_range(run, f, s)
         _check_string_length(run, f, s)
         _check_unique(run, f, s)
     for kind, reference in references:

@@ -21,8 +21,9 @@ Beam stages live in :mod:`datacheck_labeling.beam`; ``datacheck label`` is the c
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from datacheck.plugin import lazy_exports
 
 # Everything is imported on first use (PEP 562), so importing ``datacheck_labeling.plugin``,
 # which ``datacheck --help`` does to list the command, does not import numpy-heavy modules.
@@ -89,17 +90,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'datacheck_labeling' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
 
 
 __all__ = [

@@ -18,8 +18,9 @@ stage lives in :mod:`datacheck_training.beam`; ``datacheck train`` is the comman
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from datacheck.plugin import lazy_exports
 
 # Everything is imported on first use (PEP 562): ``datacheck_training.plugin``, which
 # ``datacheck --help`` imports, must not import torch.
@@ -63,17 +64,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'datacheck_training' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
 
 
 __all__ = [

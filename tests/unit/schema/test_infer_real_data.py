@@ -2,12 +2,14 @@
 
 The fixtures under tests/data/schemas/ were inferred with ``--infer-ranges`` and reviewed:
 ``weather`` (5 values over 1,461 days) and ``Origin`` (3 values over 406 cars) get value
-domains; car ``Name`` (311 distinct in 406 rows) and the dates do not (``Name`` gets a string
+domains; car ``Name`` (311 distinct in 406 rows) does not (``Name`` gets a string
 length instead, 1 to 39 characters: the longest name, 36, plus the margin); ``Miles_per_Gallon`` and
 ``Horsepower`` miss a few values and get a presence bound below 1; every range holds the data
 with a margin and does not cross zero where the data does not, nor a natural bound
 (``Cylinders`` stays 3 to 8: a margin under one cylinder is none, and a quarter of the cars
-have 8; precipitation stays at 0); every feature gets the missingness-drift comparator.
+have 8; precipitation stays at 0); every feature gets the missingness-drift comparator. The
+dates get a time domain with a min only, one span before the earliest date (weather from 2012
+to 2015: 2008-01-02; car years 1970 to 1982: 1958-01-01).
 """
 
 from __future__ import annotations

@@ -1,0 +1,36 @@
+"""Profiling and validation on Spark (``datacheck-ml[spark]``): the generators per partition.
+
+Each partition's Arrow batches (``mapInArrow``) run through the same
+:class:`~datacheck.stats.ProfileGenerator` that :func:`datacheck.generate_statistics` runs in
+memory; the accumulators travel as bytes and merge in a tree (``treeReduce``), so the data
+never passes through the driver::
+
+    from datacheck.spark import profile_spark, spark_session
+
+    with spark_session() as spark:  # local[*]; or spark_session("spark://host:7077")
+        profile = profile_spark(spark.read.parquet("s3a://bucket/data/"))
+
+Importing this package without PySpark raises :class:`~datacheck.errors.MissingExtraError`
+naming ``pip install 'datacheck-ml[spark]'``.
+"""
+
+from __future__ import annotations
+
+from datacheck.spark import _extra  # noqa: F401  # first: fails without PySpark
+from datacheck.spark._run import (
+    SparkValidation,
+    check_dataset_on_spark,
+    profile_spark,
+    read_spark,
+    spark_session,
+    validate_spark,
+)
+
+__all__ = [
+    "SparkValidation",
+    "check_dataset_on_spark",
+    "profile_spark",
+    "read_spark",
+    "spark_session",
+    "validate_spark",
+]
