@@ -781,4 +781,6 @@ def create_app(config: ServiceConfig, *, extra_routes: list[BaseRoute] | None = 
         lifespan=service.lifespan,
     )
     app.state.service = service
+    # public to plugins' routes (the store, limits and windows they share with the service)
+    app.state.config = config
     return app

@@ -20,8 +20,9 @@ map PNG; :mod:`datacheck_serving.beam` has the RunInference model handler.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from datacheck.plugin import lazy_exports
 
 # Imported on first use (PEP 562): ``datacheck --help`` imports ``datacheck_serving.plugin``
 # and must not pay for torch.
@@ -54,17 +55,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'datacheck_serving' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
 
 
 __all__ = [
