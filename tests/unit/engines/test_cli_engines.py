@@ -1,0 +1,76 @@
+"""``--engine`` on the command: dask profiles and validates as in memory; bad combinations are
+one line and exit code 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from datacheck.cli import main
+from datacheck.stats import load_profile
+from datacheck.testing import assert_profiles_equivalent
+
+CARS = Path(__file__).parents[2] / "data" / "demo"
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--spark-master", "local[1]"],
+        ["--engine", "dask", "--spark-master", "local[1]"],
+        ["--engine", "spark", "--dask-address", "tcp://127.0.0.1:1"],
+        ["--engine", "spark", "--runner", "DirectRunner"],
+    ],
+)
+def test_an_option_without_its_engine_is_one_line_and_exit_2(
+    flags: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["stats", str(CARS / "cars.csv"), "-o", str(tmp_path / "p.json"), *flags])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "engine" in err
+    assert not (tmp_path / "p.json").exists()
+
+
+@pytest.mark.slow
+def test_dask_engine_profiles_and_validates_as_in_memory(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    on_dask, memory = tmp_path / "dask.json", tmp_path / "memory.json"
+    assert main(["stats", str(CARS / "cars.csv"), "--engine", "dask", "-o", str(on_dask)]) == 0
+    assert main(["stats", str(CARS / "cars.csv"), "-o", str(memory)]) == 0
+    assert_profiles_equivalent(load_profile(on_dask), load_profile(memory))
+    schema = tmp_path / "schema.json"
+    assert main(["infer", str(memory), "-o", str(schema)]) == 0
+    quarantine = tmp_path / "q.parquet"
+    changed = str(CARS / "cars_changed.csv")
+    code = main(
+        [
+            "validate",
+            changed,
+            "--schema",
+            str(schema),
+            "--engine",
+            "dask",
+            "--quarantine",
+            str(quarantine),
+            "--format",
+            "json",
+        ]
+    )
+    memory_quarantine = tmp_path / "mq.parquet"
+    expected = main(
+        [
+            "validate",
+            changed,
+            "--schema",
+            str(schema),
+            "--quarantine",
+            str(memory_quarantine),
+            "--format",
+            "json",
+        ]
+    )
+    assert code == expected == 1
+    assert pq.read_table(quarantine).num_rows == pq.read_table(memory_quarantine).num_rows > 0
