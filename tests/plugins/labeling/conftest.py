@@ -13,7 +13,6 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -21,22 +20,15 @@ HERE = Path(__file__).parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+# after the path is set: the tables live beside the LFs, under a name no other conftest has
+from labeling_lfs import make_table  # noqa: E402
+
 
 @pytest.fixture
 def lfs_importable(monkeypatch: pytest.MonkeyPatch) -> None:
     """``labeling_lfs`` importable in subprocesses too (Beam's worker processes)."""
     paths = [str(HERE), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
-
-
-def make_table(rows: int = 200) -> pa.Table:
-    """``x`` from -rows/2 up, and ``text`` holding 'spam' on every third row."""
-    return pa.table(
-        {
-            "x": np.arange(-(rows // 2), rows - rows // 2),
-            "text": [("spam " if i % 3 == 0 else "") + "x" * (i % 13) for i in range(rows)],
-        }
-    )
 
 
 @pytest.fixture

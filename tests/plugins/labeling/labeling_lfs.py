@@ -86,3 +86,13 @@ def returns_text(row: dict[str, Any]) -> Any:
 
 TABLE_LFS = [positive_x, even_x, has_spam, long_text]
 NOT_CALLABLE = [positive_x, 42]
+
+
+def make_table(rows: int = 200) -> pa.Table:
+    """``x`` from -rows/2 up, and ``text`` holding 'spam' on every third row."""
+    return pa.table(
+        {
+            "x": np.arange(-(rows // 2), rows - rows // 2),
+            "text": [("spam " if i % 3 == 0 else "") + "x" * (i % 13) for i in range(rows)],
+        }
+    )

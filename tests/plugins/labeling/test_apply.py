@@ -107,7 +107,7 @@ def test_lambdas_run_in_this_process_even_with_workers(table: pa.Table) -> None:
 
 @pytest.mark.slow
 def test_row_wise_lfs_in_two_processes_give_the_same_votes() -> None:
-    from conftest import make_table
+    from labeling_lfs import make_table
 
     table = make_table(60_000)
     lfs = [positive_x, even_x, has_spam, long_text, fails_on_seven]

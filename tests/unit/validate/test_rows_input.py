@@ -29,9 +29,11 @@ def test_dictionary_encoded_numbers_are_checked_by_value() -> None:
     )
     table = pa.table({"x": encoded}).combine_chunks()
     out = list(validate_batches(table.to_batches(), schema))
-    assert sum(b.valid.num_rows for b in out) + sum(
-        0 if b.quarantined is None else b.quarantined.num_rows for b in out
-    ) == 4
+    assert (
+        sum(b.valid.num_rows for b in out)
+        + sum(0 if b.quarantined is None else b.quarantined.num_rows for b in out)
+        == 4
+    )
     quarantined = [b.quarantined for b in out if b.quarantined is not None]
     assert [v for q in quarantined for v in q.column("x").to_pylist()] == [99]
 
