@@ -41,6 +41,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from datacheck_training._optim import write_optimizer_part
 from datacheck_training._stage import (
     StageModule,
     commit_batch_norms,
@@ -82,6 +83,8 @@ class Job:
     data_dir: str = ""
     #: where each rank writes ``part-<rank>.safetensors`` (weights, and ``grad.`` entries)
     out_dir: str = ""
+    #: each stage's saved ``optimizer.state_dict()`` to resume from (one for single and data)
+    optimizer_states: Sequence[dict[str, Any]] | None = None
     #: also write the gradients of the last step
     record_grads: bool = False
     #: time each stage's compute and each step (a ("timing", rank, busy, wall) message)
@@ -128,6 +131,15 @@ def _stage_grads(module: nn.Module, first_layer: int) -> dict[str, torch.Tensor]
             local, _, rest = name.removeprefix("layers.").partition(".")
             out[f"{first_layer + int(local)}.{rest}"] = p.grad
     return out
+
+
+def _resumed(job: Job, parameters: Iterator[nn.Parameter], stage: int) -> torch.optim.Optimizer:
+    """The job's optimizer over ``parameters``, with the stage's saved state when resuming."""
+    optimizer = job.optimizer(parameters)
+    if job.optimizer_states is not None:
+        # a copy: stepping would otherwise change the job's tensors in place
+        optimizer.load_state_dict(copy.deepcopy(job.optimizer_states[stage]))
+    return optimizer
 
 
 def _report(messages: Any, epoch: int, loss_sum: float, rows: int) -> None:
@@ -177,7 +189,7 @@ def pipeline_worker(rank: int, world: int, device: torch.device, messages: Any, 
     loss = _BatchLoss()
     kind = ScheduleGPipe if job.schedule == "gpipe" else Schedule1F1B
     schedules: dict[int, Any] = {}
-    optimizer = job.optimizer(module.parameters())
+    optimizer = _resumed(job, module.parameters(), rank)
     data = load_file(os.path.join(job.data_dir, "data.safetensors"))
     last = rank == world - 1
 
@@ -233,6 +245,7 @@ def pipeline_worker(rank: int, world: int, device: torch.device, messages: Any, 
             _global_names(module, first),
             _stage_grads(module, first) if job.record_grads else {},
         )
+        write_optimizer_part(os.path.join(job.out_dir, f"optim-{rank}.safetensors"), optimizer)
         dist.barrier()
         if last:
             _report(messages, epoch, loss_sum, rows)
@@ -249,7 +262,7 @@ def data_worker(rank: int, world: int, device: torch.device, messages: Any, job:
     model.to(device).train()
     ids = [device.index] if device.type == "cuda" else None
     ddp = DistributedDataParallel(model, device_ids=ids)
-    optimizer = job.optimizer(ddp.parameters())
+    optimizer = _resumed(job, ddp.parameters(), 0)  # rank 0's state, the same on every rank
     shard = load_file(os.path.join(job.data_dir, f"shard-{rank}.safetensors"))
     global_rows = shard["global_rows"].tolist()
     for epoch in range(job.start_epoch, job.start_epoch + job.epochs):
@@ -275,6 +288,7 @@ def data_worker(rank: int, world: int, device: torch.device, messages: Any, job:
                 if job.record_grads
                 else {},
             )
+            write_optimizer_part(os.path.join(job.out_dir, "optim-0.safetensors"), optimizer)
             _report(messages, epoch, float(loss_sum[0]), int(loss_sum[1]))
         dist.barrier()
 
@@ -296,7 +310,7 @@ def train_single(
     if job.micro_batches > 1:
         defer_batch_norms(model)
     model.to(device).train()
-    optimizer = job.optimizer(model.parameters())
+    optimizer = _resumed(job, model.parameters(), 0)
     data = load_file(os.path.join(job.data_dir, "data.safetensors"))
     messages = _LocalMessages(on_message)
     for epoch in range(job.start_epoch, job.start_epoch + job.epochs):
@@ -324,6 +338,7 @@ def train_single(
             if job.record_grads
             else {},
         )
+        write_optimizer_part(os.path.join(job.out_dir, "optim-0.safetensors"), optimizer)
         _report(messages, epoch, loss_sum, rows)
 
 

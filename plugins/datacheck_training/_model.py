@@ -4,7 +4,8 @@ A model folder holds ``model.safetensors`` (the weights, by the ``nn.Module``'s 
 names), ``record.json`` (:data:`RECORD_FILE`: the schema's name and version, the encoder, the
 strategy and devices, the loss of each epoch, the rows used, quarantined and unlabeled, and the
 ``module:factory`` that builds the architecture) and ``profile.json``, the training data's
-profile. Nothing is pickled: the weights are read with ``safetensors``, which holds tensors
+profile, and the optimizer's state (``optimizer.safetensors``, or one file per pipeline stage;
+:mod:`._optim`). Nothing is pickled: the weights are read with ``safetensors``, which holds tensors
 only, and the architecture is rebuilt by calling the recorded factory (or a module the caller
 passes), never by unpickling code. The folder is written after every epoch, so it is also the
 checkpoint a run resumes from.

@@ -10,8 +10,8 @@ The use case behind ``datacheck train`` and the ``Train`` Beam stage:
 3. The encoded rows are written as safetensors files (one file, or one shard per worker for
    data parallelism) in a private temporary folder, and one process per device trains
    (:mod:`._engine`, :mod:`._launch`); ``strategy="single"`` trains in this process.
-4. After every epoch the model folder is written (weights, record, profile): it is the
-   checkpoint a later call resumes from (``resume=``).
+4. After every epoch the model folder is written (weights, optimizer state, record, profile):
+   it is the checkpoint a later call resumes from (``resume=``), continuing exactly.
 """
 
 from __future__ import annotations
@@ -52,6 +52,12 @@ from datacheck_training._model import (
     read_record,
     read_weights,
     save_model,
+)
+from datacheck_training._optim import (
+    check_fits,
+    read_optimizer,
+    read_optimizer_part,
+    save_optimizer,
 )
 from datacheck_training._partition import BALANCES, layer_costs, partition
 from datacheck_training._stage import CHECKPOINT_MODES
@@ -220,6 +226,54 @@ def _stage_sizes(
     return partition(layer_costs(model, sample, by=balance), k)
 
 
+def _resumed_optimizer(
+    folder: str | os.PathLike[str],
+    previous: dict[str, Any],
+    model: nn.Module,
+    make_optimizer: Any,
+    strategy: str,
+    world: int,
+) -> list[dict[str, Any]] | None:
+    """The optimizer state to resume with (one per stage), checked against this run.
+
+    Raises:
+        OptionError: The strategy cannot resume exactly from this checkpoint.
+        InputError: The saved state is missing, changed, or does not fit the optimizer.
+    """
+    if strategy == "spill":
+        raise OptionError(
+            "the spill strategy cannot resume yet (its optimizer state is not saved in the "
+            "checkpoint, so a resumed run would not continue exactly); resume with single, "
+            "pipeline or data",
+            parameter="resume",
+            value=str(folder),
+        )
+    states = read_optimizer(folder, previous)
+    if states is None:
+        return None
+    stages = world if strategy == "pipeline" else 1
+    if len(states) != stages or (strategy == "pipeline") != (previous["strategy"] == "pipeline"):
+        raise OptionError(
+            f"the checkpoint holds the optimizer state "
+            f"{f'of {len(states)} pipeline stages' if len(states) > 1 else 'of the whole model'}"
+            f" (the {previous['strategy']} strategy), not of {stages} {strategy} stage(s): resume "
+            f"a pipeline as a pipeline of as many stages, single or data as either",
+            parameter="resume",
+            value=str(folder),
+        )
+    if strategy == "pipeline":
+        assert isinstance(model, nn.Sequential)  # check_options: a pipeline splits one
+        layers = list(model)
+        first = 0
+        for k, size in enumerate(previous["stage_sizes"]):
+            params = [p for layer in layers[first : first + size] for p in layer.parameters()]
+            check_fits(make_optimizer, params, states[k], folder)
+            first += size
+    else:
+        check_fits(make_optimizer, list(model.parameters()), states[0], folder)
+    return states
+
+
 def train(
     model: nn.Module,
     source: object,
@@ -271,7 +325,10 @@ def train(
         dtype: ``"float32"`` or ``"float64"``.
         exclude: Columns not to use as features.
         output: The model folder, written after every epoch.
-        resume: A model folder to continue from (its weights, epochs and losses).
+        resume: A model folder to continue from: its weights, epochs, losses and optimizer
+            state (momentum, moments), so the run continues exactly as an uninterrupted one;
+            a pipeline resumes as a pipeline of as many stages (keeping the checkpoint's
+            stages), single or data as either; spill cannot resume yet.
         factory: ``"module:function"`` that builds ``model``, recorded so that
             :func:`load_model` can rebuild it.
         schema_name: The schema's name in a store, for the record.
@@ -321,11 +378,18 @@ def train(
     torch_dtype = getattr(torch, dtype)
     model = model.to(torch_dtype)
     start_epoch, losses = 0, []
+    optimizer_states: list[dict[str, Any]] | None = None
+    resumed_sizes: list[int] | None = None
     if resume is not None:
         previous = read_record(resume)
         model.load_state_dict(read_weights(resume))
         start_epoch = int(previous["epochs_done"])
         losses = [float(v) for v in previous["losses"]]
+        optimizer_states = _resumed_optimizer(
+            resume, previous, model, make_optimizer, strategy, len(device_list)
+        )
+        if optimizer_states is not None and strategy == "pipeline":
+            resumed_sizes = [int(n) for n in previous["stage_sizes"]]
 
     rows = _Rows(valid=[])
     stats = StatsOptions(reader=reader if reader is not None else schema.reader)
@@ -387,7 +451,7 @@ def train(
         sizes: list[int] = []
         if strategy == "pipeline":
             assert isinstance(model, nn.Sequential)
-            sizes = _stage_sizes(
+            sizes = resumed_sizes or _stage_sizes(
                 model, len(device_list), balance, x[: max(batch_size // micro_batches, 1)]
             )
             record["stage_sizes"] = sizes
@@ -411,6 +475,7 @@ def train(
             optimizer=make_optimizer,
             epochs=epochs,
             start_epoch=start_epoch,
+            optimizer_states=optimizer_states,
             data_dir=data_dir,
             out_dir=parts_dir,
         )
@@ -433,6 +498,13 @@ def train(
             record["seconds"] = round(time.monotonic() - started, 3)
             if output is not None:
                 weights, _ = read_parts(parts_dir, world)
+                if strategy != "spill":  # spill keeps its optimizer state in its shard store
+                    stages = world if strategy == "pipeline" else 1
+                    parts = [
+                        read_optimizer_part(os.path.join(parts_dir, f"optim-{k}.safetensors"))
+                        for k in range(stages)
+                    ]
+                    record["optimizer"] = save_optimizer(output, parts)
                 save_model(output, weights, record)
             if progress is not None:
                 progress(
@@ -462,6 +534,8 @@ def train(
             weights, _ = read_parts(parts_dir, world)
             model.load_state_dict(weights)
         elif output is not None:
+            if optimizer_states is not None:
+                record["optimizer"] = save_optimizer(output, optimizer_states)
             save_model(output, model.state_dict(), record)
     model.eval()
     trained = TrainedModel(module=model, encoder=encoder, record=dict(record))
