@@ -4,9 +4,10 @@ line and exit 2."""
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -133,7 +134,10 @@ def test_more_devices_than_layers(
 
 @pytest.mark.slow
 def test_a_worker_that_raises(
-    penguins: tuple[Path, Path, pd.DataFrame], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    penguins: tuple[Path, Path, pd.DataFrame],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    new_children: Callable[[], list[Any]],
 ) -> None:
     data, schema, _ = penguins
     code = _train(
@@ -156,7 +160,7 @@ def test_a_worker_that_raises(
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1, err
     assert "on cpu failed: ValueError: this layer always fails" in err
-    assert multiprocessing.active_children() == []
+    assert new_children() == []
     assert not (tmp_path / "m" / "model.safetensors").exists()
 
 

@@ -5,7 +5,8 @@ a failing shard stops every worker."""
 from __future__ import annotations
 
 import functools
-import multiprocessing
+from collections.abc import Callable
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -83,7 +84,9 @@ def test_a_model_far_behind_stops_early_and_the_best_is_named(
     assert ("good", 2) in seen and ("diverges", 2) not in seen
 
 
-def test_a_failing_shard_stops_every_worker(penguins: tuple[pa.Table, Schema]) -> None:
+def test_a_failing_shard_stops_every_worker(
+    penguins: tuple[pa.Table, Schema], new_children: Callable[[], list[Any]]
+) -> None:
     table, schema = penguins
     with pytest.raises(WorkerError, match=r"model-1 failed: shard \d: ValueError: this shard"):
         train_many(
@@ -94,10 +97,12 @@ def test_a_failing_shard_stops_every_worker(penguins: tuple[pa.Table, Schema]) -
             devices=2,
             memory_budget="64KiB",
         )
-    assert multiprocessing.active_children() == []
+    assert new_children() == []
 
 
-def test_bad_requests_fail_before_any_worker_starts(penguins: tuple[pa.Table, Schema]) -> None:
+def test_bad_requests_fail_before_any_worker_starts(
+    penguins: tuple[pa.Table, Schema], new_children: Callable[[], list[Any]]
+) -> None:
     table, schema = penguins
     with pytest.raises(OptionError, match="memory_budget"):
         train_many([penguin_mlp()], table, schema=schema, label="species", memory_budget="x")
@@ -107,4 +112,4 @@ def test_bad_requests_fail_before_any_worker_starts(penguins: tuple[pa.Table, Sc
         train_many(
             [torch.nn.Linear(2, 2)], table, schema=schema, label="species", memory_budget="1MiB"
         )
-    assert multiprocessing.active_children() == []
+    assert new_children() == []

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import functools
 import json
-import multiprocessing
 import os
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -256,6 +256,7 @@ def test_the_command_fails_in_one_line_and_leaves_nothing_running(
     model: str,
     budget: str,
     expected: str,
+    new_children: Callable[[], list[Any]],
 ) -> None:
     data, schema = penguins_csv
     code = _cli(data, schema, model, tmp_path / "m", "--memory-budget", budget)
@@ -263,4 +264,4 @@ def test_the_command_fails_in_one_line_and_leaves_nothing_running(
     assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert re.search(expected, err), err
     assert not [t for t in threading.enumerate() if t.name.startswith("datacheck-prefetch")]
-    assert multiprocessing.active_children() == []
+    assert new_children() == []
