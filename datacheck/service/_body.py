@@ -10,6 +10,7 @@ request failing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from itertools import chain
@@ -121,12 +122,13 @@ def parse_json_records(body: bytes, max_rows: int) -> pa.Table:
     names = list(dict.fromkeys(chain.from_iterable(records)))
     if not names:
         return pa.table({})
-    try:
-        # The common case in one call: Arrow infers every column of the records at once (the
-        # same inference as column by column, and the same first-seen column order).
+    # The common case in one call: Arrow infers every column of the records at once (the same
+    # inference as column by column, and the same first-seen column order). A column Arrow
+    # cannot hold in one type falls through to the column-by-column build.
+    with contextlib.suppress(
+        pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError
+    ):
         return pa.Table.from_struct_array(pa.array(records))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
-        pass  # a column Arrow cannot hold in one type: column by column
     try:
         return by_columns(records, names)
     except RecursionError:

@@ -29,6 +29,7 @@ counted (:attr:`ServingWindows.dropped_rows`).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import logging
@@ -448,14 +449,12 @@ def _watch_parent(parent: int) -> None:
     with SIGKILL, its children are not). On Linux the kernel sends the signal (no thread,
     which would keep the interpreter from finishing cleanly); elsewhere a thread checks every
     half second."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # no libc or no prctl: watch instead
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0:
             if os.getppid() != parent:  # gone before the signal was asked for
                 os._exit(0)
             return
-    except (OSError, AttributeError):
-        pass
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -6,6 +6,7 @@ finish, windows are written) or SIGKILL (the store stays readable).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import signal
 import socket
@@ -99,11 +100,9 @@ def serving(tmp_path: Path, *args: str) -> Iterator[Server]:
         while True:
             if process.poll() is not None:
                 pytest.fail(f"datacheck serve exited with {process.returncode}: {log.read_text()}")
-            try:
+            with contextlib.suppress(httpx.TransportError):  # not listening yet
                 if httpx.get(f"{server.url}/readyz", timeout=1).status_code == 200:
                     break
-            except httpx.TransportError:
-                pass
             if time.monotonic() > deadline:
                 pytest.fail(f"datacheck serve did not get ready: {log.read_text()}")
             time.sleep(0.05)
