@@ -32,6 +32,7 @@ __all__ = [
     "is_list_type",
     "same_time_zone",
     "scalar_feature_type",
+    "skip_reason",
     "time_of",
     "value_type",
 ]
@@ -90,6 +91,21 @@ NUMBER_TYPES: frozenset[FeatureType] = frozenset(
 #: The categorical family: values compared by their frequencies (value counts, top values)
 #: with the categorical distances and the categorical default comparators.
 CATEGORICAL_TYPES: frozenset[FeatureType] = frozenset({FeatureType.STRING, FeatureType.BOOL})
+
+
+def skip_reason(arrow_type: pa.DataType) -> str:
+    """Why a column of this Arrow type is not profiled (the profile's and the service's words
+    for a skipped feature)."""
+    if pa.types.is_union(arrow_type):
+        return "union columns are not profiled"
+    inner = arrow_type
+    while is_list_type(inner):
+        inner = inner.value_type
+    if pa.types.is_struct(inner):
+        return "lists of structs are not profiled"
+    if pa.types.is_map(inner):
+        return "lists of maps are not profiled"
+    return f"values of type {inner} are not profiled"
 
 
 def is_list_type(arrow_type: pa.DataType) -> bool:

@@ -54,6 +54,7 @@ from datacheck._types import (
     FeatureType,
     feature_type_of,
     is_list_type,
+    skip_reason,
 )
 from datacheck.schema import (
     BoolDomain,
@@ -313,20 +314,6 @@ def _need(
     return need
 
 
-def _skip_reason(arrow_type: pa.DataType) -> str:
-    """Why a column is not profiled (the profiler's words)."""
-    if pa.types.is_union(arrow_type):
-        return "union columns are not profiled"
-    inner = arrow_type
-    while is_list_type(inner):
-        inner = inner.value_type
-    if pa.types.is_struct(inner):
-        return "lists of structs are not profiled"
-    if pa.types.is_map(inner):
-        return "lists of maps are not profiled"
-    return f"values of type {inner} are not profiled"
-
-
 _NO_HISTOGRAM = Histogram(kind="standard", buckets=())
 _NO_QUANTILES = Histogram(kind="quantiles", buckets=())
 
@@ -553,7 +540,7 @@ def _make_plan(
         arrow_type = field.type
         kind = feature_type_of(arrow_type)
         if kind is None:
-            reason = _skip_reason(arrow_type)
+            reason = skip_reason(arrow_type)
             skipped = SkippedFeature(path=path, arrow_type=str(arrow_type), reason=reason)
             plan.append(_Leaf(top, path, None, _NONE, True, skipped))
             continue

@@ -19,7 +19,7 @@ from datacheck._types import (
     OVERFLOW_KEY,
     FeatureType,
     feature_type_of,
-    is_list_type,
+    skip_reason,
     time_of,
 )
 from datacheck.stats._bool import BoolAccumulator
@@ -63,19 +63,6 @@ class Column:
     skip_reason: str | None = None
 
 
-def _skip_reason(arrow_type: pa.DataType) -> str:
-    if pa.types.is_union(arrow_type):
-        return "union columns are not profiled"
-    inner = arrow_type
-    while is_list_type(inner):
-        inner = inner.value_type
-    if pa.types.is_struct(inner):
-        return "lists of structs are not profiled"
-    if pa.types.is_map(inner):
-        return "lists of maps are not profiled"
-    return f"values of type {inner} are not profiled"
-
-
 def _overflow_marks(field: pa.Field) -> frozenset[str]:
     mark = (field.metadata or {}).get(OVERFLOW_KEY)
     return frozenset(mark.decode().split(",")) if mark else frozenset()
@@ -88,9 +75,7 @@ def feature_columns(batch: pa.RecordBatch) -> Iterator[Column]:
         mixed = bool(field.metadata and field.metadata.get(MIXED_TYPES_KEY) == b"true")
         feature_type = feature_type_of(t)
         if feature_type is None:
-            yield Column(
-                path=path, arrow_type=t, array=None, type=None, skip_reason=_skip_reason(t)
-            )
+            yield Column(path=path, arrow_type=t, array=None, type=None, skip_reason=skip_reason(t))
         else:
             yield Column(
                 path=path,
