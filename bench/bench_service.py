@@ -19,6 +19,11 @@ the client's own CPU per request on this machine). At the end the serving statis
 flushed and the rows profiled and dropped by the background worker are printed, from
 ``/metrics``: a worker that could not keep up would drop rows (counted), never slow requests.
 
+The headline ratio is *paired*: each 10,000-row Arrow request is followed at once by
+``validate_batches`` on the same rows in the client, so that on a shared machine both meet the
+load of the same moment; the ratio of the two p50s is taken per round. The load average is
+printed before and after.
+
 Bounded: each case stops after its request count or its seconds, whichever comes first.
 Run: ``.venv/bin/python bench/bench_service.py [--rounds R] [--seconds S]``.
 """
@@ -55,6 +60,8 @@ ARROW_10K = "10,000 rows, Arrow"
 DIRECT_ROWS = "validate_batches, 10,000 rows"
 DIRECT_CHECK = "check_dataset, 10,000 rows"
 DIRECT_PATH = "request path, 10,000 rows"
+PAIRED_SERVICE = "paired: 10,000-row Arrow request"
+PAIRED_DIRECT = "paired: validate_batches"
 
 
 def make_table(n: int, seed: int = 0) -> pa.Table:
@@ -145,7 +152,7 @@ def cpu_seconds(pid: int) -> float | None:
 #: ``datacheck serve`` whose serving statistics take no rows (a diagnostic: what they cost)
 _WITHOUT_STATISTICS = (
     "import sys; from datacheck.service import ServingWindows; "
-    "ServingWindows.add = lambda self, name, table: True; "
+    "ServingWindows.add = lambda self, name, table, stream=None: True; "
     "from datacheck.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 
@@ -218,6 +225,7 @@ def main() -> None:
     arrow_body = arrow_bytes(big)
     cases.append((ARROW_10K, arrow_body, ARROW, 60))
 
+    load_before = os.getloadavg()
     samples: dict[str, list[list[float]]] = {}
     cpu: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -248,6 +256,21 @@ def main() -> None:
                         # Warm-up requests included; the worker's profiling of earlier
                         # requests may fall into a later case.
                         cpu.setdefault(label, []).append((after - before) / (len(times) + 3))
+                # Paired: each request followed at once by validate_batches on the same rows,
+                # so that both meet the machine's load of that moment (shared machine).
+                service_times: list[float] = []
+                direct_times: list[float] = []
+                deadline = time.perf_counter() + args.seconds
+                while len(service_times) < 60 and time.perf_counter() < deadline:
+                    started = time.perf_counter()
+                    status, text = client.request("POST", "/validate/shop", arrow_body, ARROW)
+                    service_times.append(time.perf_counter() - started)
+                    assert status == 200, text
+                    started = time.perf_counter()
+                    list(validate_batches([batch], schema))
+                    direct_times.append(time.perf_counter() - started)
+                samples.setdefault(PAIRED_SERVICE, []).append(service_times)
+                samples.setdefault(PAIRED_DIRECT, []).append(direct_times)
                 samples.setdefault(DIRECT_ROWS, []).append(
                     timed(
                         lambda: list(validate_batches([batch], schema)),
@@ -273,6 +296,14 @@ def main() -> None:
     def p50(label: str, r: int) -> float:
         return statistics.median(samples[label][r])
 
+    load_after = os.getloadavg()
+    print(
+        "load average (1, 5, 15 min): before "
+        + ", ".join(f"{x:.1f}" for x in load_before)
+        + "; after "
+        + ", ".join(f"{x:.1f}" for x in load_after)
+        + f"; {os.cpu_count()} cores"
+    )
     print(f"client: {args.client}, {args.rounds} rounds; p50 is the median of the rounds' p50s")
     if args.without_serving_statistics:
         print("DIAGNOSTIC: the server's serving statistics took no rows")
@@ -298,6 +329,14 @@ def main() -> None:
             f"10,000-row Arrow request p50 / {label.split(',')[0]} p50, same round: median "
             f"{statistics.median(ratios):.2f} (rounds: {', '.join(f'{x:.2f}' for x in ratios)})"
         )
+    ratios = [p50(PAIRED_SERVICE, r) / p50(PAIRED_DIRECT, r) for r in range(args.rounds)]
+    print(
+        "PAIRED (each request, then validate_batches): request p50 / validate_batches p50 "
+        f"per round: median {statistics.median(ratios):.2f} "
+        f"(rounds: {', '.join(f'{x:.2f}' for x in ratios)}); p50s "
+        f"{statistics.median(p50(PAIRED_SERVICE, r) for r in range(args.rounds)) * 1e3:.2f} ms / "
+        f"{statistics.median(p50(PAIRED_DIRECT, r) for r in range(args.rounds)) * 1e3:.2f} ms"
+    )
     ratios = [p50(DIRECT_PATH, r) / p50(DIRECT_ROWS, r) for r in range(args.rounds)]
     print(
         "the request path's work in process / validate_batches p50, same round: median "

@@ -118,6 +118,10 @@ class Plugin:
     #: service routes: ``"module:function"`` references; each function returns the
     #: Starlette routes the plugin adds to ``datacheck serve``
     service_routes: tuple[str, ...] = ()
+    #: the OpenAPI 3 description of those routes: ``"module:attribute"`` references, each a
+    #: mapping ``{"paths": {path: path item}, "components": {"schemas": {...}}}`` that
+    #: ``datacheck serve`` merges into its ``/openapi.json`` (every response documented)
+    service_openapi: tuple[str, ...] = ()
     #: pipeline stage kinds by name: ``"module:attribute"`` (reserved for pipeline files)
     stage_kinds: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 

@@ -11,6 +11,7 @@ mapped to its 4xx (see :mod:`datacheck.service._errors`). The only 5xx given on 
 from __future__ import annotations
 
 import contextlib
+import copy
 import hmac
 import logging
 import threading
@@ -53,7 +54,7 @@ from datacheck.service._body import (
 from datacheck.service._config import ServiceConfig
 from datacheck.service._errors import ServiceError, error_response, from_datacheck_error
 from datacheck.service._metrics import Metrics
-from datacheck.service._openapi import openapi_document
+from datacheck.service._openapi import merge_part, openapi_document
 from datacheck.service._quick import ReportProfiler
 from datacheck.service._registry import Registry, change_to_json, check_name
 from datacheck.service._windows import ServingWindows
@@ -142,6 +143,8 @@ class _Service:
         )
         self.metrics = Metrics()
         self.plugin_failures: dict[str, str] = {}
+        #: the OpenAPI document served, the plugins' parts merged in
+        self.openapi_document = openapi_document()
         self._inflight = 0
         self._inflight_lock = threading.Lock()
         self._schemas: dict[tuple[str, int], Schema] = {}
@@ -310,7 +313,7 @@ class _Service:
 
     async def openapi(self, request: Request) -> Response:
         """The OpenAPI 3 document of this service."""
-        return JSONResponse(openapi_document())
+        return JSONResponse(self.openapi_document)
 
     # -- the registry ---------------------------------------------------------------------------
 
@@ -512,7 +515,8 @@ class _Service:
                 profiler=ReportProfiler(schema, environment),
             )
             report = done.report.to_dict()
-            self._count(name, table, report)
+            # An Arrow request's rows go to the serving statistics as the bytes they came in.
+            self._count(name, table, report, body if kind == ARROW_STREAM else None)
             answer: dict[str, Any] = {"schema": name, "version": number, "report": report}
             if collector is not None:
                 answer["quarantine"] = {
@@ -532,11 +536,13 @@ class _Service:
             return JSONResponse(self._inline(request, lambda: run(number, schema, table)))
         return JSONResponse(await self._work(request, lambda: run(number, schema, table)))
 
-    def _count(self, name: str, table: pa.Table, report: dict[str, Any]) -> None:
+    def _count(
+        self, name: str, table: pa.Table, report: dict[str, Any], stream: bytes | None
+    ) -> None:
         self.metrics.rows.labels(schema=name).inc(table.num_rows)
         for anomaly in report["anomalies"]:
             self.metrics.anomalies.labels(schema=name, code=anomaly["code"]).inc()
-        self.windows.add(name, table)
+        self.windows.add(name, table, stream=stream)
 
 
 def _warm_up() -> None:
@@ -724,18 +730,30 @@ async def _datacheck_error(request: Request, exc: Exception) -> Response:
 
 
 def _plugin_routes(service: _Service) -> list[BaseRoute]:
-    """The routes every installed plugin contributes; a failing one is logged and left out."""
+    """The routes every installed plugin contributes, their OpenAPI parts merged into the
+    service's document; a plugin whose routes or description fail is logged, named by
+    ``/readyz`` and left out whole."""
     plugins, failures = discover_plugins()
     for failure in failures:
         service.plugin_failures[failure.name] = failure.reason
     routes: list[BaseRoute] = []
     for plugin in plugins:
-        for reference in plugin.service_routes:
-            try:
-                routes.extend(load_reference(reference)())
-            except Exception as exc:  # a broken plugin must not take the service down
-                service.plugin_failures[plugin.name] = f"{reference}: {exc}"
-                _LOG.warning("plugin %r: routes %s not added: %s", plugin.name, reference, exc)
+        reference = ""
+        try:
+            found: list[BaseRoute] = []
+            for reference in plugin.service_routes:
+                found.extend(load_reference(reference)())
+            document = copy.deepcopy(service.openapi_document)
+            for reference in plugin.service_openapi:
+                merge_part(document, load_reference(reference))
+        except Exception as exc:  # a broken plugin must not take the service down
+            service.plugin_failures[plugin.name] = f"{reference}: {exc}"
+            _LOG.warning("plugin %r: routes %s not added: %s", plugin.name, reference, exc)
+            continue
+        if found and not plugin.service_openapi:
+            _LOG.warning("plugin %r: its routes are not described in /openapi.json", plugin.name)
+        routes.extend(found)
+        service.openapi_document = document
     return routes
 
 

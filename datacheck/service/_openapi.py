@@ -2,16 +2,21 @@
 
 Written by hand rather than generated from the handlers, so that it states what clients may
 rely on; ``tests/unit/service`` checks each route against it and schemathesis fuzzes the
-service with it.
+service with it. Plugins describe the routes they add the same way
+(:attr:`datacheck.plugin.Plugin.service_openapi`): :func:`merge_part` adds their paths and
+component schemas to the document, and the 401 the service's token guard may give to each of
+their operations.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from datacheck import __version__
 
-__all__ = ["openapi_document"]
+__all__ = ["merge_part", "openapi_document"]
 
 _JSON = "application/json"
 _ARROW = "application/vnd.apache.arrow.stream"
@@ -490,9 +495,9 @@ def _paths() -> dict[str, Any]:
     }
 
 
-def openapi_document() -> dict[str, Any]:
-    """The service's OpenAPI 3.1 document."""
-    return {
+def openapi_document(parts: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The service's OpenAPI 3.1 document, with the plugins' ``parts`` merged in."""
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": "datacheck service",
@@ -503,3 +508,39 @@ def openapi_document() -> dict[str, Any]:
         "paths": _paths(),
         "components": _components(),
     }
+    for part in parts:
+        merge_part(document, part)
+    return document
+
+
+_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+def merge_part(document: dict[str, Any], part: Mapping[str, Any]) -> None:
+    """Add a plugin's ``part`` (``{"paths": ..., "components": {"schemas": ...}}``) to
+    ``document``; every operation gets the guard's 401 if it does not list it.
+
+    Raises:
+        ValueError: ``part`` is not such a mapping, an operation documents no response, or a
+            path or component schema is already in the document (two owners of one route).
+    """
+    if not isinstance(part, Mapping) or not isinstance(part.get("paths"), Mapping):
+        raise ValueError('an OpenAPI part is a mapping {"paths": {...}, "components": {...}}')
+    paths = copy.deepcopy(dict(part["paths"]))
+    schemas = part.get("components", {}).get("schemas", {})
+    taken = [p for p in paths if p in document["paths"]]
+    taken += [
+        f"#/components/schemas/{n}" for n in schemas if n in document["components"]["schemas"]
+    ]
+    if taken:
+        raise ValueError(f"already described by the service or another plugin: {', '.join(taken)}")
+    for path, item in paths.items():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            responses = operation.get("responses")
+            if not isinstance(responses, dict) or not responses:
+                raise ValueError(f"{method.upper()} {path} documents no response")
+            responses.setdefault("401", _COMMON["401"])
+    document["paths"].update(paths)
+    document["components"]["schemas"].update(copy.deepcopy(dict(schemas)))

@@ -26,4 +26,6 @@ PLUGIN = Plugin(
     },
     # Clipper-style prediction behind schema validation (cache, AIMD batching, Exp3.S)
     service_routes=("datacheck_serving._predict_routes:routes",),
+    # their OpenAPI description, merged into the service's /openapi.json
+    service_openapi=("datacheck_serving._predict_openapi:OPENAPI",),
 )

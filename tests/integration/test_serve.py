@@ -290,3 +290,17 @@ def test_kill_9_mid_registration_leaves_the_store_readable(
         listed = http.get("/schemas/fruit/versions").json()["versions"]
         assert [v["version"] for v in listed] == versions
         again.stop()
+
+
+def test_kill_9_loses_at_most_the_last_second_of_serving_statistics(
+    tmp_path: Path, schema_doc: dict[str, Any]
+) -> None:
+    with serving(tmp_path) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        assert http.post("/schemas/fruit/versions", json=schema_doc).status_code == 201
+        for _ in range(3):
+            assert http.post("/validate/fruit", json=_rows(100)).status_code == 200
+        time.sleep(1.5)  # over a second: these rows must be on disk whatever happens next
+        assert http.post("/validate/fruit", json=_rows(50)).status_code == 200
+        server.stop(signal.SIGKILL)
+    (window,) = (server.store / ".service" / "fruit" / "windows").glob("*.profile.json")
+    assert load_profile(window).num_rows in (300, 350)  # the last second's 50 may be lost

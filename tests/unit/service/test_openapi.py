@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from datacheck.service._openapi import openapi_document
+from datacheck.service._openapi import merge_part, openapi_document
 
 
 def test_the_document_is_served(client: TestClient) -> None:
@@ -35,3 +36,16 @@ def test_every_operation_documents_a_success_and_its_errors() -> None:
             assert any(re.fullmatch(r"2\d\d", c) for c in codes), (path, method)
             if path not in ("/healthz", "/readyz"):
                 assert "401" in codes, (path, method)
+
+
+def test_a_part_that_documents_no_response_or_claims_a_path_is_refused() -> None:
+    document = openapi_document()
+    with pytest.raises(ValueError, match="documents no response"):
+        merge_part(document, {"paths": {"/x": {"get": {"responses": {}}}}})
+    with pytest.raises(ValueError, match="/schemas"):
+        merge_part(document, {"paths": {"/schemas": {}}})
+    with pytest.raises(ValueError, match="Error"):
+        merge_part(document, {"paths": {}, "components": {"schemas": {"Error": {}}}})
+    with pytest.raises(ValueError, match="mapping"):
+        merge_part(document, {"routes": []})
+    assert document == openapi_document()  # nothing merged half-way

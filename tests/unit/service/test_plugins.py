@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +28,44 @@ def _broken() -> list[BaseRoute]:
     raise RuntimeError("no model file")
 
 
-_REFERENCES: dict[str, Callable[[], list[BaseRoute]]] = {"a:routes": _routes, "b:routes": _broken}
+_HELLO_DOC = {
+    "paths": {
+        "/hello": {"get": {"responses": {"200": {"description": "hello"}}}},
+    }
+}
+#: claims a path the service owns: the plugin is left out whole
+_CLASH_DOC = {"paths": {"/healthz": {"get": {"responses": {"200": {"description": "x"}}}}}}
+
+
+def _clash_routes() -> list[BaseRoute]:
+    return [Route("/clash", _hello)]
+
+
+_REFERENCES: dict[str, Any] = {
+    "a:routes": _routes,
+    "a:OPENAPI": _HELLO_DOC,
+    "b:routes": _broken,
+    "c:routes": _clash_routes,
+    "c:OPENAPI": _CLASH_DOC,
+}
 
 
 @pytest.fixture
 def plugged(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     plugins = (
-        Plugin(name="hello", api_version=1, service_routes=("a:routes",)),
+        Plugin(
+            name="hello",
+            api_version=1,
+            service_routes=("a:routes",),
+            service_openapi=("a:OPENAPI",),
+        ),
         Plugin(name="broken", api_version=1, service_routes=("b:routes",)),
+        Plugin(
+            name="clash",
+            api_version=1,
+            service_routes=("c:routes",),
+            service_openapi=("c:OPENAPI",),
+        ),
     )
     failures = (PluginFailure(name="gone", reference="c:PLUGIN", reason="cannot import c"),)
     monkeypatch.setattr(app_module, "discover_plugins", lambda: (plugins, failures))
@@ -52,4 +81,12 @@ def test_a_plugins_routes_are_served(plugged: TestClient) -> None:
 def test_plugins_that_failed_are_named_by_readyz(plugged: TestClient) -> None:
     body = plugged.get("/readyz").json()
     assert body["status"] == "ready"
-    assert set(body["plugin_failures"]) == {"broken", "gone"}
+    assert set(body["plugin_failures"]) == {"broken", "clash", "gone"}
+
+
+def test_a_plugins_routes_are_described_in_the_document(plugged: TestClient) -> None:
+    paths = plugged.get("/openapi.json").json()["paths"]
+    # the plugin's own answers, and the 401 the service's token guard may give
+    assert set(paths["/hello"]["get"]["responses"]) == {"200", "401"}
+    assert "/clash" not in paths
+    assert plugged.get("/clash").status_code == 404  # its routes left out with its document

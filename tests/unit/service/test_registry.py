@@ -175,3 +175,22 @@ def test_no_baseline_yet_is_404(registered: TestClient) -> None:
     answer = registered.get("/schemas/fruit/baseline")
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == "no_baseline"
+
+
+def test_full_mode_refuses_a_widening_and_a_narrowing_but_not_a_description(
+    registered: TestClient, schema_doc: dict[str, Any]
+) -> None:
+    registered.put("/schemas/fruit/config", json={"compatibility": "FULL"})
+    wider = _with_colours(schema_doc, ["blue", "green", "red", "yellow"])
+    narrower = _with_colours(schema_doc, ["red"])
+    for changed in (wider, narrower):
+        answer = registered.post("/schemas/fruit/versions", json=changed)
+        assert answer.status_code == 409
+        assert answer.json()["error"]["breaking_changes"]
+    described = copy.deepcopy(schema_doc)
+    described["description"] = "the same constraints"
+    assert registered.post("/schemas/fruit/versions", json=described).status_code == 201
+    assert [v["version"] for v in registered.get("/schemas/fruit/versions").json()["versions"]] == [
+        1,
+        2,
+    ]

@@ -14,7 +14,7 @@ from datacheck.service import ServingWindows
 from datacheck.service import _windows as _windows_module
 from datacheck.stats import DatasetProfile
 
-from .conftest import post_json, rows
+from .conftest import arrow_stream, post_json, rows
 
 
 class _Clock:
@@ -55,10 +55,15 @@ def test_a_window_is_written_within_a_second_without_a_shutdown(tmp_path: Path) 
         windows.close()
 
 
-def test_a_window_reaches_the_disk_within_a_second_of_its_rows(tmp_path: Path) -> None:
-    windows = ServingWindows(tmp_path, window_seconds=60)  # the default flush interval
+@pytest.mark.parametrize("process", [False, True], ids=["thread", "process"])
+def test_a_window_reaches_the_disk_within_a_second_of_its_rows(
+    tmp_path: Path, process: bool
+) -> None:
+    # the default flush interval; with the process: sent, then written, within it
+    windows = ServingWindows(tmp_path, window_seconds=60, process=process)
     windows.start()
     try:
+        assert windows.flush_now(timeout=120)  # the process has started and answers
         windows.add("fruit", pa.Table.from_pylist(rows(10)))
         queued = time.monotonic()
         while not windows.windows("fruit") and time.monotonic() - queued < 5:
@@ -103,13 +108,14 @@ def test_requests_are_profiled_together_not_one_by_one(
 ) -> None:
     windows = ServingWindows(tmp_path, window_seconds=60, clock=_Clock(6000.0))
     profiled: list[int] = []
-    add_input = windows._generator.add_input
+    generator = windows._profiler.generator
+    add_input = generator.add_input
 
     def counted(accumulator: Any, batch: pa.RecordBatch) -> Any:
         profiled.append(batch.num_rows)
         return add_input(accumulator, batch)
 
-    monkeypatch.setattr(windows._generator, "add_input", counted)
+    monkeypatch.setattr(generator, "add_input", counted)
     for i in range(50):
         assert windows.add("fruit", pa.Table.from_pylist(rows(2, offset=2 * i)))
     windows.start()
@@ -123,6 +129,7 @@ def test_requests_are_profiled_together_not_one_by_one(
 
 def test_a_profiling_process_gives_the_profile_the_thread_gives(tmp_path: Path) -> None:
     tables = [pa.Table.from_pylist(rows(n, offset=100 * n)) for n in (3, 40, 7)]
+    streams = [None, arrow_stream(tables[1]), None]  # an Arrow request's bytes go as they are
     profiles = []
     for process in (False, True):
         windows = ServingWindows(
@@ -130,19 +137,45 @@ def test_a_profiling_process_gives_the_profile_the_thread_gives(tmp_path: Path) 
         )
         windows.start()
         try:
-            if process:
-                assert windows._pool_ready is not None
-                windows._pool_ready.result(timeout=120)  # started: the batches go to it
-            for table in tables:
-                assert windows.add("fruit", table)
+            for table, stream in zip(tables, streams, strict=True):
+                assert windows.add("fruit", table, stream=stream)
             assert windows.flush_now(timeout=120)
-            if process:
-                assert windows._pool is not None  # it was used, and did not fail
+            assert windows.in_process is process  # it was used, and did not fail
+            assert windows.profiled_rows == 50
         finally:
             windows.close()
         profiles.append(windows.profile("fruit")[1])
     assert profiles[0].num_rows == profiles[1].num_rows == 50
     assert profiles[1].to_dict() == profiles[0].to_dict()
+
+
+def test_the_profiling_process_writes_everything_on_close(tmp_path: Path) -> None:
+    windows = ServingWindows(tmp_path, window_seconds=60, clock=_Clock(6000.0), process=True)
+    windows.start()
+    for i in range(20):
+        assert windows.add("fruit", pa.Table.from_pylist(rows(5, offset=5 * i)))
+    windows.close()
+    assert windows._channel is not None and not windows._channel.process.is_alive()
+    assert [w.num_rows for w in windows.windows("fruit")] == [100]
+
+
+def test_a_profiling_process_that_dies_leaves_the_thread_profiling(tmp_path: Path) -> None:
+    windows = ServingWindows(tmp_path, window_seconds=60, clock=_Clock(6000.0), process=True)
+    windows.start()
+    try:
+        assert windows.add("fruit", pa.Table.from_pylist(rows(10)))
+        assert windows.flush_now(timeout=120)
+        channel = windows._channel
+        assert channel is not None
+        channel.process.kill()
+        channel.process.join(30)
+        assert windows.add("fruit", pa.Table.from_pylist(rows(6, offset=10)))
+        assert windows.flush_now(timeout=60)
+        assert not windows.in_process
+    finally:
+        windows.close()
+    assert [w.num_rows for w in windows.windows("fruit")] == [16]
+    assert windows.profiled_rows == 16
 
 
 def test_rows_that_change_type_are_left_out_not_fatal(tmp_path: Path) -> None:
