@@ -18,7 +18,7 @@ install: $(STAMP)  ## create .venv and install datacheck (editable) with its ext
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,beam,tfdv,labeling,training,serving,service,dask,spark]'
+	$(BIN)/python -m pip install -q -e '.[dev,beam,tfdv,labeling,training,serving,service,dask,spark,s3]'
 	touch $(STAMP)
 
 browser:  ## install Debian's chromium for the report's browser tests, where missing and root

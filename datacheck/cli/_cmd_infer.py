@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         store = store_from_args(args)
         message = args.message or f"inferred from {args.source}"
         record = store.save(args.name, schema, message=message)
-        print(f"saved {args.name}@{record.version} in {store.root}: {summary(schema)}")
+        print(f"saved {args.name}@{record.version} in {store.location}: {summary(schema)}")
     if not args.output and not args.name:
         sys.stdout.write(json.dumps(schema.to_dict(), indent=2, ensure_ascii=False) + "\n")
     return 0

@@ -25,7 +25,7 @@ def add_store_argument(parser: argparse.ArgumentParser) -> None:
         "--store",
         metavar="DIR",
         default=None,
-        help=f"schema store folder (default: ${STORE_ENV}, else {DEFAULT_STORE})",
+        help=f"schema store folder or s3:// URL (default: ${STORE_ENV}, else {DEFAULT_STORE})",
     )
 
 

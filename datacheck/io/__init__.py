@@ -11,7 +11,8 @@ way. For readers that split a source themselves (Beam reads each file on its own
 :func:`expand_paths`, :func:`format_of`, :func:`file_schema`, :func:`unify` and :func:`conform`
 are the steps ``read_batches`` takes. :class:`QuarantineWriter` writes the rows that failed a
 check, :class:`ValidWriter` the others. Batches read from files are tagged with their file and
-row numbers (``datacheck._source``), which the quarantine reports per row.
+row numbers (``datacheck._source``), which the quarantine reports per row. Any path read or
+written may be an ``s3://``, ``gs://`` or ``hdfs://`` URL (``datacheck.io._remote``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from datacheck.io._quarantine import (
     quarantine_format,
     write_quarantine,
 )
+from datacheck.io._remote import expand_remote, is_remote, plan_remote, read_bytes
 from datacheck.io._schema import conform, empty_batch, unify
 
 __all__ = [
@@ -57,8 +59,10 @@ __all__ = [
     "file_schema",
     "format_of",
     "is_file_source",
+    "is_remote",
     "quarantine_format",
     "read_batches",
+    "read_bytes",
     "unify",
     "write_bytes_atomic",
     "write_json_atomic",
@@ -110,9 +114,22 @@ def _check_names(options: ReaderOptions, known: Sequence[str], where: str) -> No
 def _open_files(
     sources: Sequence[str | os.PathLike[str]], options: ReaderOptions, batch_size: int
 ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
-    paths = [path for source in sources for path in expand_paths(source, options.format)]
+    paths: list[Path | str] = [
+        path
+        for source in sources
+        for path in (
+            expand_remote(source, options.format)
+            if is_remote(source)
+            else expand_paths(source, options.format)
+        )
+    ]
     budget = [_SMALL_FILES_BUDGET]
-    plans = [plan_file(path, options, batch_size, budget) for path in paths]
+    plans = [
+        plan_remote(path, options, batch_size, budget)
+        if isinstance(path, str)
+        else plan_file(path, options, batch_size, budget)
+        for path in paths
+    ]
     known = list(dict.fromkeys(name for plan in plans for name in plan.names))
     where = f"{paths[0] if len(paths) == 1 else sources[0]} "
     _check_names(options, known, where)
@@ -128,8 +145,9 @@ def _open_files(
 def _chain(plans: list[FilePlan], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
     for plan in plans:
         row = 0  # each batch is tagged with its file and first row (see datacheck._source)
+        name = plan.url or str(plan.path)
         for batch in plan.batches():
-            yield tag_source(conform(batch, schema, str(plan.path)), str(plan.path), row)
+            yield tag_source(conform(batch, schema, name), name, row)
             row += batch.num_rows
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from datacheck.errors import InputError
+from datacheck.io._remote import is_remote, remote_output
 
 __all__ = ["atomic_output", "write_bytes_atomic", "write_json_atomic"]
 
@@ -44,11 +45,17 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     ``path`` is left as it was.
 
     Args:
-        path: The file to create or replace. Its directory must exist.
+        path: The file to create or replace. Its directory must exist. An ``s3://``,
+            ``gs://`` or ``hdfs://`` URL is written locally and sent in one request when the
+            block succeeds (see ``datacheck.io._remote``).
 
     Yields:
         The temporary file's path, in the same directory as ``path``.
     """
+    if is_remote(path):  # object storage: written locally, then sent in one request
+        with remote_output(path) as tmp:
+            yield tmp
+        return
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():

@@ -71,6 +71,8 @@ class FilePlan:
     cached: list[pa.RecordBatch] | None = field(default=None)
     #: every column of the file (as named after renaming), before any is left out
     names: tuple[str, ...] = ()
+    #: the URL of a file on object storage (``path`` is then its local copy or its key)
+    url: str | None = None
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """The file's batches (types as read; the caller conforms them to the source schema)."""

@@ -68,6 +68,7 @@ class _RowFile:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self._target = path  # as given: a URL (s3://) does not survive Path
         self.format = quarantine_format(path)
         #: rows written so far
         self.rows = 0
@@ -77,7 +78,7 @@ class _RowFile:
         self._text: IO[str] | None = None
 
     def __enter__(self) -> Self:
-        self._tmp = self._stack.enter_context(atomic_output(self.path))
+        self._tmp = self._stack.enter_context(atomic_output(self._target))
         if self.format == "jsonl":
             self._text = self._stack.enter_context(open(self._tmp, "w", encoding="utf-8"))
         return self

@@ -17,7 +17,7 @@ from typing import Any
 from datacheck._documents import document_problem, format_version_problem
 from datacheck._types import FeatureType
 from datacheck.errors import InputError, InputNotFoundError, OptionError, SchemaFormatError
-from datacheck.io import ReaderOptions, write_bytes_atomic
+from datacheck.io import ReaderOptions, is_remote, read_bytes, write_bytes_atomic
 from datacheck.schema._check import schema_problems
 from datacheck.schema._model import (
     FORMAT_VERSION,
@@ -406,9 +406,9 @@ def load_schema(path: str | os.PathLike[str]) -> Schema:
         SchemaFormatError: the document is malformed or invalid; the message names the file and
             the JSON pointer of the problem.
     """
-    p = Path(path)
+    p = path if is_remote(path) else Path(path)
     try:
-        data = p.read_bytes()
+        data = read_bytes(p)
     except FileNotFoundError:
         raise InputNotFoundError(f"{p}: no such schema file; check the path") from None
     except OSError as exc:
@@ -423,5 +423,5 @@ def save_schema(schema: Schema, path: str | os.PathLike[str]) -> None:
         SchemaFormatError: the schema would not load again (min > max, duplicate names, a
             fraction above 1, NaN); nothing is written.
     """
-    p = Path(path)
+    p = path if is_remote(path) else Path(path)
     write_bytes_atomic(p, schema_to_json(schema, source=str(p)).encode("utf-8"))

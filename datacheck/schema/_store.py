@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from datacheck.errors import StoreError
-from datacheck.io import write_bytes_atomic
+from datacheck.io import is_remote, write_bytes_atomic
 from datacheck.schema._diff import (
     CompatibilityMode,
     CompatibilityResult,
@@ -108,6 +108,20 @@ def parse_schema_ref(ref: str) -> tuple[str, int | None]:
     return name, int(version)
 
 
+def checked_name(name: str) -> str:
+    """``name``, if it is a valid schema name (the folder or key prefix of its versions).
+
+    Raises:
+        StoreError: it is not.
+    """
+    if not _NAME.match(name):
+        raise StoreError(
+            f"{name!r} is not a valid schema name; use letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
 def _is_file_ref(ref: str) -> bool:
     return Path(ref).is_file() or ref.endswith((".json", ".pbtxt")) or "/" in ref or os.sep in ref
 
@@ -116,11 +130,26 @@ class SchemaStore:
     """Every version of every named schema, in folders under ``root``.
 
     Safe for concurrent writers on one machine (and on file systems where ``O_EXCL`` and
-    ``rename`` are atomic); readers never see a half-written version.
+    ``rename`` are atomic); readers never see a half-written version. A root of
+    ``s3://bucket/prefix`` makes the S3 store (``datacheck.schema._s3store``), safe for
+    concurrent writers anywhere; ``gs://`` and ``hdfs://`` roots are refused.
     """
+
+    def __new__(cls, root: str | os.PathLike[str]) -> SchemaStore:
+        # An s3:// root is the store of datacheck.schema._s3store, with S3's conditional writes.
+        if cls is SchemaStore and is_remote(root):
+            from datacheck.schema._s3store import store_class
+
+            return super().__new__(store_class(root))
+        return super().__new__(cls)
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+
+    @property
+    def location(self) -> str:
+        """Where the store is: its folder, or its URL on object storage."""
+        return str(self.root)
 
     @classmethod
     def default(cls, root: str | os.PathLike[str] | None = None) -> SchemaStore:
@@ -132,12 +161,7 @@ class SchemaStore:
         return f"SchemaStore({str(self.root)!r})"
 
     def _folder(self, name: str) -> Path:
-        if not _NAME.match(name):
-            raise StoreError(
-                f"{name!r} is not a valid schema name; use letters, digits, '.', '_' and '-', "
-                "starting with a letter or digit"
-            )
-        return self.root / name
+        return self.root / checked_name(name)
 
     def _existing_folder(self, name: str) -> Path:
         folder = self._folder(name)

@@ -14,7 +14,7 @@ from typing import Any
 
 from datacheck._documents import document_problem, format_version_problem
 from datacheck.errors import InputError, InputNotFoundError, ProfileFormatError
-from datacheck.io import write_bytes_atomic
+from datacheck.io import is_remote, read_bytes, write_bytes_atomic
 from datacheck.stats._profile import FORMAT_VERSION, DatasetProfile
 
 __all__ = ["check_document", "load_profile", "profile_to_json", "save_profile"]
@@ -62,9 +62,9 @@ def load_profile(path: str | os.PathLike[str]) -> DatasetProfile:
         ProfileFormatError: the document is malformed or invalid; the message names the file
             and the JSON pointer of the problem.
     """
-    p = Path(path)
+    p = path if is_remote(path) else Path(path)
     try:
-        data = p.read_bytes()
+        data = read_bytes(p)
     except FileNotFoundError:
         raise InputNotFoundError(f"{p}: no such profile file; check the path") from None
     except OSError as exc:
