@@ -12,7 +12,12 @@
 3. SHARP for real: 8 penguin MLPs (two depths) on 2 worker processes (``train_many``) against
    the same 8 on 1 worker (one after another) and against model parallelism (each model's
    ``strategy="pipeline"`` over 2 processes, one micro-batch, one model after another;
-   training seconds from the record, process start-up left out).
+   training seconds from the record, process start-up left out). Each ``train_many`` run is
+   a fresh process; with ``--compare-head`` the same runs also use the plugin as committed
+   (``git archive HEAD``), alternating, under the same load. Per unit: worker seconds (busy
+   fraction x makespan, summed over workers, / units).
+   ``--units-only``: a shard unit timed in one process (no scheduler, no pipes), before
+   (HEAD) and after, against the arithmetic alone (every model resident).
 4. SHARP on a virtual clock: 12 models on 8 devices against model parallelism and the lower
    bound, for a grid of one architecture and a grid of three.
 """
@@ -31,12 +36,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "plugins"))
+#: where the training plugin is imported from (``--plugins DIR``: another copy of it)
+PLUGINS = next(
+    (sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--plugins"),
+    str(HERE.parent / "plugins"),
+)
+sys.path.insert(0, PLUGINS)
 
 from datacheck_training._engine import soft_cross_entropy  # noqa: E402  # after the path
 from datacheck_training._sharp import (  # noqa: E402  # after the path
@@ -190,58 +201,267 @@ def prefetch(width: int, layers: int, steps: int, batch: int) -> None:
                     del resident
                 times[on].append(time.perf_counter() - started)
                 prefetcher.close()
-    on, off = statistics.median(times[True]), statistics.median(times[False])
+    with_s, without_s = statistics.median(times[True]), statistics.median(times[False])
     print(
-        f"{len(plan.sizes)} shards: with {on:.3f}s, without {off:.3f}s, with/without {on / off:.2f}"
+        f"{len(plan.sizes)} shards: with {with_s:.3f}s, without {without_s:.3f}s, "
+        f"with/without {with_s / without_s:.2f}"
     )
 
 
-def real() -> None:
+RATES = (0.01, 0.003, 0.001, 0.0003)
+
+
+def _penguins() -> tuple[Any, Any]:
     import pyarrow as pa
     from palmerpenguins import load_penguins
 
     from datacheck import generate_statistics, infer_schema
-    from datacheck_training import Candidate, train, train_many
+
+    table = pa.Table.from_pandas(load_penguins(), preserve_index=False)
+    return table, infer_schema(generate_statistics(table))
+
+
+def _net(depth: int) -> nn.Sequential:
+    torch.manual_seed(depth)
+    body: list[nn.Module] = []
+    for _ in range(depth):
+        body += [nn.Linear(256, 256), nn.ReLU()]
+    return nn.Sequential(nn.Linear(19, 256), nn.ReLU(), *body, nn.Linear(256, 3))
+
+
+def _grid() -> list[tuple[int, float]]:
+    return [(d, r) for d in (2, 6) for r in RATES]
+
+
+def real_child(devices: int) -> None:
+    """One ``train_many`` run of the grid in this process; prints a JSON line."""
+    from datacheck_training import Candidate, train_many
+
+    table, schema = _penguins()
+    grid = [Candidate(model=_net(d), learning_rate=r) for d, r in _grid()]
+    run = train_many(
+        grid,
+        table,
+        schema=schema,
+        label="species",
+        devices=devices,
+        memory_budget="2MiB",
+        epochs=2,
+        batch_size=64,
+    )
+    best = run.results[run.best]
+    print(
+        json.dumps(
+            {
+                "makespan": run.makespan_s,
+                "busy": list(run.busy),
+                "units": run.units,
+                "hits": sum(getattr(run, "cache_hits", ()) or [0]),
+                "misses": sum(getattr(run, "cache_misses", ()) or [0]),
+                "peak": max(getattr(run, "cache_peak", ()) or [0]),
+                "best": [best.name, best.validation[-1], best.accuracy[-1]],
+            }
+        )
+    )
+
+
+def _arithmetic(table: Any, schema: Any) -> float:
+    """Seconds the grid's arithmetic takes with every model resident (plain, one process):
+    the same encoded rows, mini-batches and epochs as ``train_many``'s training units."""
+    from datacheck_training import train
+
+    seconds = 0.0
+    for d, r in _grid():
+        record = train(
+            _net(d), table, schema=schema, label="species", learning_rate=r, epochs=2
+        ).record
+        seconds += float(record["seconds"])
+    return seconds * (1 - 0.2)  # train_many holds 20% of the rows out; train does not
+
+
+def real(repeats: int, compare_head: bool) -> None:
+    from datacheck_training import train
 
     print("## SHARP for real: 8 penguin MLPs (4 of depth 2, 4 of depth 6, width 256), 2 epochs")
-    table = pa.Table.from_pandas(load_penguins(), preserve_index=False)
-    schema = infer_schema(generate_statistics(table))
-
-    def net(depth: int) -> nn.Sequential:
-        torch.manual_seed(depth)
-        body: list[nn.Module] = []
-        for _ in range(depth):
-            body += [nn.Linear(256, 256), nn.ReLU()]
-        return nn.Sequential(nn.Linear(19, 256), nn.ReLU(), *body, nn.Linear(256, 3))
-
-    rates = (0.01, 0.003, 0.001, 0.0003)
-    grid = [Candidate(model=net(d), learning_rate=r) for d in (2, 6) for r in rates]
-    common = {"schema": schema, "label": "species", "epochs": 2, "batch_size": 64}
-    runs = {}
-    for devices in (2, 1):
-        run = train_many(grid, table, devices=devices, memory_budget="2MiB", **common)
-        runs[devices] = run
-        print(
-            f"train_many on {devices} worker(s): makespan {run.makespan_s:.2f}s, busy "
-            f"{', '.join(f'{b:.2f}' for b in run.busy)}, {run.units} units"
-        )
-    parallel = 0.0
-    for c in grid:
-        record = train(
-            c.model, table, devices=2, strategy="pipeline", learning_rate=c.learning_rate, **common
-        ).record
-        parallel += float(record["seconds"])
-    sharp = runs[2].makespan_s
+    print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    variants = {"after": str(HERE.parent / "plugins")}
+    with tempfile.TemporaryDirectory() as head:
+        if compare_head:
+            archive = subprocess.run(
+                ["git", "-C", str(HERE.parent), "archive", "HEAD", "plugins/datacheck_training"],
+                capture_output=True,
+                check=True,
+            )
+            subprocess.run(["tar", "-x", "-C", head], input=archive.stdout, check=True)
+            variants["before"] = os.path.join(head, "plugins")
+        runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for _ in range(repeats):
+            for name, plugins in variants.items():
+                for devices in (2, 1):
+                    command = [sys.executable, __file__, "--real-child", str(devices)]
+                    command += ["--plugins", plugins]
+                    # on PYTHONPATH too: the forkserver the workers fork from imports the
+                    # plugin before any sys.path of ours reaches it
+                    path = os.pathsep.join(filter(None, [plugins, os.environ.get("PYTHONPATH")]))
+                    env = {**os.environ, "PYTHONPATH": path}
+                    done = subprocess.run(
+                        command, capture_output=True, text=True, check=True, env=env
+                    )
+                    line = done.stdout.strip().splitlines()[-1]
+                    runs.setdefault((name, devices), []).append(json.loads(line))
+        table, schema = _penguins()
+        torch.set_num_threads(1)  # as the workers: one thread each
+        arithmetic = _arithmetic(table, schema)
+        parallel = 0.0
+        for d, r in _grid():
+            record = train(
+                _net(d),
+                table,
+                schema=schema,
+                label="species",
+                devices=2,
+                strategy="pipeline",
+                learning_rate=r,
+                epochs=2,
+                batch_size=64,
+            ).record
+            parallel += float(record["seconds"])
+    print(f"arithmetic of the grid, every model resident (plain training): {arithmetic:.2f}s")
     print(f"model parallel (pipeline over 2, one model at a time): {parallel:.2f}s")
-    print(
-        f"SHARP speed-up: {runs[1].makespan_s / sharp:.2f}x over one after another, "
-        f"{parallel / sharp:.2f}x over model parallel"
-    )
-    best = runs[2].results[runs[2].best]
-    print(
-        f"best model by validation loss: {best.name} (val loss {best.validation[-1]:.4f}, "
-        f"accuracy {best.accuracy[-1]:.3f})"
-    )
+    for name in variants:
+        spans = {}
+        for devices in (2, 1):
+            rs = runs[(name, devices)]
+            makespans = [float(r["makespan"]) for r in rs]
+            span = statistics.median(makespans)
+            work = statistics.median(float(r["makespan"]) * sum(r["busy"]) for r in rs)
+            spans[devices] = span
+            units = int(rs[0]["units"])  # the committed plugin validates in the parent
+            per_unit = work / units
+            hits = statistics.median(int(r["hits"]) for r in rs)
+            misses = statistics.median(int(r["misses"]) for r in rs)
+            rate = hits / (hits + misses) if hits + misses else 0.0
+            listed = ", ".join(f"{v:.2f}" for v in makespans)
+            print(
+                f"{name}, {devices} worker(s): makespan {span:.2f}s (runs {listed}), {units} "
+                f"units, {per_unit * 1000:.1f} ms of worker time a unit, cache hits {rate:.0%}"
+            )
+        print(
+            f"{name}: 2 workers vs 1 (one after another) {spans[1] / spans[2]:.2f}x, "
+            f"vs model parallel {parallel / spans[2]:.2f}x"
+        )
+    best = runs[("after", 2)][-1]["best"]
+    print(f"best model by validation loss: {best}")
+    print(f"load average at end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+
+
+def unit_child(rounds: int) -> None:
+    """Seconds a shard unit takes in this process (no scheduler, no pipes): the grid's two
+    architectures, their units interleaved (one model's step, then the other's: the case a
+    worker sees under SHARP), with the plugin's own ``run_unit``; and the arithmetic alone
+    (the same steps, every model resident). Prints a JSON line."""
+    import inspect
+
+    from datacheck_training import _many
+
+    torch.set_num_threads(1)
+    x, y = _data(64)
+    x = x[:, :19].contiguous()
+    y = torch.softmax(y[:, :3], dim=-1)
+    nets = {d: _net(d) for d in (6, 2)}
+    budget = 2 * 2**20
+    with tempfile.TemporaryDirectory() as tmp:
+        models: list[Any] = []
+        for i, net in enumerate(nets.values()):
+            plan = plan_spill(net, x, ADAM, budget, prefetch=False)
+            folder = os.path.join(tmp, f"m{i}")
+            sharded = ShardedModel.create(net, plan.sizes, ADAM, os.path.join(folder, "host"))
+            costs, first = [], 0
+            for size in plan.sizes:
+                costs.append(float(sum(plan.costs[first : first + size])))
+                first += size
+            models.append((sharded, folder, tuple(costs)))
+        new = "cache" in inspect.signature(_many.run_unit).parameters
+        if new:
+            workers = [_many._Model(sharded=sh, folder=f, costs=c) for sh, f, c in models]
+            cache = _many._Cache(workers, budget)
+            scratch = _many._Scratch()
+            for _, folder, _ in models:
+                scratch.put(os.path.join(folder, "rng.npy"), torch.get_rng_state())
+
+            def unit(m: int, kind: str, s: int) -> None:
+                _many.run_unit(cache, scratch, m, x, y, kind, s, 64)
+
+        else:
+            old = [_many._Model(sharded=sh, folder=f) for sh, f, _ in models]
+            for _, folder, _ in models:
+                _many._save(os.path.join(folder, "rng.npy"), torch.get_rng_state())  # type: ignore[attr-defined]
+
+            def unit(m: int, kind: str, s: int) -> None:
+                _many.run_unit(old[m], x, y, kind, s)  # type: ignore[call-arg, arg-type]
+
+        chains = [_many._units(len(c)) for _, _, c in models]
+        for m, chain in enumerate(chains):  # warm up
+            for kind, s in chain:
+                unit(m, kind, s)
+        count = 0
+        started = time.perf_counter()
+        for _ in range(rounds):
+            for m, chain in enumerate(chains):
+                for kind, s in chain:
+                    unit(m, kind, s)
+                    count += 1
+        per_unit = (time.perf_counter() - started) / count
+    plain = list(nets.values())
+    optimizers = [ADAM(n.parameters()) for n in plain]
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for net, opt in zip(plain, optimizers, strict=True):
+            opt.zero_grad(set_to_none=True)
+            (soft_cross_entropy(net(x), y) / len(x)).backward()  # type: ignore[no-untyped-call]
+            opt.step()
+    arithmetic = (time.perf_counter() - started) / count
+    print(json.dumps({"unit": per_unit, "arithmetic": arithmetic}))
+
+
+def units(rounds: int, repeats: int) -> None:
+    print("## a shard unit in one process: before (HEAD) and after (the device cache)")
+    print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    results: dict[str, list[dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory() as head:
+        archive = subprocess.run(
+            ["git", "-C", str(HERE.parent), "archive", "HEAD", "plugins/datacheck_training"],
+            capture_output=True,
+            check=True,
+        )
+        subprocess.run(["tar", "-x", "-C", head], input=archive.stdout, check=True)
+        variants = {"before": os.path.join(head, "plugins"), "after": str(HERE.parent / "plugins")}
+        for _ in range(repeats):
+            for name, plugins in variants.items():
+                command = [sys.executable, __file__, "--unit-child", str(rounds)]
+                command += ["--plugins", plugins]
+                path = os.pathsep.join(filter(None, [plugins, os.environ.get("PYTHONPATH")]))
+                done = subprocess.run(
+                    command,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    env={**os.environ, "PYTHONPATH": path},
+                )
+                results.setdefault(name, []).append(
+                    json.loads(done.stdout.strip().splitlines()[-1])
+                )
+    for name, rs in results.items():
+        unit = statistics.median(r["unit"] for r in rs)
+        arithmetic = statistics.median(r["arithmetic"] for r in rs)
+        print(
+            f"{name}: {unit * 1000:.2f} ms a unit, arithmetic {arithmetic * 1000:.2f} ms, "
+            f"overhead {(unit - arithmetic) * 1000:.2f} ms (median of {len(rs)})"
+        )
+    before = statistics.median(r["unit"] - r["arithmetic"] for r in results["before"])
+    after = statistics.median(r["unit"] - r["arithmetic"] for r in results["after"])
+    print(f"overhead before / after: {before / after:.1f}x")
+    print(f"load average at end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
 def simulated() -> None:
@@ -274,16 +494,35 @@ def main() -> None:
     parser.add_argument("--child", choices=("plain", "spill", "spill-noprefetch"))
     parser.add_argument("--skip-real", action="store_true")
     parser.add_argument("--real-only", action="store_true")
+    parser.add_argument("--repeats", type=int, default=3, help="real runs per variant")
+    parser.add_argument(
+        "--compare-head", action="store_true", help="also run the committed plugin (before)"
+    )
+    parser.add_argument("--real-child", type=int, metavar="DEVICES")
+    parser.add_argument("--unit-child", type=int, metavar="ROUNDS")
+    parser.add_argument(
+        "--units-only", action="store_true", help="only the per-unit before/after figure"
+    )
+    parser.add_argument("--plugins", metavar="DIR", help="import the training plugin from DIR")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.width, args.layers, args.steps, args.batch)
+        return
+    if args.real_child:
+        real_child(args.real_child)
+        return
+    if args.unit_child:
+        unit_child(args.unit_child)
+        return
+    if args.units_only:
+        units(20, args.repeats)
         return
     if not args.real_only:
         memory(args.width, args.layers, args.steps, args.batch)
         prefetch(args.width, args.layers, args.steps, args.batch)
         simulated()
     if not args.skip_real:
-        real()
+        real(args.repeats, args.compare_head)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from datacheck.plugin import lazy_exports
 if TYPE_CHECKING:
     from datacheck_training._encoder import EncodedFeature, LabelSpec, TensorEncoder
     from datacheck_training._launch import WorkerError, launch
-    from datacheck_training._many import Candidate, ManyRun, ModelResult, train_many
+    from datacheck_training._many import Candidate, ManyRun, ModelResult, ModelStatus, train_many
     from datacheck_training._model import TrainedModel, load_model, predict, read_record
     from datacheck_training._partition import layer_costs, partition
     from datacheck_training._sharp import SharpSchedule, simulate_sharp
@@ -40,6 +40,7 @@ _WHERE = {
     "Candidate": "datacheck_training._many",
     "ManyRun": "datacheck_training._many",
     "ModelResult": "datacheck_training._many",
+    "ModelStatus": "datacheck_training._many",
     "SharpSchedule": "datacheck_training._sharp",
     "simulate_sharp": "datacheck_training._sharp",
     "train_many": "datacheck_training._many",
@@ -74,6 +75,7 @@ __all__ = [
     "LabelSpec",
     "ManyRun",
     "ModelResult",
+    "ModelStatus",
     "PipelineTimeline",
     "Progress",
     "SharpSchedule",

@@ -110,7 +110,8 @@ def load_model(folder: str | os.PathLike[str], model: nn.Module | None = None) -
     Args:
         folder: A model folder written by :func:`~datacheck_training.train`.
         model: The architecture to load the weights into; by default the recorded factory
-            (``module:function``) builds it.
+            (``module:function``) builds it, with the recorded ``factory_kwargs`` (a model of
+            a ``train-many`` grid).
 
     Raises:
         InputError: The folder is not a model folder, or the weights do not fit the model.
@@ -125,7 +126,7 @@ def load_model(folder: str | os.PathLike[str], model: nn.Module | None = None) -
                 parameter="model",
                 value=None,
             )
-        model = load_reference(factory)()
+        model = load_reference(factory)(**record.get("factory_kwargs", {}))
     weights = read_weights(folder)
     dtype = getattr(torch, str(record.get("dtype", "float32")))
     model = model.to(dtype)

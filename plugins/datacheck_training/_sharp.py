@@ -19,7 +19,7 @@ instances checks that SHARP's makespan equals the optimum there.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from datacheck.errors import OptionError
@@ -31,6 +31,7 @@ __all__ = [
     "model_parallel_makespan",
     "optimal_makespan",
     "pick",
+    "pick_affine",
     "simulate_sharp",
 ]
 
@@ -38,6 +39,27 @@ __all__ = [
 def pick(ready: Sequence[int], remaining: Sequence[float]) -> int:
     """The ready model with the most remaining work (ties: the lowest index)."""
     return min(ready, key=lambda m: (-remaining[m], m))
+
+
+def pick_affine(
+    ready: Sequence[int],
+    remaining: Sequence[float],
+    affinity: Mapping[int, int],
+    tolerance: float = 0.0,
+) -> int:
+    """Sharded-LRTF with locality: among the ready models whose remaining work is within
+    ``tolerance`` (a fraction) of the most any ready model has, the one with the highest
+    ``affinity`` (how much of its state a free device already holds), then the most work,
+    then the lowest index. With ``tolerance=0`` it is :func:`pick` with ties broken toward
+    affinity; it never takes a model with less than ``(1 - tolerance)`` times the front
+    runner's remaining work (a property test checks both).
+
+    Hydra's own orchestrator does the same in its cache step: the task already on a device
+    keeps it unless another has strictly more remaining time.
+    """
+    top = max(remaining[m] for m in ready)
+    near = [m for m in ready if remaining[m] >= top - tolerance * abs(top)]
+    return min(near, key=lambda m: (-affinity.get(m, 0), -remaining[m], m))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

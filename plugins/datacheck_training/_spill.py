@@ -275,6 +275,29 @@ class HostStore:
     def __init__(self, folder: str) -> None:
         self.folder = folder
         os.makedirs(folder, exist_ok=True)
+        #: this process's open mappings: file -> (its index entry, the mapping); a mapping is
+        #: used only while the index still names the same file, shape and dtype
+        self._maps: dict[str, tuple[tuple[Any, ...], np.ndarray[Any, Any]]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"folder": self.folder}  # mappings stay in the process that opened them
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.folder = state["folder"]
+        self._maps = {}
+
+    def _mapped(self, entry: dict[str, Any]) -> np.ndarray[Any, Any]:
+        """The entry's file, mapped read-write once per process (no open and header parse
+        per read: the store is read and written once per shard unit)."""
+        key = (entry["file"], tuple(entry["shape"]), entry["dtype"])
+        cached = self._maps.get(entry["file"])
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        mapped: np.ndarray[Any, Any] = np.load(
+            os.path.join(self.folder, entry["file"]), mmap_mode="r+"
+        )
+        self._maps[entry["file"]] = (key, mapped)
+        return mapped
 
     def _index_path(self, shard: int) -> str:
         return os.path.join(self.folder, f"index-{shard}.json")
@@ -297,7 +320,8 @@ class HostStore:
     def write(self, shard: int, tensors: dict[str, torch.Tensor]) -> None:
         """Write (or overwrite in place) the shard's tensors."""
         path = self._index_path(shard)
-        old = self.index(shard) if os.path.exists(path) else {}
+        exists = os.path.exists(path)
+        old = self.index(shard) if exists else {}
         index: dict[str, Any] = {}
         for i, (name, tensor) in enumerate(sorted(tensors.items())):
             array = tensor.detach().contiguous().reshape(-1).numpy()
@@ -309,14 +333,15 @@ class HostStore:
             }
             target = os.path.join(self.folder, file)
             if old.get(name) == entry:
-                mapped = np.load(target, mmap_mode="r+")
-                mapped[:] = array
                 # no msync (7 ms a file here): the folder is scratch, and other processes
                 # mapping the file share the page cache
-                del mapped
+                self._mapped(entry)[:] = array
             else:
+                self._maps.pop(file, None)
                 np.save(target, array)
             index[name] = entry
+        if exists and index == old:
+            return  # same files, shapes and dtypes: the index on disk is still right
         tmp = f"{path}.tmp{os.getpid()}-{threading.get_ident()}"
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(index, f)
@@ -326,9 +351,7 @@ class HostStore:
         """The shard's tensors, copied out of the mapped files (the copy is what's resident)."""
         out: dict[str, torch.Tensor] = {}
         for name, entry in self.index(shard).items():
-            mapped = np.load(os.path.join(self.folder, entry["file"]), mmap_mode="r")
-            out[name] = torch.from_numpy(np.array(mapped)).reshape(entry["shape"])
-            del mapped
+            out[name] = torch.from_numpy(np.array(self._mapped(entry))).reshape(entry["shape"])
         return out
 
 

@@ -20,6 +20,11 @@ PLUGIN = Plugin(
             help="train a model on validated rows: one device, a pipeline, or data parallel",
             register="datacheck_training._cli:register",
         ),
+        Command(
+            name="train-many",
+            help="train a grid of models at once (model selection), spilled over a few devices",
+            register="datacheck_training._cli_many:register",
+        ),
     ),
     beam_stages={"Train": "datacheck_training.beam:Train"},
 )
