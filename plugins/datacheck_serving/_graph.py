@@ -5,8 +5,9 @@ graph nodes, and each node is classified once, at construction, from its target 
 forward pass of a zero image (which also gives every layer's shape and multiply-accumulates):
 
 - ``window``: a sliding window over the spatial axes (``Conv2d`` of any kernel, stride,
-  padding, dilation and groups; ``MaxPool2d``; ``AvgPool2d``; an adaptive pool whose output
-  divides its input): recomputed over the region a change reaches, on a cropped window;
+  padding, dilation and groups; ``MaxPool2d``; ``AvgPool2d``, ``ceil_mode`` included, its
+  windows summed and divided by PyTorch's divisor at each position; an adaptive pool whose
+  output divides its input): recomputed over the region a change reaches, on a cropped window;
 - ``pointwise``: the same position in, the same position out (``BatchNorm2d`` in eval mode,
   ReLU and the other activations, dropout in eval mode, arithmetic with a constant): applied to
   the changed region alone;
@@ -136,6 +137,10 @@ class Step:
     macs_per_position: int = 0
     #: multiply-accumulates of one full inference of this layer
     full_macs: int = 0
+    #: window steps whose divisor varies by output position (an ``AvgPool2d`` with
+    #: ``ceil_mode=True``, or ``count_include_pad=False`` with padding): ``window`` sums, and
+    #: each output position is divided by this ``(out_h, out_w)`` map (whole numbers)
+    divisors: torch.Tensor | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +200,27 @@ def call_node(module: fx.GraphModule, node: fx.Node, value_of: Callable[[fx.Node
             name = name[:-1]
         return getattr(args[0], name)(*args[1:], **kwargs)
     raise AssertionError(f"not a call: {node.op}")
+
+
+def _avg_divisors(
+    size_in: tuple[int, int],
+    size_out: tuple[int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    include_pad: bool,
+) -> torch.Tensor:
+    """``AvgPool2d``'s divisor at each output position, as PyTorch computes it: the window
+    clipped to the padded input (``count_include_pad``; a ``ceil_mode`` window running past
+    the padding counts only what lies inside it), or to the input alone."""
+    counts = []
+    for size, out, k, s, p in zip(size_in, size_out, kernel, stride, padding, strict=True):
+        start = torch.arange(out, dtype=torch.float64) * s - p
+        stop = torch.clamp(start + k, max=size + p)
+        if not include_pad:
+            start, stop = torch.clamp(start, min=0), torch.clamp(stop, max=size)
+        counts.append(stop - start)
+    return counts[0][:, None] * counts[1][None, :]
 
 
 def _window_step(
@@ -263,11 +289,17 @@ def _window_step(
         kernel = _pair(layer.kernel_size)
         stride = _pair(layer.stride if layer.stride is not None else layer.kernel_size)
         padding = _pair(layer.padding)
-        if layer.ceil_mode:
-            raise _refuse(node, "AvgPool2d", "ceil_mode=True")
-        if not layer.count_include_pad and padding != (0, 0):
-            raise _refuse(node, "AvgPool2d", "count_include_pad=False with padding")
-        divisor = layer.divisor_override
+        override = layer.divisor_override
+        divisors: torch.Tensor | None = None
+        if override is None and (
+            layer.ceil_mode or (not layer.count_include_pad and padding != (0, 0))
+        ):
+            # the divisor varies by position: sum the window, divide by the layer's own count
+            divisors = _avg_divisors(
+                in_shape[2:], out_shape[2:], kernel, stride, padding, layer.count_include_pad
+            )
+            override = 1
+        divisor = override
 
         def run_avg(window: torch.Tensor) -> torch.Tensor:
             return F.avg_pool2d(window, kernel, stride, 0, False, True, divisor)
@@ -280,6 +312,7 @@ def _window_step(
             window=run_avg,
             rows=Axis(kernel[0], stride[0], padding[0], 1),
             cols=Axis(kernel[1], stride[1], padding[1], 1),
+            divisors=divisors,
         )
     if isinstance(layer, nn.AdaptiveAvgPool2d | nn.AdaptiveMaxPool2d):
         (height, width), (out_h, out_w) = in_shape[2:], out_shape[2:]

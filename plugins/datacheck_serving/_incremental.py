@@ -17,7 +17,9 @@ is capped, trading exactness for speed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,6 +157,10 @@ class IncrementalModel:
             flatten and linear layers; it takes one image batch and returns one tensor.
         input_shape: ``(C, H, W)`` of the images.
         batch_size: Queries run through the layers together (memory grows with it).
+        workers: Threads that run chunks of queries at once, each with one torch thread
+            (fewer, larger operations than splitting each small operation over threads);
+            None takes ``torch.get_num_threads()``; 1 runs the chunks in turn on torch's
+            threads. A batch of queries is split into at least this many chunks.
 
     Raises:
         UnsupportedLayerError: A layer the engine cannot compute on a region (named).
@@ -162,7 +168,12 @@ class IncrementalModel:
     """
 
     def __init__(
-        self, model: nn.Module, input_shape: Sequence[int], *, batch_size: int = 64
+        self,
+        model: nn.Module,
+        input_shape: Sequence[int],
+        *,
+        batch_size: int = 64,
+        workers: int | None = None,
     ) -> None:
         shape = tuple(int(s) for s in input_shape)
         if len(shape) != 3 or min(shape) < 1:
@@ -173,6 +184,9 @@ class IncrementalModel:
             )
         if batch_size < 1:
             raise OptionError("must be at least 1", parameter="batch_size", value=batch_size)
+        if workers is not None and workers < 1:
+            raise OptionError("must be at least 1", parameter="workers", value=workers)
+        self.workers = workers
         parameter = next(model.parameters(), None)
         self.dtype = parameter.dtype if parameter is not None else torch.float32
         #: ``(C, H, W)``
@@ -279,18 +293,30 @@ class IncrementalModel:
             )
         if tau is not None and not 0 < tau <= 1:
             raise OptionError("must be in (0, 1], or None for exact", parameter="tau", value=tau)
-        outputs: list[torch.Tensor] = []
-        macs = MacCount(done=0, full=0)
-        with torch.no_grad():
-            for start in range(0, len(where), self.batch_size):
-                stop = start + self.batch_size
-                out, done = self._run(base, patches[start:stop], where[start:stop], tau)
-                outputs.append(out)
-                macs += MacCount(done=done, full=self.full_macs * len(out))
+        workers, size = self._chunking(len(where))
+        starts = range(0, len(where), size)
+
+        def chunk(start: int) -> tuple[torch.Tensor, int]:
+            with torch.no_grad():
+                stop = start + size
+                return self._run(base, patches[start:stop], where[start:stop], tau)
+
+        if workers > 1 and len(starts) > 1:
+            results = _in_threads(chunk, starts, workers)
+        else:
+            results = [chunk(start) for start in starts]
+        outputs = [out for out, _ in results]
+        macs = MacCount(done=sum(done for _, done in results), full=self.full_macs * len(where))
         if not outputs:
             empty = base.output.new_empty((0, *base.output.shape[1:]))
             return Update(outputs=empty, macs=macs)
         return Update(outputs=torch.cat(outputs), macs=macs)
+
+    def _chunking(self, queries: int) -> tuple[int, int]:
+        """Threads, and queries per chunk: at most ``batch_size``, and at least as many
+        chunks as threads."""
+        workers = torch.get_num_threads() if self.workers is None else self.workers
+        return workers, min(self.batch_size, max(1, -(-queries // workers)))
 
     def count_macs(
         self,
@@ -304,8 +330,9 @@ class IncrementalModel:
         where = np.asarray(origins, dtype=np.int64).reshape(-1, 2)
         shapes = self._graph.shapes
         done = 0
-        for start in range(0, len(where), self.batch_size):
-            chunk = where[start : start + self.batch_size]
+        size = self._chunking(len(where))[1]
+        for start in range(0, len(where), size):
+            chunk = where[start : start + size]
             q = len(chunk)
             y0, x0 = chunk[:, 0].copy(), chunk[:, 1].copy()
             found: dict[str, Regions | None] = {}
@@ -424,7 +451,12 @@ class IncrementalModel:
             win_h,
             win_w,
         )
-        return _Sparse(out, regions, step.window(windows))
+        new = step.window(windows)
+        if step.divisors is not None:
+            rows_at = _spans(regions.my0, regions.h)[:, None, :, None]
+            cols_at = _spans(regions.mx0, regions.w)[:, None, None, :]
+            new = new / step.divisors.to(new.dtype)[rows_at, cols_at]
+        return _Sparse(out, regions, new)
 
     def _pointwise(
         self, base: BaseActivations, node: fx.Node, value: _Sparse, env: dict[str, Any]
@@ -461,6 +493,39 @@ class IncrementalModel:
             source.shape[2] * source.shape[3]
         )
         return mean
+
+
+def _in_threads(
+    chunk: Callable[[int], tuple[torch.Tensor, int]], starts: range, workers: int
+) -> list[tuple[torch.Tensor, int]]:
+    """``chunk`` of each start on ``workers`` threads, each running torch on one thread.
+
+    The engine's layers are many small operations (a gather, a convolution on small windows, a
+    scatter); splitting each over several threads costs a fork and join apiece, which eats
+    the gain and, on a busy machine, leaves threads spinning. Whole chunks of queries in
+    parallel, one torch thread each, do not synchronize at all (torch releases the GIL inside
+    its operations). Torch's thread count is process-wide: it is 1 while this runs and is
+    restored afterwards.
+    """
+    with _THREADS_LOCK:  # calls from several threads at once: the first saves, the last restores
+        if _THREADS_SAVED[1] == 0:
+            _THREADS_SAVED[0] = torch.get_num_threads()
+            torch.set_num_threads(1)  # new threads take torch's count when they first run an op
+        _THREADS_SAVED[1] += 1
+    try:
+        with ThreadPoolExecutor(min(workers, len(starts))) as pool:
+            return list(pool.map(chunk, starts))
+    finally:
+        with _THREADS_LOCK:
+            _THREADS_SAVED[1] -= 1
+            if _THREADS_SAVED[1] == 0:
+                torch.set_num_threads(_THREADS_SAVED[0])
+
+
+#: guards torch's process-wide thread count while query chunks run on threads
+_THREADS_LOCK = threading.Lock()
+#: the thread count to restore, and how many calls are running chunks on threads
+_THREADS_SAVED = [1, 0]
 
 
 def _whole(regions: Regions, base: torch.Tensor) -> bool:

@@ -6,8 +6,9 @@ and a last row and column of positions sits flush with the bottom and right bord
 stride does not land there, so every pixel is covered.
 
 Adaptive drill-down (Krypton): compute the map at a coarse stride first, then at the fine
-stride only where the coarse map changes most (the top ``drill_fraction`` of fine positions by
-interpolated score drop); the other fine positions keep the coarse map's interpolated values.
+stride only where the coarse map changes most (the top ``drill_fraction`` of fine positions,
+by the range of the coarse scores around them, or by interpolated score drop); the other fine
+positions keep the coarse map's interpolated values.
 With ``tau`` it is Krypton's approximate mode; :func:`ssim` measures the map against the exact
 one, the paper's quality measure.
 """
@@ -124,6 +125,24 @@ def _interpolate(
     return np.stack([np.interp(fine_rows, rows, column) for column in across.T], axis=1)
 
 
+def _cell_change(
+    coarse: Floats,
+    rows: tuple[int, ...],
+    cols: tuple[int, ...],
+    fine_rows: tuple[int, ...],
+    fine_cols: tuple[int, ...],
+) -> Floats:
+    """For each fine position, the range (max - min) of the coarse scores at the corners of
+    the coarse cell it lies in: how far interpolation inside the cell may be from the truth."""
+    r1 = np.clip(np.searchsorted(rows, fine_rows), 1, len(rows) - 1) if len(rows) > 1 else None
+    c1 = np.clip(np.searchsorted(cols, fine_cols), 1, len(cols) - 1) if len(cols) > 1 else None
+    r_index = [np.zeros(len(fine_rows), dtype=np.int64)] if r1 is None else [r1 - 1, r1]
+    c_index = [np.zeros(len(fine_cols), dtype=np.int64)] if c1 is None else [c1 - 1, c1]
+    corners = np.stack([coarse[np.ix_(r, c)] for r in r_index for c in c_index])
+    change: Floats = corners.max(axis=0) - corners.min(axis=0)
+    return change
+
+
 def occlusion_map(
     model: nn.Module | IncrementalModel,
     image: torch.Tensor,
@@ -136,6 +155,7 @@ def occlusion_map(
     tau: float | None = None,
     coarse_stride: int | None = None,
     drill_fraction: float = 0.25,
+    drill_by: str = "change",
 ) -> OcclusionMap:
     """The occlusion map of ``image`` under ``model``, by incremental inference.
 
@@ -151,6 +171,10 @@ def occlusion_map(
         coarse_stride: Adaptive drill-down: first this stride, then ``stride`` only at the
             ``drill_fraction`` of positions where the coarse map drops the score most.
         drill_fraction: The share of fine positions computed under drill-down.
+        drill_by: Which fine positions drill-down computes: ``"change"``, those in the coarse
+            cells whose four corner scores differ most (where interpolating is least safe:
+            the map's edges and peaks), or ``"drop"``, those whose interpolated score drop is
+            largest (the most salient places).
 
     Raises:
         OptionError: The image does not have the model's shape, the patch does not fit in it,
@@ -189,6 +213,8 @@ def occlusion_map(
         )
     if not 0 <= drill_fraction <= 1:
         raise OptionError("must be in [0, 1]", parameter="drill_fraction", value=drill_fraction)
+    if drill_by not in ("change", "drop"):
+        raise OptionError("'change' or 'drop'", parameter="drill_by", value=drill_by)
     coarse_rows = positions(height, size[0], coarse_stride)
     coarse_cols = positions(width, size[1], coarse_stride)
     coarse, macs = run([(r, c) for r in coarse_rows for c in coarse_cols])
@@ -203,7 +229,11 @@ def occlusion_map(
                 scores[row_index[r], col_index[c]] = coarse[i, j]
                 computed[row_index[r], col_index[c]] = True
     wanted = round(drill_fraction * scores.size)
-    drop = np.where(computed, -np.inf, base_score - scores).ravel()
+    if drill_by == "change":
+        priority = _cell_change(coarse, coarse_rows, coarse_cols, rows, cols)
+    else:
+        priority = base_score - scores
+    drop = np.where(computed, -np.inf, priority).ravel()
     chosen = np.argsort(-drop, kind="stable")[:wanted]
     chosen = chosen[np.isfinite(drop[chosen])]
     if len(chosen):

@@ -7,6 +7,7 @@ import pytest
 import torch
 from serving_nets import resnet_small, sensitive, tiny_cnn
 
+from datacheck.errors import OptionError
 from datacheck_serving import IncrementalModel, occlusion_map, positions, save_heatmap, ssim
 
 SHAPE = (3, 20, 20)
@@ -82,3 +83,25 @@ def test_heat_map_png(tmp_path: pytest.TempPathFactory) -> None:
     hottest = np.unravel_index(result.heat.argmax(), result.heat.shape)
     row, col = result.rows[hottest[0]] + 2, result.cols[hottest[1]] + 2
     assert pixels[row, col, 0] > pixels[row, col, 1]  # red where occluding hurts most
+
+
+def test_drill_down_by_change_picks_the_cells_where_the_coarse_map_moves() -> None:
+    from datacheck_serving._occlusion import _cell_change
+
+    coarse = np.zeros((3, 3))
+    coarse[:, 2] = 5.0  # an edge between the second and third coarse columns
+    change = _cell_change(coarse, (0, 8, 16), (0, 8, 16), (0, 4, 8, 12, 16), (0, 4, 8, 12, 16))
+    assert change.shape == (5, 5)
+    assert (change[:, 3:] == 5.0).all()  # fine columns 12 and 16 lie in the edge's cells
+    assert (change[:, :2] == 0.0).all()  # columns 0 and 4: a flat cell
+    model = tiny_cnn()
+    image = torch.randn(SHAPE, generator=torch.Generator().manual_seed(4))
+    exact = occlusion_map(model, image, 4, 2)
+    drilled = occlusion_map(model, image, 4, 2, coarse_stride=6, drill_fraction=0.3)
+    by_drop = occlusion_map(
+        model, image, 4, 2, coarse_stride=6, drill_fraction=0.3, drill_by="drop"
+    )
+    assert not np.array_equal(drilled.computed, by_drop.computed)
+    assert np.allclose(drilled.scores[drilled.computed], exact.scores[drilled.computed], atol=1e-6)
+    with pytest.raises(OptionError, match="drill_by"):
+        occlusion_map(model, image, 4, 2, coarse_stride=6, drill_by="largest")
