@@ -1,11 +1,14 @@
 """Clipper's adaptive batching: one queue per model, batch size by AIMD against a latency SLO.
 
 :class:`AIMD` is the controller, a pure state machine fed ``(batch size, latency)``; it is
-tested on a virtual clock. :class:`AdaptiveBatcher` is the queue: requests
-(:meth:`~AdaptiveBatcher.submit`, or :meth:`~AdaptiveBatcher.asubmit` from asyncio) wait in
-a deque; one worker *thread* per model takes up to the controller's size, calls the model on
-the whole batch, resolves each request's future and reports the batch's latency to the
-controller. The event loop only enqueues and awaits; it never runs the model.
+tested on a virtual clock (any :class:`BatchPolicy` can take its place). :class:`AdaptiveBatcher`
+is the queue: submissions (:meth:`~AdaptiveBatcher.submit_many`, a request's rows as one unit,
+or :meth:`~AdaptiveBatcher.asubmit_many` from asyncio) wait in a deque; one worker *thread*
+per model takes up to the controller's size of rows, splitting a submission only where a batch
+ends inside it, joins them (one ``np.concatenate`` for arrays), calls the model once on the
+whole batch, resolves each submission's future with its slice of the outputs and reports the
+batch's latency to the controller. The event loop only enqueues and awaits; it never runs
+the model.
 
 The controller (Crankshaw et al., *Clipper*, NSDI 2017, section 4.3):
 
@@ -41,14 +44,20 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from itertools import chain
+from typing import Any, Generic, Protocol, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from datacheck.errors import OptionError
 
-__all__ = ["AIMD", "AdaptiveBatcher", "BatchRecord"]
+__all__ = ["AIMD", "AdaptiveBatcher", "BatchPolicy", "BatchRecord", "join_arrays", "join_rows"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+#: what a submission or a batch's outputs may be: a sequence, or an array (one row a row)
+Rows = Sequence[T] | npt.NDArray[Any]
 
 
 class AIMD:
@@ -139,24 +148,65 @@ class BatchRecord:
     failed: bool
 
 
-class _Group(Generic[R]):
+class BatchPolicy(Protocol):
+    """What sizes the batches: :class:`AIMD`, or another controller (the benchmark drives
+    Beam's ``BatchElements`` estimator through this)."""
+
+    @property
+    def size(self) -> int:
+        """The most rows the next batch may take."""
+        ...
+
+    def observe(self, rows: int, latency: float) -> int:
+        """Learn from a batch of ``rows`` that took ``latency`` seconds; the next size."""
+        ...
+
+
+def join_rows(parts: list[Sequence[Any]]) -> Sequence[Any]:
+    """The default join: the parts' items in one list (one part: itself, not copied)."""
+    if len(parts) == 1:
+        return parts[0]
+    return list(chain.from_iterable(parts))
+
+
+def join_arrays(parts: list[Any]) -> Any:
+    """The join for submissions that are 2-D arrays (one row per row): one
+    ``np.concatenate`` for the batch (one part: itself, not copied)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+class _Group:
     """One submission: its rows may run in several batches; one future answers them all."""
 
-    __slots__ = ("arrived", "future", "left", "outputs", "single")
+    __slots__ = ("arrived", "future", "left", "parts", "single")
 
     def __init__(self, size: int, single: bool) -> None:
         self.future: Future[Any] = Future()
-        self.outputs: list[Any] = [None] * size
+        self.parts: list[tuple[int, Rows[Any]]] = []
         self.left = size
         self.single = single
         self.arrived = time.perf_counter()
+
+    def answer(self) -> Any:
+        if self.single:
+            return self.parts[0][1][0]
+        if len(self.parts) == 1:
+            return list(self.parts[0][1])
+        self.parts.sort(key=lambda part: part[0])
+        return [out for _, outputs in self.parts for out in outputs]
 
 
 class AdaptiveBatcher(Generic[T, R]):
     """A model's request queue and its worker thread: batches sized by :class:`AIMD`.
 
+    The queue holds *submissions*, not rows: a submission of ``n`` rows is one deque entry
+    and one future, split only where a batch ends inside it. The worker joins the batch's
+    slices with ``join`` (one ``np.concatenate`` for arrays: :func:`join_arrays`), makes one
+    model call, and hands each submission its slice of the outputs: the cost outside the
+    model is per submission and per batch, not per row.
+
     Args:
-        run: The model on a batch: a sequence of inputs to a sequence of outputs, in order.
+        run: The model on a batch: the joined inputs to a sequence of outputs, in order.
             Runs on the worker thread; an exception fails every request of the batch.
         slo: The end-to-end latency objective per request, in seconds.
         batch_share: The share of ``slo`` a batch may take (the rest is the wait for the
@@ -164,66 +214,82 @@ class AdaptiveBatcher(Generic[T, R]):
         max_wait: Seconds a partial batch waits for more requests before it is sent (0: send
             what waits at once).
         controller: Options of the :class:`AIMD` (``step``, ``cut``, ``margin``, ...).
+        policy: Another :class:`BatchPolicy` instead of the AIMD (``controller`` then unused).
+        join: The submissions' slices of a batch to the model's input (default
+            :func:`join_rows`, a list; :func:`join_arrays` for 2-D arrays).
         name: The worker thread's name.
         history: Batches remembered in :attr:`records`.
     """
 
     def __init__(
         self,
-        run: Callable[[Sequence[T]], Sequence[R]],
+        run: Callable[[Any], Rows[R]],
         *,
         slo: float,
         batch_share: float = 0.5,
         max_wait: float = 0.0,
         controller: dict[str, Any] | None = None,
+        policy: BatchPolicy | None = None,
+        join: Callable[[list[Any]], Any] = join_rows,
         name: str = "datacheck-batcher",
         history: int = 10_000,
     ) -> None:
         self._run = run
+        self._join = join
         self.slo = slo
-        self.aimd = AIMD(slo * batch_share, **(controller or {}))
+        self.policy: BatchPolicy = (
+            policy if policy is not None else AIMD(slo * batch_share, **(controller or {}))
+        )
         self.max_wait = max_wait
-        self._queue: deque[tuple[_Group[R], int, T]] = deque()
+        #: submissions waiting: (group, offset of the first waiting row, the waiting rows)
+        self._queue: deque[tuple[_Group, int, Rows[T]]] = deque()
+        self._rows = 0
         self._cond = threading.Condition()
         self._closed = False
         self.records: deque[BatchRecord] = deque(maxlen=history)
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
 
+    @property
+    def aimd(self) -> BatchPolicy:
+        """The batch-size policy (an :class:`AIMD` unless another was given)."""
+        return self.policy
+
     def submit(self, value: T) -> Future[R]:
         """Queue ``value``; the future resolves to its output (or the model's exception)."""
         return self._enqueue([value], single=True)
 
-    def submit_many(self, values: Sequence[T]) -> Future[list[R]]:
-        """Queue ``values`` as one submission: one future, resolved to their outputs in order
-        (or to the exception of the first batch that failed). One future for many rows keeps
-        the per-row cost to a deque entry."""
+    def submit_many(self, values: Rows[T]) -> Future[list[R]]:
+        """Queue ``values`` (a sequence, or a 2-D array with :func:`join_arrays`) as one
+        submission: one future, resolved to their outputs in order (or to the exception of
+        the first batch that failed)."""
         return self._enqueue(values, single=False)
 
     async def asubmit(self, value: T) -> R:
         """:meth:`submit` from asyncio: awaits the output without blocking the loop."""
         return await asyncio.wrap_future(self.submit(value))
 
-    async def asubmit_many(self, values: Sequence[T]) -> list[R]:
+    async def asubmit_many(self, values: Rows[T]) -> list[R]:
         """:meth:`submit_many` from asyncio."""
         return await asyncio.wrap_future(self.submit_many(values))
 
-    def _enqueue(self, values: Sequence[T], *, single: bool) -> Future[Any]:
-        group: _Group[R] = _Group(len(values), single)
-        if not values:
+    def _enqueue(self, values: Rows[T], *, single: bool) -> Future[Any]:
+        group = _Group(len(values), single)
+        if not len(values):
             group.future.set_result([])
             return group.future
         with self._cond:
             if self._closed:
                 raise RuntimeError("the batcher is closed")
-            self._queue.extend((group, i, v) for i, v in enumerate(values))
+            self._queue.append((group, 0, values))
+            self._rows += len(values)
             self._cond.notify()
         return group.future
 
     @property
     def queued(self) -> int:
-        """Requests waiting (not yet in a batch)."""
-        return len(self._queue)
+        """Rows waiting (not yet in a batch)."""
+        return self._rows
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop taking requests; the worker runs what waits, then ends."""
@@ -232,51 +298,67 @@ class AdaptiveBatcher(Generic[T, R]):
             self._cond.notify_all()
         self._thread.join(timeout)
 
-    def _take(self) -> list[tuple[_Group[R], int, T]] | None:
+    def _take(self) -> list[tuple[_Group, int, Rows[T]]] | None:
         with self._cond:
-            while not self._queue:
+            while not self._rows:
                 if self._closed:
                     return None
                 self._cond.wait()
-            size = self.aimd.size
-            if self.max_wait > 0 and len(self._queue) < size:
+            size = self.policy.size
+            if self.max_wait > 0 and self._rows < size:
                 deadline = self._queue[0][0].arrived + self.max_wait
-                while len(self._queue) < size and not self._closed:
+                while self._rows < size and not self._closed:
                     left = deadline - time.perf_counter()
                     if left <= 0:
                         break
                     self._cond.wait(left)
-            n = min(size, len(self._queue))
-            return [self._queue.popleft() for _ in range(n)]
+            need = min(size, self._rows)
+            self._rows -= need
+            taken = []
+            while need:
+                group, offset, values = self._queue[0]
+                if len(values) <= need:
+                    self._queue.popleft()
+                    taken.append((group, offset, values))
+                    need -= len(values)
+                else:  # the batch ends inside this submission: split it
+                    taken.append((group, offset, values[:need]))
+                    self._queue[0] = (group, offset + need, values[need:])
+                    need = 0
+            return taken
 
     def _work(self) -> None:
         while True:
             batch = self._take()
             if batch is None:
                 return
-            allowed = self.aimd.size
+            allowed = self.policy.size
+            rows = sum(len(values) for _, _, values in batch)
             started = time.perf_counter()
             try:
-                outputs = list(self._run([value for _, _, value in batch]))
-                if len(outputs) != len(batch):
+                outputs = self._run(self._join([values for _, _, values in batch]))
+                if len(outputs) != rows:
                     raise RuntimeError(
-                        f"the model answered {len(outputs)} outputs for {len(batch)} inputs"
+                        f"the model answered {len(outputs)} outputs for {rows} inputs"
                     )
             except BaseException as exc:  # the model's failure is the requests' answer
                 seconds = time.perf_counter() - started
                 for group in {id(g): g for g, _, _ in batch}.values():
                     _resolve(group.future, error=exc)
-                self.records.append(BatchRecord(len(batch), seconds, allowed, True))
-                self.aimd.observe(len(batch), seconds)
+                self.records.append(BatchRecord(rows, seconds, allowed, True))
+                self.policy.observe(rows, seconds)
                 continue
             seconds = time.perf_counter() - started
-            for (group, at, _), out in zip(batch, outputs, strict=True):
-                group.outputs[at] = out
-                group.left -= 1
-                if group.left == 0:
-                    _resolve(group.future, group.outputs[0] if group.single else group.outputs)
-            self.records.append(BatchRecord(len(batch), seconds, allowed, False))
-            self.aimd.observe(len(batch), seconds)
+            at = 0
+            for group, offset, values in batch:
+                n = len(values)
+                group.parts.append((offset, outputs[at : at + n]))
+                at += n
+                group.left -= n
+                if group.left == 0 and not group.future.done():
+                    _resolve(group.future, group.answer())
+            self.records.append(BatchRecord(rows, seconds, allowed, False))
+            self.policy.observe(rows, seconds)
 
 
 def _resolve(future: Future[Any], value: Any = None, error: BaseException | None = None) -> None:

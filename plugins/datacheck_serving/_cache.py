@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -158,6 +158,62 @@ class PredictionCache(Generic[V]):
             future.set_exception(error)
         else:
             future.set_result(value)  # type: ignore[arg-type]
+
+    def claim_many(
+        self, model: str, version: str, inputs: Sequence[bytes]
+    ) -> list[tuple[Future[V], bool]]:
+        """:meth:`claim` for each of ``inputs``, under one acquisition of the lock."""
+        answers: list[tuple[Future[V], bool]] = []
+        with self._lock:
+            for data in inputs:
+                key = (model, version, bytes(data))
+                found, value = self._lookup(key)
+                if found:
+                    self.stats.hits += 1
+                    done: Future[V] = Future()
+                    done.set_result(value)  # type: ignore[arg-type]
+                    answers.append((done, False))
+                    continue
+                running = self._running.get(key)
+                if running is not None:
+                    self.stats.coalesced += 1
+                    answers.append((running, False))
+                    continue
+                self.stats.misses += 1
+                future: Future[V] = Future()
+                self._running[key] = future
+                answers.append((future, True))
+        return answers
+
+    def finish_many(
+        self,
+        model: str,
+        version: str,
+        inputs: Sequence[bytes],
+        values: Sequence[V] | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        """:meth:`finish` for each of ``inputs`` (with ``values`` in order, or ``error``),
+        under one acquisition of the lock; waiters are woken after it is released."""
+        if error is None and (values is None or len(values) != len(inputs)):
+            raise OptionError("one value per input", parameter="values", value=values)
+        waiting: list[tuple[Future[V], V | None]] = []
+        with self._lock:
+            for at, data in enumerate(inputs):
+                key = (model, version, bytes(data))
+                future = self._running.pop(key, None)
+                value = None if values is None else values[at]
+                if error is None:
+                    self._store(key, value)  # type: ignore[arg-type]
+                if future is not None:
+                    waiting.append((future, value))
+        for future, value in waiting:
+            if not future.set_running_or_notify_cancel():
+                continue
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(value)  # type: ignore[arg-type]
 
     def get_or_compute(self, model: str, version: str, data: bytes, compute: Callable[[], V]) -> V:
         """The prediction, computed by ``compute`` once however many threads ask at once."""

@@ -147,3 +147,98 @@ def test_the_worker_is_a_thread_and_the_loop_never_waits_for_the_model():
         asyncio.run(main())
     finally:
         batcher.close()
+
+
+def test_array_submissions_split_across_batches_and_join_into_one_array_per_batch():
+    import numpy as np
+
+    from datacheck_serving._batching import join_arrays
+
+    calls: list[tuple[type, int]] = []
+
+    def run(x):
+        calls.append((type(x), len(x)))
+        return x * 10
+
+    gate = threading.Event()
+    first = threading.Event()
+
+    def gated(x):
+        first.set()
+        gate.wait(5)
+        return run(x)
+
+    batcher = AdaptiveBatcher(
+        gated, slo=1.0, join=join_arrays, controller={"initial": 7, "max_size": 7}
+    )
+    try:
+        head = batcher.submit_many(np.array([[-1.0]]))  # holds the worker while we queue
+        assert first.wait(5)
+        parts = [np.arange(k, k + 5, dtype=float).reshape(5, 1) for k in range(0, 20, 5)]
+        futures = [batcher.submit_many(p) for p in parts]
+        assert batcher.queued == 20
+        gate.set()
+        for part, future in zip(parts, futures, strict=True):
+            got = future.result(5)
+            assert [float(r[0]) for r in got] == [float(v) * 10 for v in part[:, 0]]
+        assert head.result(5)[0][0] == -10.0
+    finally:
+        batcher.close()
+    # one model call per batch, each an ndarray, sizes 7, 7, 6: submissions split where a
+    # batch ends inside them
+    assert calls == [(np.ndarray, 1), (np.ndarray, 7), (np.ndarray, 7), (np.ndarray, 6)]
+
+
+def test_a_failed_batch_fails_every_submission_it_held_a_part_of():
+    calls = []
+
+    def run(xs):
+        calls.append(list(xs))
+        if 3 in xs:
+            raise ValueError("bad row")
+        return xs
+
+    gate = threading.Event()
+    started = threading.Event()
+
+    def gated(xs):
+        started.set()
+        gate.wait(5)
+        return run(xs)
+
+    batcher = AdaptiveBatcher(gated, slo=1.0, controller={"initial": 4, "max_size": 4})
+    try:
+        batcher.submit(0)
+        assert started.wait(5)
+        first = batcher.submit_many([1, 2, 3, 4, 5])  # rows 1-4 in the failing batch
+        second = batcher.submit_many([6, 7])
+        gate.set()
+        with pytest.raises(ValueError):
+            first.result(5)
+        assert second.result(5) == [6, 7]
+    finally:
+        batcher.close()
+
+
+def test_another_policy_sizes_the_batches():
+    class Fixed:
+        size = 3
+
+        def __init__(self) -> None:
+            self.seen: list[int] = []
+
+        def observe(self, rows: int, latency: float) -> int:
+            self.seen.append(rows)
+            return self.size
+
+    policy = Fixed()
+    gate = threading.Event()
+    batcher = AdaptiveBatcher(lambda xs: (gate.wait(5), xs)[1], slo=1.0, policy=policy)
+    try:
+        head = batcher.submit(0)
+        rest = batcher.submit_many(list(range(1, 8)))
+        gate.set()
+        assert head.result(5) == 0 and rest.result(5) == list(range(1, 8))
+    finally:
+        batcher.close()
+    assert batcher.policy is policy and max(policy.seen) <= 3 and sum(policy.seen) == 8

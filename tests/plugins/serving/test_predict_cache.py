@@ -114,3 +114,36 @@ def test_capacity_must_be_positive():
 
     with pytest.raises(OptionError):
         PredictionCache(0)
+
+
+@given(st.lists(st.binary(max_size=3), max_size=30), st.integers(1, 6))
+def test_claim_many_is_claim_in_turn_even_when_every_digest_collides(inputs, capacity):
+    def poor(data: bytes) -> bytes:
+        return bytes([len(data) % 2])
+
+    one: PredictionCache[bytes] = PredictionCache(capacity, hasher=poor)
+    many: PredictionCache[bytes] = PredictionCache(capacity, hasher=poor)
+    for cache in (one, many):
+        cache.put("m", "1", b"ab", b"ab")
+    singles = [one.claim("m", "1", data) for data in inputs]
+    batch = many.claim_many("m", "1", inputs)
+    assert [own for _, own in singles] == [own for _, own in batch]
+    assert many.stats == one.stats
+    # a duplicate within the call waits for the first one's computation
+    owned = [data for data, (_, own) in zip(inputs, batch, strict=True) if own]
+    assert len(owned) == len(set(owned))
+    many.finish_many("m", "1", owned, owned)
+    for data, (future, _) in zip(inputs, batch, strict=True):
+        assert future.result(0) == data  # never another input's value
+    assert all(many.get("m", "1", data) in (None, data) for data in inputs)
+
+
+def test_finish_many_with_an_error_wakes_the_waiters_and_caches_nothing():
+    cache: PredictionCache[int] = PredictionCache(8)
+    claims = cache.claim_many("m", "1", [b"a", b"b", b"a"])
+    assert [own for _, own in claims] == [True, True, False]
+    cache.finish_many("m", "1", [b"a", b"b"], error=RuntimeError("model failed"))
+    for future, _ in claims:
+        with pytest.raises(RuntimeError):
+            future.result(0)
+    assert cache.get("m", "1", b"a") is None and len(cache) == 0
