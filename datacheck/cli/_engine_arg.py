@@ -19,7 +19,14 @@ from datacheck.schema import Schema
 from datacheck.stats import DatasetProfile, StatsOptions, as_profile
 from datacheck.validate import CheckedBatch, DatasetCheck
 
-__all__ = ["ENGINES", "add_engine_arguments", "check_on_engine", "engine_of", "profile_on_engine"]
+__all__ = [
+    "ENGINES",
+    "add_engine_arguments",
+    "check_on_engine",
+    "engine_of",
+    "profile_on_engine",
+    "runs_on_beam",
+]
 
 #: what ``--engine`` accepts
 ENGINES = ("local", "beam", "spark", "dask")
@@ -44,6 +51,12 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         help="the Dask scheduler for --engine dask (default: a LocalCluster of 2 workers)",
     )
+
+
+def runs_on_beam(args: argparse.Namespace) -> bool:
+    """Whether the arguments run on Beam: ``--runner``, or ``--engine beam`` (whose Beam
+    options after a bare ``--`` are as welcome as with ``--runner``)."""
+    return getattr(args, "runner", None) is not None or getattr(args, "engine", None) == "beam"
 
 
 def engine_of(args: argparse.Namespace) -> str:

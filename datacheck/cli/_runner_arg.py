@@ -15,7 +15,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from datacheck.cli._engine_arg import add_engine_arguments, engine_of, profile_on_engine
+from datacheck.cli._engine_arg import (
+    add_engine_arguments,
+    engine_of,
+    profile_on_engine,
+    runs_on_beam,
+)
 from datacheck.cli._term import ProgressBar
 from datacheck.stats import DatasetProfile, StatsOptions, as_profile
 
@@ -41,8 +46,8 @@ def _split_at_separator(parser_class: type[argparse.ArgumentParser]) -> type[Any
                 cut = given.index("--")
                 given, beam = given[:cut], given[cut + 1 :]
             parsed, extras = super().parse_known_args(given, namespace)
-            if beam and parsed.runner is None:
-                self.error(f"{beam[0]}: Beam options (after ' -- ') need --runner")
+            if beam and not runs_on_beam(parsed):
+                self.error(f"{beam[0]}: Beam options (after ' -- ') need --runner or --engine beam")
             parsed.beam_options = beam
             return parsed, extras
 

@@ -13,6 +13,13 @@ The merge tree keeps the partitions' order, so the profile is the one ``generate
 gives on the same batches (counts exactly, sketches within their bounds), and one input in the
 same partitions gives the same bytes on every run.
 
+Unique keys span partitions: each partition's key hashes and row positions are shuffled by
+hash into buckets (a task graph: every key lands in one bucket), each bucket keeps every
+position of a key but its first,
+and only those positions come back, to be quarantined by their partition's check (see
+``datacheck._partition``). Rows read from no file are numbered by their position in the whole
+input (the partitions' lengths summed before them), as in memory.
+
 A worker that dies is Dask's to recover: the scheduler reruns its tasks elsewhere (a task is a
 pure function of its partition). When Dask gives up (a task killed its worker
 ``distributed.scheduler.allowed-failures`` times), the run fails with one
@@ -21,6 +28,7 @@ pure function of its partition). When Dask gives up (a task killed its worker
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,6 +37,7 @@ from typing import Any
 
 import dask
 import dask.dataframe as dd
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from dask.delayed import delayed
@@ -36,16 +45,30 @@ from distributed import Client, LocalCluster
 from distributed.scheduler import KilledWorker
 
 from datacheck._partition import (
+    KEY_ROWS,
     CheckPlan,
+    Duplicates,
     PartitionCheck,
+    active_keys,
     check_partition,
+    check_rows,
+    duplicates_by_partition,
     empty_accumulator,
+    key_rows,
+    later_occurrences,
     merge_serialized,
     profile_from,
     profile_partition,
+    renumbered,
 )
 from datacheck.errors import DatacheckError, OptionError
-from datacheck.io import ReaderOptions, expand_paths, is_file_source, read_batches
+from datacheck.io import (
+    ReaderOptions,
+    empty_batch,
+    expand_paths,
+    is_file_source,
+    read_batches,
+)
 from datacheck.schema import Schema
 from datacheck.stats import DatasetProfile, StatsOptions, as_profile
 from datacheck.validate import (
@@ -55,7 +78,6 @@ from datacheck.validate import (
     DatasetCheck,
     ValidationOptions,
     check_environment,
-    validate_batches,
 )
 
 __all__ = [
@@ -92,7 +114,10 @@ def dask_client(address: str | None = None, *, workers: int = 2) -> Iterator[Cli
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        # A free port for the scheduler's HTTP endpoints (metrics, health; the dashboard too
+        # where bokeh is installed): with none named, it takes 8787, which another cluster on
+        # this machine may hold (a warning, then another port).
+        dashboard_address="127.0.0.1:0",
         silence_logs=50,
     )
     try:
@@ -200,6 +225,53 @@ def profile_dask(
     return _recorded(profile_from(merged, options), data, options)
 
 
+#: most buckets the keys' hashes are shuffled into (one task each)
+_MAX_BUCKETS = 64
+
+
+def _key_buckets(
+    part: Any,
+    is_file: bool,
+    keys: tuple[tuple[str, ...], ...],
+    index: int,
+    options: StatsOptions,
+    buckets: int,
+) -> list[pa.Table]:
+    """One partition's key rows, cut into ``buckets`` by their hash (a shuffle's map side)."""
+    batches = _file_batches(part, options) if is_file else _frame_batches(part, options.batch_size)
+    table = pa.Table.from_batches(list(key_rows(batches, keys, index)), schema=KEY_ROWS)
+    bucket = table.column("h1").to_numpy().view(np.uint64) % np.uint64(buckets)
+    order = np.argsort(bucket, kind="stable")
+    bounds = np.searchsorted(bucket[order], np.arange(buckets + 1, dtype=np.uint64))
+    table = table.take(pa.array(order))
+    return [table.slice(int(bounds[b]), int(bounds[b + 1] - bounds[b])) for b in range(buckets)]
+
+
+def _bucket_later(pieces: list[pa.Table]) -> pa.Table:
+    """Every later occurrence of the keys of one bucket (a shuffle's reduce side)."""
+    return later_occurrences(pa.concat_tables(pieces))
+
+
+def _duplicates(
+    parts: list[tuple[Any, bool]], keys: tuple[tuple[str, ...], ...], options: StatsOptions
+) -> dict[int, list[tuple[tuple[str, ...], Any]]]:
+    """Each partition's rows that repeat an earlier row's key: the key rows shuffled by their
+    hash into buckets (every key in one), every position of a key but its first kept there,
+    and only those computed here."""
+    if not keys or not parts:
+        return {}
+    buckets = max(1, min(len(parts), _MAX_BUCKETS))
+    split = [
+        delayed(_key_buckets, nout=buckets, pure=True)(part, is_file, keys, i, options, buckets)
+        for i, (part, is_file) in enumerate(parts)
+    ]
+    later = [
+        delayed(_bucket_later, pure=True)([pieces[b] for pieces in split]) for b in range(buckets)
+    ]
+    found = _compute(*later)
+    return duplicates_by_partition(pa.concat_tables(found), keys)
+
+
 def _check_part(
     part: Any,
     is_file: bool,
@@ -208,6 +280,7 @@ def _check_part(
     environment: str | None,
     strict_columns: bool,
     keep_valid: bool,
+    duplicates: Duplicates = (),
 ) -> PartitionCheck:
     batches = _file_batches(part, options) if is_file else _frame_batches(part, options.batch_size)
     if schema is None:
@@ -219,6 +292,7 @@ def _check_part(
         environment=environment,
         strict_columns=strict_columns,
         keep_valid=keep_valid,
+        duplicates=duplicates,
     )
 
 
@@ -226,8 +300,14 @@ def _accumulator_of(check: PartitionCheck) -> bytes:
     return check.accumulator
 
 
-def _rows_of(check: PartitionCheck) -> tuple[list[pa.RecordBatch], list[pa.RecordBatch]]:
-    return check.quarantined, check.valid
+def _unpinned(batches: list[pa.RecordBatch]) -> list[pa.RecordBatch]:
+    # A zero-row batch may be a slice that keeps its whole source batch's buffers alive (tens
+    # of MB); these lists are results, held on the worker until the whole run ends.
+    return [b if b.num_rows else empty_batch(b.schema) for b in batches]
+
+
+def _rows_of(check: PartitionCheck) -> tuple[list[pa.RecordBatch], list[pa.RecordBatch], int]:
+    return _unpinned(check.quarantined), _unpinned(check.valid), check.rows
 
 
 def check_dataset_on_dask(
@@ -252,9 +332,11 @@ def check_dataset_on_dask(
     ``check_dataset_on_beam`` hands them: ``on_quarantine`` gets one :class:`CheckedBatch`
     per partition whose rows all failed. Baseline or serving data is profiled on Dask too.
 
+    The schema's unique keys are found across partitions first (a shuffle of the keys'
+    hashes; see the module's docstring): the data is read twice when it has some.
+
     Raises:
-        OptionError: ``environment`` is not one the schema names; the schema has unique keys
-            (not checked across partitions yet).
+        OptionError: ``environment`` is not one the schema names.
         DatacheckError: A worker died and Dask gave up on its task.
     """
     check_environment(schema, environment)
@@ -272,21 +354,32 @@ def check_dataset_on_dask(
         None if side is None else as_profile(side, reader, generate=on_dask)
         for side in (baseline, serving)
     ]
+    parts = _partitions(source, stats)
+    found = _duplicates(parts, plan.keys, stats)
     checks = [
         delayed(_check_part, pure=True)(
-            part, is_file, plan.row_schema, stats, environment, strict_columns, on_valid is not None
+            part,
+            is_file,
+            plan.row_schema,
+            stats,
+            environment,
+            strict_columns,
+            on_valid is not None,
+            found.get(i, ()),
         )
-        for part, is_file in _partitions(source, stats)
+        for i, (part, is_file) in enumerate(parts)
     ]
     root = _tree([delayed(_accumulator_of)(c) for c in checks], stats, split_every)
     rows = [delayed(_rows_of)(c) for c in checks]
     merged, *results = _compute(root, *rows)
-    for quarantined, valid in results:
+    offset = 0  # the partition's first row in the whole input
+    for quarantined, valid, count in results:
         for batch in quarantined:
-            plan.add(batch)
+            plan.add(renumbered(batch, offset))
         if on_valid is not None:
             for batch in valid:
                 on_valid(batch)
+        offset += count
     profile = _recorded(profile_from(merged, stats), source, stats)
     return plan.finish(profile, baseline=references[0], serving=references[1], options=options)
 
@@ -298,8 +391,8 @@ class DaskValidation:
     #: rows that pass every check, with the input's columns, dtypes and index
     valid: dd.DataFrame
     #: rows that fail, with the input's columns plus ``datacheck_reasons`` (an Arrow list of
-    #: ``{code, feature}``), ``datacheck_source_file`` and ``datacheck_source_row`` (the row's
-    #: position within its partition)
+    #: ``{code, feature}``), ``datacheck_source_file`` (null) and ``datacheck_source_row`` (the
+    #: row's position in the whole frame, from 0, as in memory)
     quarantine: dd.DataFrame
 
 
@@ -308,14 +401,24 @@ def _arrow_dtype(t: pa.DataType) -> Any:
 
 
 def _split_frame(
-    frame: pd.DataFrame, schema: Schema, environment: str | None, strict_columns: bool
+    frame: pd.DataFrame,
+    schema: Schema,
+    environment: str | None,
+    strict_columns: bool,
+    first_row: int = 0,
+    duplicates: Duplicates = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One pandas partition's rows: (valid, quarantined with reasons and source)."""
     failed: list[int] = []
     extra: list[pa.RecordBatch] = []
     offset = 0
-    for checked in validate_batches(
-        read_batches(frame), schema, environment=environment, strict_columns=strict_columns
+    for checked in check_rows(
+        read_batches(frame),
+        schema,
+        environment=environment,
+        strict_columns=strict_columns,
+        first_row=first_row,
+        duplicates=duplicates,
     ):
         failed.extend((checked.quarantined_rows + offset).tolist())
         extra.append(checked.quarantined.select([REASONS_COLUMN, *SOURCE_COLUMNS]))
@@ -347,16 +450,29 @@ def validate_dask(
 
     Each partition is checked by :func:`datacheck.validate.validate_batches` once, whichever
     output is computed first (compute both with one ``dask.compute(v.valid, v.quarantine)``).
+    A quarantined row's number is its position in the frame: each partition's first row is
+    the lengths of the partitions before it, summed in the graph. A schema's unique keys are
+    found across partitions here, before this returns (a shuffle of the keys' hashes).
 
     Raises:
-        OptionError: ``environment`` is not one the schema names; the schema has unique keys.
+        OptionError: ``environment`` is not one the schema names.
+        DatacheckError: A worker died and Dask gave up on its task (finding unique keys).
     """
-    CheckPlan(schema, environment, rows_wanted=True, engine="Dask")  # the request checks
+    check_environment(schema, environment)
     meta_valid, meta_quarantine = _split_frame(frame._meta, schema, environment, strict_columns)
-    splits = [
-        delayed(_split_frame, nout=2, pure=True)(part, schema, environment, strict_columns)
-        for part in frame.to_delayed()
-    ]
+    parts = frame.to_delayed()
+    found = _duplicates(
+        [(part, False) for part in parts], active_keys(schema, environment), StatsOptions()
+    )
+    splits = []
+    first_row: Any = 0
+    for i, part in enumerate(parts):
+        splits.append(
+            delayed(_split_frame, nout=2, pure=True)(
+                part, schema, environment, strict_columns, first_row, found.get(i, ())
+            )
+        )
+        first_row = delayed(operator.add, pure=True)(first_row, delayed(len, pure=True)(part))
     valid = dd.from_delayed([s[0] for s in splits], meta=meta_valid, verify_meta=False)
     quarantine = dd.from_delayed([s[1] for s in splits], meta=meta_quarantine, verify_meta=False)
     return DaskValidation(valid=valid, quarantine=quarantine)

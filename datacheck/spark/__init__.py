@@ -10,6 +10,10 @@ never passes through the driver::
     with spark_session() as spark:  # local[*]; or spark_session("spark://host:7077")
         profile = profile_spark(spark.read.parquet("s3a://bucket/data/"))
 
+Unique keys are found across partitions as Spark operations (a window over the keys), and
+:func:`detect_feature_skew_spark` is :func:`datacheck.validate.detect_feature_skew` as Spark
+joins and aggregations.
+
 Importing this package without PySpark raises :class:`~datacheck.errors.MissingExtraError`
 naming ``pip install 'datacheck-ml[spark]'``.
 """
@@ -25,10 +29,12 @@ from datacheck.spark._run import (
     spark_session,
     validate_spark,
 )
+from datacheck.spark._skew import detect_feature_skew_spark
 
 __all__ = [
     "SparkValidation",
     "check_dataset_on_spark",
+    "detect_feature_skew_spark",
     "profile_spark",
     "read_spark",
     "spark_session",

@@ -6,6 +6,15 @@
                             rows, the partition's quarantined rows as Arrow IPC bytes)
               ─treeReduce(merge)─► bytes ─► driver: profile_from(bytes)
 
+Unique keys span partitions: each partition's key hashes and row positions (``mapInArrow``,
+the partition's index from ``TaskContext``) go through a window over the key (one shuffle);
+every position of a key but its first (``row_number() > 1``) comes back to the driver, and a
+broadcast of them is quarantined by each partition's check. Rows read from no file are
+numbered by their position in the whole frame: each partition's row count, summed over the
+partitions before it (on the driver for ``check_dataset_on_spark``; a counting job first for
+``validate_spark``). Both need a frame whose partitions are the same on every computation
+(files, tables, a cached frame), as Spark's own retries do.
+
 Spark retries a failed task (a lost executor, a crashed Python worker) up to
 ``spark.task.maxFailures`` times; a task is a pure function of its partition, so a retry
 gives the same bytes. When Spark gives up, the job fails and the run raises one
@@ -25,16 +34,25 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from pyspark.sql import DataFrame, SparkSession
+from pyspark import TaskContext
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
 from datacheck._partition import (
+    KEY_ROWS,
     CheckPlan,
+    Duplicates,
+    active_keys,
     check_partition,
+    check_rows,
+    duplicates_by_partition,
     empty_accumulator,
+    key_rows,
     merge_serialized,
     profile_from,
     profile_partition,
+    renumbered,
     without_row_order,
 )
 from datacheck.errors import DatacheckError, OptionError
@@ -50,7 +68,6 @@ from datacheck.validate import (
     DatasetCheck,
     ValidationOptions,
     check_environment,
-    validate_batches,
 )
 
 __all__ = [
@@ -67,8 +84,68 @@ _DEPTH = 2
 
 _ACC = pa.schema([("accumulator", pa.binary())])
 _CHECK = pa.schema(
-    [("accumulator", pa.binary()), ("quarantine", pa.binary()), ("valid", pa.binary())]
+    [
+        ("accumulator", pa.binary()),
+        ("quarantine", pa.binary()),
+        ("valid", pa.binary()),
+        ("part", pa.int64()),
+        ("rows", pa.int64()),
+    ]
 )
+_SIZES = pa.schema([("part", pa.int64()), ("rows", pa.int64())])
+
+
+def _partition_index() -> int:
+    context = TaskContext.get()
+    return context.partitionId() if context is not None else 0
+
+
+def _key_arrow(
+    batches: Iterator[pa.RecordBatch], arrow_schema: pa.Schema, keys: tuple[tuple[str, ...], ...]
+) -> Iterator[pa.RecordBatch]:
+    yield from key_rows(_partition_batches(batches, arrow_schema), keys, _partition_index())
+
+
+def _duplicates(frame: Any, keys: tuple[tuple[str, ...], ...]) -> Any:
+    """A broadcast of each partition's rows that repeat an earlier row's key (a dict of
+    partition index to :data:`~datacheck._partition.Duplicates`), or None without keys."""
+    if not keys:
+        return None
+    keyed = frame.mapInArrow(
+        partial(_key_arrow, arrow_schema=_arrow_schema(frame), keys=keys),
+        from_arrow_schema(KEY_ROWS),
+    )
+    first = Window.partitionBy("key", "h1", "h2").orderBy("part", "row")
+    later = (
+        keyed.withColumn("occurrence", F.row_number().over(first))
+        .filter(F.col("occurrence") > 1)
+        .select("part", "row", "key")
+    )
+    found = duplicates_by_partition(_run_job(later.toArrow), keys)
+    return frame.sparkSession.sparkContext.broadcast(found)
+
+
+def _found_here(duplicates: Any) -> Duplicates:
+    if duplicates is None:
+        return ()
+    here: Duplicates = duplicates.value.get(_partition_index(), ())
+    return here
+
+
+def _count_arrow(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    rows = sum(batch.num_rows for batch in batches)
+    yield pa.RecordBatch.from_pylist([{"part": _partition_index(), "rows": rows}], schema=_SIZES)
+
+
+def _first_rows(frame: Any) -> dict[int, int]:
+    """Each partition's first row in the whole frame (its predecessors' rows summed)."""
+    sizes = _run_job(frame.mapInArrow(_count_arrow, from_arrow_schema(_SIZES)).toArrow)
+    parts, counts = sizes.column("part").to_pylist(), sizes.column("rows").to_pylist()
+    first, out = 0, {}
+    for part, rows in sorted(zip(parts, counts, strict=True)):
+        out[int(part)] = first
+        first += int(rows)
+    return out
 
 
 @contextmanager
@@ -237,25 +314,40 @@ def _check_arrow(
     environment: str | None,
     strict_columns: bool,
     keep_valid: bool,
+    duplicates: Any,
 ) -> Iterator[pa.RecordBatch]:
-    rows = _partition_batches(batches, arrow_schema)
+    counted = 0
+
+    def rows() -> Iterator[pa.RecordBatch]:
+        nonlocal counted
+        for batch in _partition_batches(batches, arrow_schema):
+            counted += batch.num_rows
+            yield batch
+
     if schema is None:
-        acc, quarantined, valid = profile_partition(rows, options), b"", b""
+        acc, quarantined, valid = profile_partition(rows(), options), b"", b""
     else:
         checked = check_partition(
-            rows,
+            rows(),
             schema,
             options,
             environment=environment,
             strict_columns=strict_columns,
             keep_valid=keep_valid,
+            duplicates=_found_here(duplicates),
         )
         acc, quarantined, valid = (
             checked.accumulator,
             _ipc(checked.quarantined),
             _ipc(checked.valid),
         )
-    row = {"accumulator": acc, "quarantine": quarantined, "valid": valid}
+    row = {
+        "accumulator": acc,
+        "quarantine": quarantined,
+        "valid": valid,
+        "part": _partition_index(),
+        "rows": counted,
+    }
     yield pa.RecordBatch.from_pylist([row], schema=_CHECK)
 
 
@@ -279,8 +371,11 @@ def check_dataset_on_spark(
         source: A Spark DataFrame. Baseline and serving data (DataFrames) are profiled on
             Spark too; profiles and profile paths are read as they are.
 
+    The schema's unique keys are found across partitions first (a window over the keys'
+    hashes; see the module's docstring): the frame is read twice when it has some.
+
     Raises:
-        OptionError: ``environment`` is not one the schema names; the schema has unique keys.
+        OptionError: ``environment`` is not one the schema names.
         DatacheckError: The Spark job failed.
     """
     check_environment(schema, environment)
@@ -302,6 +397,7 @@ def check_dataset_on_spark(
         else as_profile(side, StatsOptions(reader=stats.reader), generate=on_spark)
         for side in (baseline, serving)
     ]
+    duplicates = _duplicates(source, plan.keys)
     results = source.mapInArrow(
         partial(
             _check_arrow,
@@ -311,6 +407,7 @@ def check_dataset_on_spark(
             environment=environment,
             strict_columns=strict_columns,
             keep_valid=on_valid is not None,
+            duplicates=duplicates,
         ),
         from_arrow_schema(_CHECK),
     ).persist()
@@ -318,17 +415,22 @@ def check_dataset_on_spark(
         merged = _run_job(lambda: _tree_merge(results.select("accumulator"), stats))
 
         def rows() -> None:
-            for row in results.select("quarantine", "valid").toLocalIterator():
+            first_row = 0  # the partition's first row in the whole frame
+            ordered = results.select("quarantine", "valid", "rows").toLocalIterator()
+            for row in ordered:  # one row per partition, in partition order
                 for batch in _from_ipc(bytes(row[0])):
-                    plan.add(batch)
+                    plan.add(renumbered(batch, first_row))
                 if on_valid is not None:
                     for batch in _from_ipc(bytes(row[1])):
                         on_valid(batch)
+                first_row += int(row[2])
 
         if plan.row_schema is not None:
             _run_job(rows)
     finally:
         results.unpersist()
+        if duplicates is not None:
+            duplicates.destroy()
     profile = without_row_order(profile_from(merged, stats))
     return plan.finish(profile, baseline=references[0], serving=references[1], options=options)
 
@@ -340,7 +442,8 @@ class SparkValidation:
     #: rows that pass every check, with the input's columns
     valid: Any
     #: rows that fail, with the input's columns plus ``datacheck_reasons`` (an array of
-    #: ``{code, feature}``), ``datacheck_source_file`` and ``datacheck_source_row``
+    #: ``{code, feature}``), ``datacheck_source_file`` (null) and ``datacheck_source_row``
+    #: (the row's position in the whole frame, from 0, as in memory)
     quarantine: Any
 
 
@@ -349,10 +452,18 @@ def _split_arrow(
     schema: Schema,
     environment: str | None,
     strict_columns: bool,
+    first_rows: dict[int, int],
+    duplicates: Any,
     want_valid: bool,
 ) -> Iterator[pa.RecordBatch]:
-    for checked in validate_batches(
-        batches, schema, environment=environment, strict_columns=strict_columns
+    # The batches as Spark gives them: the valid rows go back with Spark's own types.
+    for checked in check_rows(
+        batches,
+        schema,
+        environment=environment,
+        strict_columns=strict_columns,
+        first_row=first_rows.get(_partition_index(), 0),
+        duplicates=_found_here(duplicates),
     ):
         out = checked.valid if want_valid else checked.quarantined
         if out.num_rows:
@@ -368,12 +479,16 @@ def validate_spark(
 ) -> SparkValidation:
     """Check every row of a Spark DataFrame; lazy valid and quarantine DataFrames.
 
-    Each output runs the checks when it is computed (cache ``frame`` to read it once).
+    Each output runs the checks when it is computed (cache ``frame`` to read it once). Before
+    this returns, one job counts each partition's rows (a quarantined row's number is its
+    position in the frame) and, for a schema with unique keys, one finds the keys' later
+    occurrences across partitions (see the module's docstring).
 
     Raises:
-        OptionError: ``environment`` is not one the schema names; the schema has unique keys.
+        OptionError: ``environment`` is not one the schema names.
+        DatacheckError: A Spark job failed.
     """
-    CheckPlan(schema, environment, rows_wanted=True, engine="Spark")  # the request checks
+    check_environment(schema, environment)
     arrow = _arrow_schema(frame)
     quarantine_schema = (
         arrow.append(pa.field(REASONS_COLUMN, REASONS_TYPE))
@@ -381,7 +496,12 @@ def validate_spark(
         .append(pa.field(SOURCE_ROW_COLUMN, pa.int64()))
     )
     split = partial(
-        _split_arrow, schema=schema, environment=environment, strict_columns=strict_columns
+        _split_arrow,
+        schema=schema,
+        environment=environment,
+        strict_columns=strict_columns,
+        first_rows=_first_rows(frame),
+        duplicates=_duplicates(frame, active_keys(schema, environment)),
     )
     valid = frame.mapInArrow(partial(split, want_valid=True), frame.schema)
     quarantine = frame.mapInArrow(

@@ -9,7 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from datacheck.cli import main
-from datacheck.stats import load_profile
+from datacheck.schema import load_schema
+from datacheck.stats import generate_statistics, load_profile
 from datacheck.testing import assert_profiles_equivalent
 
 CARS = Path(__file__).parents[2] / "data" / "demo"
@@ -74,3 +75,54 @@ def test_dask_engine_profiles_and_validates_as_in_memory(tmp_path: Path) -> None
     )
     assert code == expected == 1
     assert pq.read_table(quarantine).num_rows == pq.read_table(memory_quarantine).num_rows > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "command",
+    [
+        # --engine beam anywhere, with Beam's options after a bare "--" (refused before: they
+        # needed --runner, which --engine beam stands for)
+        ["stats", "DATA", "-o", "OUT", "--engine", "beam", "--", "--direct_num_workers=1"],
+        ["stats", "--engine=beam", "DATA", "-o", "OUT", "--", "--direct_num_workers=1"],
+        ["infer", "--engine", "beam", "DATA", "-o", "OUT", "--", "--direct_num_workers=1"],
+    ],
+)
+def test_engine_beam_takes_beam_options_anywhere(command: list[str], tmp_path: Path) -> None:
+    pytest.importorskip("apache_beam")
+    out = tmp_path / "out.json"
+    args = [
+        str(CARS / "cars.csv") if a == "DATA" else str(out) if a == "OUT" else a for a in command
+    ]
+    assert main(args) == 0
+    if command[0] == "stats":
+        profile = load_profile(out)
+        memory = generate_statistics(str(CARS / "cars.csv"))
+        assert_profiles_equivalent(profile, memory)
+        # It ran on Beam: Beam's profiles carry no numeric row order.
+        assert all(
+            f.numeric is None or f.numeric.row_order is None for f in profile.features.values()
+        )
+    else:
+        assert load_schema(out).features
+
+
+def test_beam_options_without_beam_are_one_line_naming_both_ways(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "stats",
+            str(CARS / "cars.csv"),
+            "-o",
+            str(tmp_path / "p.json"),
+            "--engine",
+            "local",
+            "--",
+            "--x=1",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "--runner or --engine beam" in err

@@ -14,9 +14,13 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -37,7 +41,7 @@ from datacheck.dask import (  # noqa: E402
     profile_dask,
     validate_dask,
 )
-from datacheck.errors import DatacheckError, OptionError  # noqa: E402
+from datacheck.errors import DatacheckError  # noqa: E402
 from datacheck.schema import infer_schema  # noqa: E402
 from datacheck.stats import (  # noqa: E402
     QUANTILE_RANKS,
@@ -46,11 +50,19 @@ from datacheck.stats import (  # noqa: E402
     save_profile,
 )
 from datacheck.testing import assert_profiles_equivalent  # noqa: E402
-from datacheck.validate import REASONS_COLUMN, check_dataset, validate_batches  # noqa: E402
+from datacheck.validate import (  # noqa: E402
+    REASONS_COLUMN,
+    SOURCE_FILE_COLUMN,
+    SOURCE_ROW_COLUMN,
+    CheckedBatch,
+    check_dataset,
+    validate_batches,
+)
 
 pytestmark = pytest.mark.slow
 
 ROWS = 150
+T = TypeVar("T")
 
 
 def make_frame(rows: int = ROWS, seed: int = 7) -> pd.DataFrame:
@@ -200,13 +212,61 @@ def test_check_dataset_on_dask_reports_as_in_memory(client: Client, tmp_path: Pa
     assert sum(seen) == 4 and sum(seen) + sum(valid_rows) == ROWS
 
 
-def test_unique_keys_are_refused_rather_than_checked_per_partition(
-    client: Client, tmp_path: Path
-) -> None:
-    frame = make_frame()
-    keyed = replace(infer_schema(generate_statistics(frame)), unique_keys=(("n",),))
-    with pytest.raises(OptionError, match="unique keys"):
-        validate_dask(dd.from_pandas(frame, npartitions=2), keyed)
+def _by_row(quarantine: pa.Table) -> dict[int, list[tuple[str, str]]]:
+    rows = quarantine.column(SOURCE_ROW_COLUMN).to_pylist()
+    reasons = quarantine.column(REASONS_COLUMN).to_pylist()
+    return {r: [(x["code"], x["feature"]) for x in rs] for r, rs in zip(rows, reasons, strict=True)}
+
+
+def test_unique_keys_and_row_numbers_are_the_in_memory_ones(client: Client, tmp_path: Path) -> None:
+    frame = _bad(make_frame())
+    ids = (np.arange(ROWS) * 7) % 97  # rows 97.. repeat the ids of rows 0.., across partitions
+    missing = [i % 29 == 4 for i in range(ROWS)]  # a few rows without a key
+    frame["id"] = pd.array(
+        [None if m else int(v) for m, v in zip(missing, ids, strict=True)], "Int64"
+    )
+    schema = replace(infer_schema(generate_statistics(frame)), unique_keys=(("id",), ("k", "n")))
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    memory = pa.Table.from_batches(
+        [c.quarantined for c in validate_batches(table.to_batches(max_chunksize=40), schema)]
+    )
+    assert memory.num_rows > 50  # both keys repeat
+    data = dd.from_pandas(frame, npartitions=4)
+    result = validate_dask(data, schema)
+    valid, quarantine = dask.compute(result.valid, result.quarantine)
+    assert len(valid) + len(quarantine) == ROWS
+    assert quarantine[SOURCE_FILE_COLUMN].isna().all()
+    # Every quarantined row names its row in the frame, with the in-memory reasons in order.
+    got = pa.Table.from_pandas(quarantine[[REASONS_COLUMN, SOURCE_ROW_COLUMN]])
+    assert _by_row(got) == _by_row(memory)
+    assert sorted(quarantine.index) == sorted(memory.column(SOURCE_ROW_COLUMN).to_pylist())
+    # check_dataset_on_dask: the same rows and report, from a frame and from files.
+    path = tmp_path / "keyed.parquet"
+    pq.write_table(table, path, row_group_size=40)
+    expected = check_dataset(table, schema, on_quarantine=lambda c: None)
+    for source in (data, [str(path)]):
+        seen: list[pa.RecordBatch] = []
+        on_dask = check_dataset_on_dask(source, schema, on_quarantine=partial(_collect, seen))
+        assert _by_row(pa.Table.from_batches(seen)) == _by_row(memory)
+        assert on_dask.report.summary == expected.report.summary
+        assert on_dask.report.anomalies == expected.report.anomalies
+    assert "DUPLICATE_KEY" in {str(a.code) for a in expected.report.anomalies}
+    # Without the rows, the report still counts the duplicates.
+    assert check_dataset_on_dask(data, schema).report.anomalies == expected.report.anomalies
+
+
+def _collect(into: list[pa.RecordBatch], checked: CheckedBatch) -> None:
+    into.append(checked.quarantined)
+
+
+def _within(seconds: float, run: Callable[[], T]) -> T:
+    """``run()``, failing the test rather than hanging when it takes over ``seconds``."""
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(run)
+        try:
+            return future.result(timeout=seconds)
+        except FutureTimeout:
+            pytest.fail(f"no answer within {seconds} s: a hang")
 
 
 # The workers cannot import this module (pytest imports it by path), so what runs there is
@@ -229,7 +289,7 @@ def test_a_worker_killed_mid_run_is_recovered(client: Client) -> None:
 
     killer = threading.Thread(target=kill_one)
     killer.start()
-    profile = profile_dask(data)
+    profile = _within(120, lambda: profile_dask(data))
     killer.join()
     with pytest.raises(ProcessLookupError):
         os.kill(pids[0], 0)  # the worker did die, mid-run
@@ -251,7 +311,7 @@ def test_a_task_that_always_kills_its_worker_is_one_clear_error(
     client.run_on_scheduler(_set_allowed_failures, 1)
     try:
         with pytest.raises(DatacheckError, match="Dask worker died"):
-            profile_dask(data)
+            _within(120, lambda: profile_dask(data))
     finally:
         client.run_on_scheduler(_set_allowed_failures, 3)
 
