@@ -29,6 +29,7 @@ from datacheck.io import (
     expand_paths,
     file_schema,
     format_of,
+    is_remote,
     read_batches,
     unify,
 )
@@ -209,6 +210,15 @@ class ReadBatches(beam.PTransform):  # type: ignore[misc]  # Beam ships no type 
         sources = [pattern] if isinstance(pattern, str | os.PathLike) else list(pattern)
         if not sources:
             raise OptionError("ReadBatches needs at least one path, directory or glob")
+        remote = next((s for s in sources if is_remote(s)), None)
+        if remote is not None:
+            raise OptionError(
+                "Beam reads local files here: read object storage with Beam's own file "
+                "systems (beam.io.ReadFromParquet) and pass the batches, or profile it with "
+                "the local, Dask or Spark engine",
+                parameter="pattern",
+                value=remote,
+            )
         self._paths = [path for source in sources for path in expand_paths(source, options.format)]
         self._options = options
         self._batch_size = batch_size

@@ -65,7 +65,7 @@ from datacheck.errors import DatacheckError, OptionError
 from datacheck.io import (
     ReaderOptions,
     empty_batch,
-    expand_paths,
+    expand_files,
     is_file_source,
     read_batches,
 )
@@ -143,7 +143,7 @@ def _partitions(data: object, options: StatsOptions) -> list[tuple[Any, bool]]:
     if is_file_source(data):
         sources = [data] if isinstance(data, str | os.PathLike) else list(data)  # type: ignore[call-overload]
         fmt = options.reader.format if options.reader is not None else None
-        files = [str(p) for source in sources for p in expand_paths(source, fmt)]
+        files = [f for source in sources for f in expand_files(source, fmt)]
         return [(f, True) for f in files]
     raise OptionError(
         "Dask profiles a dask DataFrame, or files (a path, directory or glob, or a list)",

@@ -55,6 +55,7 @@ __all__ = [
     "atomic_output",
     "conform",
     "empty_batch",
+    "expand_files",
     "expand_paths",
     "file_schema",
     "format_of",
@@ -97,6 +98,19 @@ def _unknown(parameter: str, name: str, known: Iterable[str], where: str) -> Opt
         parameter=parameter,
         value=name,
     )
+
+
+def expand_files(source: str | os.PathLike[str], fmt: str | None) -> list[str]:
+    """The data files a local path or an object-storage URL names (a file, a directory or
+    prefix, or a glob), sorted: local paths as strings, remote ones as URLs.
+
+    Raises:
+        InputNotFoundError: Nothing exists there, or the glob matches no file.
+        InputError: A directory holds no file of a known format, or a file's format is unknown.
+    """
+    if is_remote(source):
+        return expand_remote(source, fmt)
+    return [str(path) for path in expand_paths(source, fmt)]
 
 
 def _check_names(options: ReaderOptions, known: Sequence[str], where: str) -> None:
