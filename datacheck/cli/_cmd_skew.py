@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from datacheck.cli._reader_arg import add_reader_arguments, reader_options
 from datacheck.cli._term import colour, format_table
+from datacheck.errors import OptionError
 from datacheck.io import ReaderOptions, read_batches
 from datacheck.validate import SkewReport, detect_feature_skew
 
@@ -58,6 +59,18 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="text: every feature, also those that match"
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        default="local",
+        help="where to join: local (in memory, the default) or spark (Spark's own readers "
+        "and joins; pip install 'datacheck-ml[spark]')",
+    )
+    parser.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="the Spark master for --engine spark (default: a local Spark on 2 cores)",
     )
     add_reader_arguments(parser)
     parser.set_defaults(run=run)
@@ -110,9 +123,24 @@ def render_text(report: SkewReport, *, verbose: bool = False) -> str:
 def run(args: argparse.Namespace) -> int:
     """Detect skew; return 1 when a feature's mismatch rate is over the limit."""
     read = reader_options(args)
-    report = detect_feature_skew(
-        _read(args.train, read), _read(args.serving, read), args.key, max_examples=args.examples
-    )
+    if args.engine == "spark":
+        from datacheck.spark import detect_feature_skew_spark, read_spark, spark_session
+
+        with spark_session(args.spark_master) as spark:
+            report = detect_feature_skew_spark(
+                read_spark(spark, args.train, read),
+                read_spark(spark, args.serving, read),
+                args.key,
+                max_examples=args.examples,
+            )
+    else:
+        if args.spark_master is not None:
+            raise OptionError(
+                "a Spark master needs the spark engine", parameter="engine", value=args.engine
+            )
+        report = detect_feature_skew(
+            _read(args.train, read), _read(args.serving, read), args.key, max_examples=args.examples
+        )
     worst = max((f.mismatch_rate for f in report.features), default=0.0)
     failed = worst > args.max_mismatch_rate
     if args.format == "json":

@@ -126,3 +126,57 @@ def test_beam_options_without_beam_are_one_line_naming_both_ways(
     assert code == 2
     assert len(err.strip().splitlines()) == 1
     assert "--runner or --engine beam" in err
+
+
+def _skew_pair(tmp_path: Path) -> tuple[Path, Path]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from datacheck.io import read_batches
+
+    cars = pa.Table.from_batches(list(read_batches(CARS / "cars.csv"))).replace_schema_metadata(
+        None
+    )
+    cars = cars.append_column("id", pa.array(range(cars.num_rows), pa.int64()))
+    serving = cars.set_column(
+        cars.schema.get_field_index("Weight_in_lbs"),
+        "Weight_in_lbs",
+        pc.if_else(
+            pc.less(cars["id"], 40), pc.add(cars["Weight_in_lbs"], 1), cars["Weight_in_lbs"]
+        ),
+    )
+    train_path, serving_path = tmp_path / "train.parquet", tmp_path / "serving.parquet"
+    pq.write_table(cars, train_path)
+    pq.write_table(serving, serving_path)
+    return train_path, serving_path
+
+
+@pytest.mark.slow
+def test_skew_on_spark_reports_what_the_local_join_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("pyspark")
+    import json
+
+    train, serving = _skew_pair(tmp_path)
+    command = ["skew", str(train), str(serving), "--key", "id", "--format", "json"]
+    assert main(command) == 1
+    local = json.loads(capsys.readouterr().out)
+    assert main([*command, "--engine", "spark", "--spark-master", "local[1]"]) == 1
+    spark = json.loads(capsys.readouterr().out)
+    weight = next(f for f in spark["features"] if f["feature"] == "Weight_in_lbs")
+    assert weight["mismatches"] == 40  # every shifted row differs, and only those
+    for report in (local, spark):
+        for feature in report["features"]:
+            feature.pop("examples")
+    assert spark == local
+
+
+def test_skew_spark_master_without_spark_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    train, serving = _skew_pair(tmp_path)
+    code = main(["skew", str(train), str(serving), "--key", "id", "--spark-master", "local[1]"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "engine" in err
