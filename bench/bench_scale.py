@@ -28,6 +28,7 @@ Two data sets:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -163,13 +164,10 @@ def _median_seconds(run: Callable[[], object], repeats: int) -> float:
 
 def _hwm_mb(pid: int | str) -> float:
     """The process's peak resident memory (``VmHWM``) in MB; 0 once it is gone."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return 0.0
 
 
@@ -209,11 +207,9 @@ class _Peaks:
             else:
                 kind = self._peak[child.pid][0] if child.pid in self._peak else _kind(child)
             hwm = _hwm_mb(child.pid)
-            try:
+            with contextlib.suppress(psutil.Error):
                 times = child.cpu_times()
                 self._cpu[child.pid] = (kind, times.user + times.system)
-            except psutil.Error:
-                pass
             if hwm:
                 old = self._peak.get(child.pid, (kind, 0.0))[1]
                 self._peak[child.pid] = (kind, max(old, hwm))
@@ -237,11 +233,8 @@ class _Peaks:
         """Start the peaks again: this process's and its descendants' ``VmHWM`` reset."""
         self._sample()
         for pid in [os.getpid(), *self._peak]:
-            try:
-                with open(f"/proc/{pid}/clear_refs", "w") as refs:
-                    refs.write("5")
-            except OSError:
-                pass
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/clear_refs", "w") as refs:
+                refs.write("5")
         self._peak.clear()
         self._cpu_start = {pid: cpu for pid, (_, cpu) in self._cpu.items()}
         own = os.times()

@@ -26,6 +26,7 @@ server-side, the temporary object then removed. A failed write leaves the old ob
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import re
 import shutil
@@ -310,11 +311,10 @@ def _send(location: Location, local: Path) -> None:
     except (OSError, pa.ArrowException) as error:
         raise failure(location, "write it", error) from None
     finally:
-        try:
+        # A stray temporary object is harmless: readers skip names starting with ".".
+        with contextlib.suppress(OSError, pa.ArrowException):
             if fs.get_file_info(staging).type != pafs.FileType.NotFound:
                 fs.delete_file(staging)
-        except (OSError, pa.ArrowException):
-            pass  # a stray temporary object is harmless: readers skip names starting with "."
 
 
 def _known_format(name: str, fmt: str | None) -> bool:
