@@ -24,7 +24,7 @@ except ImportError as _exc:  # pragma: no cover - depends on what is installed
 
 from datacheck.service._app import MAX_QUARANTINE_ROWS, create_app
 from datacheck.service._config import COMPATIBILITY_MODES, ServiceConfig, read_token
-from datacheck.service._server import is_loopback, serve
+from datacheck.service._server import freeze_startup_objects, is_loopback, serve
 from datacheck.service._windows import ServingWindows, WindowInfo
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "ServingWindows",
     "WindowInfo",
     "create_app",
+    "freeze_startup_objects",
     "is_loopback",
     "read_token",
     "serve",

@@ -7,6 +7,7 @@ the serving-statistics queue and writes every window.
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import math
 import signal
@@ -18,7 +19,7 @@ import uvicorn
 from datacheck.service._app import create_app
 from datacheck.service._config import ServiceConfig
 
-__all__ = ["is_loopback", "serve"]
+__all__ = ["freeze_startup_objects", "is_loopback", "serve"]
 
 
 def is_loopback(host: str) -> bool:
@@ -50,9 +51,11 @@ def serve(
         log_level: uvicorn's log level.
         sock: an already bound socket to serve on instead of ``host`` and ``port``.
     """
+    app = create_app(config)
+    freeze_startup_objects()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(config),
+            app,
             host=host,
             port=port,
             lifespan="on",
@@ -69,6 +72,23 @@ def serve(
         server.run(sockets=None if sock is None else [sock])
     finally:
         signal.signal(signal.SIGTERM, previous)
+        # back in the collector's reach, so that the interpreter's exit frees them (native
+        # extensions report what is left at exit as leaks)
+        gc.unfreeze()
+
+
+def freeze_startup_objects() -> None:
+    """Move every object alive once the app is built (modules, the app, plugins and their
+    models) out of the garbage collector's reach, as long-running Python servers do
+    (``gc.freeze``); objects created later are collected as usual.
+
+    Without it each full collection walks them all: in the prediction benchmark one collection
+    of ~170,000 objects (torch, the model) stalled a batch for ~100 ms, so at half the batching
+    ceiling the p95 latency was 101 ms instead of 14 ms and 5% of requests missed a 100 ms
+    objective (none once frozen). :func:`serve` gives them back on its way out.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _drained(signum: int, frame: FrameType | None) -> None:

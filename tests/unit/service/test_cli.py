@@ -81,3 +81,26 @@ def test_a_missing_token_file_is_one_error_line(
 )
 def test_is_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+def test_serve_freezes_what_start_up_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A full collection that walks every start-up object (torch, the models) stalls requests
+    # for ~100 ms; `serve` moves them out of the collector's reach before it takes requests.
+    import gc
+
+    import uvicorn
+
+    from datacheck.service._server import serve
+
+    frozen_when_run: list[int] = []
+    monkeypatch.setattr(
+        uvicorn.Server,
+        "run",
+        lambda self, sockets=None: frozen_when_run.append(gc.get_freeze_count()),
+    )
+    gc.unfreeze()
+    try:
+        serve(ServiceConfig(store=tmp_path, profile_in_process=False), port=0)
+    finally:
+        gc.unfreeze()
+    assert frozen_when_run and frozen_when_run[0] > 1000
