@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,20 @@ def test_the_profiling_process_writes_everything_on_close(tmp_path: Path) -> Non
     windows.close()
     assert windows._channel is not None and not windows._channel.process.is_alive()
     assert [w.num_rows for w in windows.windows("fruit")] == [100]
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux's SCHED_IDLE policy")
+def test_the_profiling_process_takes_only_idle_cpu(tmp_path: Path) -> None:
+    windows = ServingWindows(tmp_path, window_seconds=60, clock=_Clock(6000.0), process=True)
+    windows.start()
+    try:
+        assert windows.add("fruit", pa.Table.from_pylist(rows(3)))
+        assert windows.flush_now(timeout=120)  # the process is up and has set its policy
+        channel = windows._channel
+        assert channel is not None and channel.process.pid is not None
+        assert os.sched_getscheduler(channel.process.pid) == os.SCHED_IDLE
+    finally:
+        windows.close()
 
 
 def test_a_profiling_process_that_dies_leaves_the_thread_profiling(tmp_path: Path) -> None:
