@@ -442,7 +442,7 @@ def in_process(args: argparse.Namespace) -> None:
             if kind == "batch 1":
                 rates = [f * min(1 / single, caps[kind]) for f in (0.3, 0.5, 0.7, 0.85)]
             else:
-                rates = [f * min(top, caps[kind]) for f in (0.5, 0.7, 0.8, 0.85, 0.9)]
+                rates = [f * min(top, caps[kind]) for f in (0.5, 0.7, 0.8, 0.85, 0.9, 0.95)]
             results[kind] = [
                 poisson(model, slo, kind, rate, args.seconds, pool, 100 * repeat + n)
                 for n, rate in enumerate(rates)

@@ -122,6 +122,12 @@ class Plugin:
     #: mapping ``{"paths": {path: path item}, "components": {"schemas": {...}}}`` that
     #: ``datacheck serve`` merges into its ``/openapi.json`` (every response documented)
     service_openapi: tuple[str, ...] = ()
+    #: options of ``datacheck serve``: ``"module:function"`` references, each called with an
+    #: ``argparse`` argument group of that command to add the plugin's flags (keep the module
+    #: light: ``datacheck serve --help`` imports it); the parsed values reach the plugin's
+    #: routes by ``dest`` in ``ServiceConfig.plugin_options``
+    #: (``request.app.state.config.plugin_options``)
+    service_options: tuple[str, ...] = ()
     #: pipeline stage kinds by name: ``"module:attribute"`` (reserved for pipeline files)
     stage_kinds: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 

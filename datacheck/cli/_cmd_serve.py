@@ -88,7 +88,37 @@ def register(subparsers: Any) -> None:
         help="after SIGTERM, how long requests in flight may take to finish (default 30)",
     )
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning"))
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, plugin_option_dests=_add_plugin_options(parser))
+
+
+def _add_plugin_options(parser: argparse.ArgumentParser) -> tuple[str, ...]:
+    """Each plugin's ``serve`` options, in a group of its own; the ``dest`` of each.
+
+    A plugin whose options cannot be added (its module fails, or it reuses a flag) is left
+    out with a warning, as a plugin whose routes fail is left out of the service.
+    """
+    from datacheck.plugin import discover_plugins, load_reference
+
+    dests: list[str] = []
+    plugins, _ = discover_plugins()  # failures are reported once, by the command line
+    for plugin in plugins:
+        if not plugin.service_options:
+            continue
+        group = parser.add_argument_group(f"{plugin.name} plugin")
+        before = len(group._group_actions)
+        reference = ""
+        try:
+            for reference in plugin.service_options:
+                load_reference(reference)(group)
+        except Exception as exc:  # a broken plugin must not take the command down
+            print(
+                f"datacheck: warning: plugin {plugin.name!r}: serve options {reference} not "
+                f"added: {' '.join(str(exc).split())}",
+                file=sys.stderr,
+            )
+            continue
+        dests.extend(action.dest for action in group._group_actions[before:])
+    return tuple(dests)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -122,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
         max_inflight=args.max_inflight,
         window_seconds=args.window_seconds,
         default_compatibility=args.compatibility,
+        plugin_options={dest: getattr(args, dest) for dest in args.plugin_option_dests},
     )
     config.store.mkdir(parents=True, exist_ok=True)
     serve(

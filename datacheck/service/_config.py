@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from datacheck.errors import OptionError
 from datacheck.schema import CompatibilityMode
@@ -48,9 +50,13 @@ class ServiceConfig:
     default_compatibility: str = "BACKWARD"
     #: whether plugins' routes are added
     plugins: bool = True
+    #: the values of the plugins' own ``datacheck serve`` options, by ``dest``
+    #: (:attr:`datacheck.plugin.Plugin.service_options`); their routes read them here
+    plugin_options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "store", Path(os.fspath(self.store)))
+        object.__setattr__(self, "plugin_options", MappingProxyType(dict(self.plugin_options)))
 
 
 def read_token(path: str | os.PathLike[str]) -> str:

@@ -308,6 +308,7 @@ class ModelServer:
 
     Args:
         slo: The end-to-end latency objective per request, seconds (the batchers' AIMD).
+        max_batch: The largest batch a model is given, whatever the objective allows.
         timeout: Seconds a request waits for its predictions before a 503.
         cache_capacity: Predictions cached (CLOCK), over all models.
         max_wait: Seconds a partial batch waits for more rows (0: none).
@@ -322,6 +323,7 @@ class ModelServer:
         self,
         *,
         slo: float = 0.1,
+        max_batch: int = 4096,
         timeout: float = 5.0,
         cache_capacity: int = 100_000,
         max_wait: float = 0.0,
@@ -331,6 +333,7 @@ class ModelServer:
         seed: int | None = None,
     ) -> None:
         self.slo = slo
+        self.max_batch = max_batch
         self.timeout = timeout
         self.max_wait = max_wait
         self.gamma = gamma
@@ -349,6 +352,7 @@ class ModelServer:
         batcher: AdaptiveBatcher[Vector, Vector] = AdaptiveBatcher(
             version.run,
             slo=self.slo,
+            controller={"max_size": self.max_batch},
             max_wait=self.max_wait,
             join=join_arrays,
             name=f"datacheck-model-{version.name}@{version.version}",

@@ -49,6 +49,7 @@ from datacheck_serving._models import (
     check_model_name,
     load_version,
 )
+from datacheck_serving._serve_options import model_server_options
 
 __all__ = ["model_server", "routes"]
 
@@ -81,7 +82,8 @@ def model_server(app: Any, **options: Any) -> ModelServer:
                 flush_seconds=float(getattr(config, "flush_seconds", 0.5)),
             )
             windows.start()
-            server = ModelServer(windows=windows, **options)
+            given = model_server_options(getattr(config, "plugin_options", None) or {})
+            server = ModelServer(windows=windows, **{**given, **options})
             app.state.datacheck_models = server
         return server
 

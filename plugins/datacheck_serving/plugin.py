@@ -28,4 +28,6 @@ PLUGIN = Plugin(
     service_routes=("datacheck_serving._predict_routes:routes",),
     # their OpenAPI description, merged into the service's /openapi.json
     service_openapi=("datacheck_serving._predict_openapi:OPENAPI",),
+    # their options of `datacheck serve`: --slo-ms, --max-batch, --max-wait-ms, ...
+    service_options=("datacheck_serving._serve_options:register",),
 )

@@ -79,3 +79,45 @@ def test_identical_concurrent_requests_and_duplicate_rows_reach_the_model_once()
         )
     last = [p["probabilities"] for p in answers[-1]["predictions"]]
     assert np.allclose(last[0], last[1]) and not np.allclose(last[0], last[2])
+
+
+def test_serve_options_set_the_objective_batch_bound_and_cache(tmp_path: Any) -> None:
+    # `datacheck serve --slo-ms 40 --max-batch 3 ...` reach the model server through the
+    # service's config; a batch never exceeds --max-batch, however many rows wait.
+    from datacheck.service import ServiceConfig, create_app
+    from datacheck_serving._predict_routes import model_server, routes
+
+    options = {
+        "slo_ms": 40.0,
+        "max_batch": 3,
+        "max_wait_ms": 2.0,
+        "prediction_cache": 7,
+        "prediction_timeout": 4.0,
+    }
+    app = create_app(
+        ServiceConfig(store=tmp_path, plugins=False, plugin_options=options),
+        extra_routes=routes(),
+    )
+    server = model_server(app, seed=0)
+    try:
+        assert (server.slo, server.max_batch, server.max_wait) == (0.04, 3, 0.002)
+        assert (server.cache.capacity, server.timeout) == (7, 4.0)
+        gate = threading.Event()
+        gate.set()
+        table = pa.table({"x": [0.0, 1.0, 2.0, 3.0], "y": [1.0, 2.0, 3.0, 4.0]})
+        module = _Counting(gate).eval()
+        server.deploy(
+            ModelVersion(
+                name="m",
+                version="1",
+                module=module,
+                schema=infer_schema(generate_statistics(table)),
+                encoder=_Columns(),
+            )
+        )
+        rows = pa.table({"x": [float(i) for i in range(10)], "y": [0.5] * 10})
+        answer = asyncio.run(server.predict("m", rows))
+        assert len(answer["predictions"]) == 10
+        assert module.calls >= 4 and len(module.rows) == 10  # batches of at most 3 rows
+    finally:
+        server.close()

@@ -104,3 +104,39 @@ def test_serve_freezes_what_start_up_made(tmp_path: Path, monkeypatch: pytest.Mo
     finally:
         gc.unfreeze()
     assert frozen_when_run and frozen_when_run[0] > 1000
+
+
+def _add_ratio(group: Any) -> None:
+    group.add_argument("--ratio", type=float, default=0.5)
+
+
+def _broken_options(group: Any) -> None:
+    raise RuntimeError("no such module")
+
+
+def test_a_plugins_serve_options_reach_the_config(
+    tmp_path: Path,
+    served: list[tuple[ServiceConfig, dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import datacheck.plugin
+    from datacheck.plugin import Plugin
+
+    plugins = (
+        Plugin(name="ratio", api_version=1, service_options=("r:register",)),
+        Plugin(name="broken", api_version=1, service_options=("b:register",)),
+    )
+    references = {"r:register": _add_ratio, "b:register": _broken_options}
+    monkeypatch.setattr(datacheck.plugin, "discover_plugins", lambda: (plugins, ()))
+    monkeypatch.setattr(datacheck.plugin, "load_reference", references.__getitem__)
+    assert main(["serve", "--store", str(tmp_path), "--ratio", "0.25"]) == 0
+    assert main(["serve", "--store", str(tmp_path)]) == 0
+    assert [dict(config.plugin_options) for config, _ in served] == [
+        {"ratio": 0.25},
+        {"ratio": 0.5},
+    ]
+    # a plugin whose options cannot be added is named, and the others still work
+    assert "plugin 'broken': serve options b:register not added: no such module" in (
+        capsys.readouterr().err
+    )

@@ -1,0 +1,90 @@
+"""The serving plugin's options of ``datacheck serve``: the prediction routes' latency
+objective, batching and cache (light: ``datacheck serve --help`` imports this module).
+
+Their values reach :func:`datacheck_serving._predict_routes.model_server` through the
+service's ``ServiceConfig.plugin_options``, by the ``dest`` names below.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping
+from typing import Any
+
+__all__ = ["model_server_options", "register"]
+
+#: dest -> (the ModelServer keyword, the scale from the flag's unit to the keyword's)
+_OPTIONS: dict[str, tuple[str, float]] = {
+    "slo_ms": ("slo", 1e-3),
+    "max_batch": ("max_batch", 1),
+    "max_wait_ms": ("max_wait", 1e-3),
+    "prediction_cache": ("cache_capacity", 1),
+    "prediction_timeout": ("timeout", 1),
+}
+
+
+def _number(kind: Callable[[str], float], *, least: float, strict: bool) -> Any:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not (value > least if strict else value >= least) or value != value:
+            raise argparse.ArgumentTypeError(
+                f"{text} is {'not over' if strict else 'under'} {least:g}"
+            )
+        return value
+
+    return parse
+
+
+def register(group: Any) -> None:
+    """Add the prediction routes' options to ``datacheck serve``'s argument ``group``."""
+    group.add_argument(
+        "--slo-ms",
+        type=_number(float, least=0, strict=True),
+        default=100.0,
+        metavar="MS",
+        help="end-to-end latency objective of a prediction request; adaptive batching (AIMD) "
+        "gives each batch half of it (default 100)",
+    )
+    group.add_argument(
+        "--max-batch",
+        type=_number(int, least=1, strict=False),
+        default=4096,
+        metavar="N",
+        help="largest batch sent to a model, whatever the objective allows (default 4096; "
+        "set it to the size beyond which the model's cost per row stops falling)",
+    )
+    group.add_argument(
+        "--max-wait-ms",
+        type=_number(float, least=0, strict=False),
+        default=0.0,
+        metavar="MS",
+        help="how long a partial batch waits for more rows (default 0: sent at once)",
+    )
+    group.add_argument(
+        "--prediction-cache",
+        type=_number(int, least=1, strict=False),
+        default=100_000,
+        metavar="N",
+        help="predictions cached, over all models (CLOCK eviction; default 100,000)",
+    )
+    group.add_argument(
+        "--prediction-timeout",
+        type=_number(float, least=0, strict=True),
+        default=5.0,
+        metavar="SECONDS",
+        help="longest a prediction request waits for its model (default 5; longer: 503)",
+    )
+
+
+def model_server_options(plugin_options: Mapping[str, object]) -> dict[str, Any]:
+    """The :class:`ModelServer` keywords of the options given to ``datacheck serve`` (those
+    not given, as when the service is built in Python, keep ModelServer's defaults)."""
+    found: dict[str, Any] = {}
+    for dest, (keyword, scale) in _OPTIONS.items():
+        value = plugin_options.get(dest)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            found[keyword] = value * scale if scale != 1 else value
+    return found
