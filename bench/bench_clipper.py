@@ -25,8 +25,11 @@ requests would: the batcher's cost is per submission and per batch, not per row)
 inputs are the requests' ids, an int64 array, gathered into the feature matrix on the worker
 (the join). A request's latency is its batch's completion time minus its *scheduled* arrival
 (so a generator falling behind counts against the server). Throughput at the SLO is the
-highest completed rate among the rates tried whose requests miss the end-to-end SLO at most
-5% of the time. Three sizing policies on the same stream: batch size 1, AIMD, and Beam's
+highest rate among the rates tried whose requests miss the end-to-end SLO at most 5% of the
+time: the rate the stream offered (its arrivals over their span), which the server sustained,
+as MLPerf's server scenario reports it; the completed rate (requests over the span from the
+first arrival to the last completion, so the last batches' drain counts against the server,
+a few percent of a run of seconds) is printed beside it. Three sizing policies on the same stream: batch size 1, AIMD, and Beam's
 ``_BatchSizeEstimator`` (what ``BatchElements`` runs) asked for the same batch objective as
 the AIMD (with ``BatchElements``' streaming fill: a batch waits for the estimator's size up
 to half the SLO). Ratios are within one process and one repeat; medians over the repeats.
@@ -300,6 +303,10 @@ def poisson(
     return {
         "rate": rate,
         "throughput": count / elapsed,
+        # the rate the stream actually offered (its arrivals over their span): what the server
+        # sustained when at most 5% of its requests missed (MLPerf's server-scenario figure);
+        # ``throughput`` also counts the last batches' drain against the server
+        "sustained": count / (arrivals[-1] - arrivals[0]) if count > 1 else float(count),
         "misses": float(np.mean(~(latency <= slo))),
         "p50": float(np.nanpercentile(latency, 50)),
         "p95": float(np.nanpercentile(latency, 95)),
@@ -375,7 +382,7 @@ def cpu_share(args: argparse.Namespace) -> None:
 
 def at_slo(results: list[dict[str, float]]) -> dict[str, float] | None:
     ok = [r for r in results if r["misses"] <= 0.05]
-    return max(ok, key=lambda r: r["throughput"]) if ok else None
+    return max(ok, key=lambda r: r["sustained"]) if ok else None
 
 
 def zipf_cache(model: nn.Module, requests: int, distinct: int, seed: int) -> tuple[float, float]:
@@ -442,7 +449,7 @@ def in_process(args: argparse.Namespace) -> None:
             if kind == "batch 1":
                 rates = [f * min(1 / single, caps[kind]) for f in (0.3, 0.5, 0.7, 0.85)]
             else:
-                rates = [f * min(top, caps[kind]) for f in (0.5, 0.7, 0.8, 0.85, 0.9, 0.95)]
+                rates = [f * min(top, caps[kind]) for f in (0.5, 0.7, 0.8, 0.85, 0.875, 0.9, 0.95)]
             results[kind] = [
                 poisson(model, slo, kind, rate, args.seconds, pool, 100 * repeat + n)
                 for n, rate in enumerate(rates)
@@ -459,17 +466,17 @@ def in_process(args: argparse.Namespace) -> None:
                 print(f"  {kind}: no rate within 5% misses")
                 continue
             tag = kind.lower()
-            summary.setdefault(f"{tag} vs batch 1", []).append(
-                got["throughput"] / base["throughput"]
-            )
-            summary.setdefault(f"{tag} of ceiling", []).append(got["throughput"] / top)
+            summary.setdefault(f"{tag} vs batch 1", []).append(got["sustained"] / base["sustained"])
+            summary.setdefault(f"{tag} of ceiling", []).append(got["sustained"] / top)
             summary.setdefault(f"{tag} misses", []).append(got["misses"])
+            summary.setdefault(f"{tag} completed of ceiling", []).append(got["throughput"] / top)
             for q in ("p50", "p95", "p99"):
                 summary.setdefault(f"{tag} {q} ms", []).append(got[q] * 1e3)
             print(
-                f"  at the SLO: {kind} {got['throughput']:,.0f}/s vs batch 1 "
-                f"{base['throughput']:,.0f}/s = {got['throughput'] / base['throughput']:.1f}x; "
-                f"{got['throughput'] / top:.0%} of the ceiling; misses {got['misses']:.1%}; "
+                f"  at the SLO: {kind} sustained {got['sustained']:,.0f}/s vs batch 1 "
+                f"{base['sustained']:,.0f}/s = {got['sustained'] / base['sustained']:.1f}x; "
+                f"{got['sustained'] / top:.0%} of the ceiling (completed, drain included: "
+                f"{got['throughput'] / top:.0%}); misses {got['misses']:.1%}; "
                 f"p50/p95/p99 {got['p50'] * 1e3:.1f}/{got['p95'] * 1e3:.1f}/"
                 f"{got['p99'] * 1e3:.1f} ms",
                 flush=True,

@@ -38,45 +38,51 @@ def _number(kind: Callable[[str], float], *, least: float, strict: bool) -> Any:
     return parse
 
 
+#: (flag, parser, default, metavar, help) of each option
+_FLAGS: tuple[tuple[str, Any, float, str, str], ...] = (
+    (
+        "--slo-ms",
+        _number(float, least=0, strict=True),
+        100.0,
+        "MS",
+        "end-to-end latency objective of a prediction request; adaptive batching (AIMD) "
+        "gives each batch half of it (default 100)",
+    ),
+    (
+        "--max-batch",
+        _number(int, least=1, strict=False),
+        4096,
+        "N",
+        "largest batch sent to a model, whatever the objective allows (default 4096)",
+    ),
+    (
+        "--max-wait-ms",
+        _number(float, least=0, strict=False),
+        0.0,
+        "MS",
+        "how long a partial batch waits for more rows (default 0: sent at once)",
+    ),
+    (
+        "--prediction-cache",
+        _number(int, least=1, strict=False),
+        100_000,
+        "N",
+        "predictions cached, over all models (CLOCK eviction; default 100,000)",
+    ),
+    (
+        "--prediction-timeout",
+        _number(float, least=0, strict=True),
+        5.0,
+        "SECONDS",
+        "longest a prediction request waits for its model (default 5; longer: 503)",
+    ),
+)
+
+
 def register(group: Any) -> None:
     """Add the prediction routes' options to ``datacheck serve``'s argument ``group``."""
-    group.add_argument(
-        "--slo-ms",
-        type=_number(float, least=0, strict=True),
-        default=100.0,
-        metavar="MS",
-        help="end-to-end latency objective of a prediction request; adaptive batching (AIMD) "
-        "gives each batch half of it (default 100)",
-    )
-    group.add_argument(
-        "--max-batch",
-        type=_number(int, least=1, strict=False),
-        default=4096,
-        metavar="N",
-        help="largest batch sent to a model, whatever the objective allows (default 4096; "
-        "set it to the size beyond which the model's cost per row stops falling)",
-    )
-    group.add_argument(
-        "--max-wait-ms",
-        type=_number(float, least=0, strict=False),
-        default=0.0,
-        metavar="MS",
-        help="how long a partial batch waits for more rows (default 0: sent at once)",
-    )
-    group.add_argument(
-        "--prediction-cache",
-        type=_number(int, least=1, strict=False),
-        default=100_000,
-        metavar="N",
-        help="predictions cached, over all models (CLOCK eviction; default 100,000)",
-    )
-    group.add_argument(
-        "--prediction-timeout",
-        type=_number(float, least=0, strict=True),
-        default=5.0,
-        metavar="SECONDS",
-        help="longest a prediction request waits for its model (default 5; longer: 503)",
-    )
+    for flag, parse, default, metavar, text in _FLAGS:
+        group.add_argument(flag, type=parse, default=default, metavar=metavar, help=text)
 
 
 def model_server_options(plugin_options: Mapping[str, object]) -> dict[str, Any]:
