@@ -278,6 +278,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-spark", action="store_true")
     parser.add_argument(
+        "--spark-executor-mb",
+        type=int,
+        default=1024,
+        help="heap of each Spark executor in local-cluster[2,1,MB] (Spark's default: 1024)",
+    )
+    parser.add_argument(
         "--jobs", default="profile,validate", help="which jobs run on each engine, in order"
     )
     args = parser.parse_args()
@@ -290,10 +296,17 @@ def main() -> None:
             rows = args.rows // args.files * args.files
         else:
             paths, rows = _wide_dataset(Path(args.data_dir), args.gigabytes, args.file_megabytes)
-        run(paths, rows, engines, args.repeats, args.jobs.split(","))
+        run(paths, rows, engines, args.repeats, args.jobs.split(","), args.spark_executor_mb)
 
 
-def run(paths: list[str], rows: int, engines: set[str], repeats: int, jobs: list[str]) -> None:
+def run(
+    paths: list[str],
+    rows: int,
+    engines: set[str],
+    repeats: int,
+    jobs: list[str],
+    executor_mb: int = 1024,
+) -> None:
     size = sum(Path(p).stat().st_size for p in paths)
     schema = infer_schema(generate_statistics(paths[:1]))
     print(
@@ -368,7 +381,7 @@ def run(paths: list[str], rows: int, engines: set[str], repeats: int, jobs: list
             from datacheck.spark import check_dataset_on_spark, profile_spark, spark_session
 
             start = time.perf_counter()
-            with spark_session(f"local-cluster[{CORES},1,2048]") as spark:
+            with spark_session(f"local-cluster[{CORES},1,{executor_mb}]") as spark:
                 frame = spark.read.parquet(*paths)
                 frame.limit(1).collect()  # the executors are up
                 profile_spark(spark.read.parquet(paths[0]))  # and their Python workers

@@ -28,6 +28,7 @@ pytest.importorskip("pyspark")
 
 from datacheck.errors import DatacheckError
 from datacheck.schema import Comparator, ComparatorMethod, infer_schema
+from datacheck.spark import _run as spark_run
 from datacheck.spark import (
     check_dataset_on_spark,
     detect_feature_skew_spark,
@@ -170,7 +171,21 @@ def _by_row(quarantine: pa.Table) -> dict[int, list[tuple[str, str]]]:
     return {r: [(x["code"], x["feature"]) for x in rs] for r, rs in zip(rows, reasons, strict=True)}
 
 
-def test_unique_keys_and_row_numbers_are_the_in_memory_ones(spark: Any) -> None:
+@pytest.mark.parametrize("at_once", [True, False], ids=["one-job", "a-job-a-partition"])
+def test_unique_keys_and_row_numbers_are_the_in_memory_ones(
+    spark: Any, at_once: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The failed rows come to the driver in one job when they are small, else a partition at
+    # a time: the same rows, numbered in the whole frame, either way.
+    if at_once:  # no job a partition
+        from pyspark.sql import DataFrame
+
+        def refused(self: Any, prefetchPartitions: bool = False) -> Any:
+            raise AssertionError("a job a partition for a few failed rows")
+
+        monkeypatch.setattr(DataFrame, "toLocalIterator", refused)
+    else:
+        monkeypatch.setattr(spark_run, "_FETCH_AT_ONCE_BYTES", 0)
     table, schema = _keyed_table()
     words = table.column("s").to_pylist()
     words[3] = words[140] = "unseen"
