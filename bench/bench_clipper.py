@@ -29,10 +29,11 @@ highest rate among the rates tried whose requests miss the end-to-end SLO at mos
 time: the rate the stream offered (its arrivals over their span), which the server sustained,
 as MLPerf's server scenario reports it; the completed rate (requests over the span from the
 first arrival to the last completion, so the last batches' drain counts against the server,
-a few percent of a run of seconds) is printed beside it. Three sizing policies on the same stream: batch size 1, AIMD, and Beam's
-``_BatchSizeEstimator`` (what ``BatchElements`` runs) asked for the same batch objective as
-the AIMD (with ``BatchElements``' streaming fill: a batch waits for the estimator's size up
-to half the SLO). Ratios are within one process and one repeat; medians over the repeats.
+a few percent of a run of seconds) is printed beside it. Three sizing policies on the same
+stream: batch size 1, AIMD, and Beam's ``_BatchSizeEstimator`` (what ``BatchElements`` runs)
+asked for the same batch objective as the AIMD (with ``BatchElements``' streaming fill: a
+batch waits for the estimator's size up to half the SLO). Ratios are within one process and
+one repeat; medians over the repeats.
 
 Over HTTP (``--parts http``): a uvicorn server in a child process serves a penguins-schema
 model of the same shape (``POST /models/bench/predict``, JSON, ``--http-rows`` rows a
