@@ -2,7 +2,7 @@
 objective, batching and cache (light: ``datacheck serve --help`` imports this module).
 
 Their values reach :func:`datacheck_serving._predict_routes.model_server` through the
-service's ``ServiceConfig.plugin_options``, by the ``dest`` names below.
+service's ``ServiceConfig.plugin_options``, by their ``dest`` names (``--slo-ms``: ``slo_ms``).
 """
 
 from __future__ import annotations
@@ -12,15 +12,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = ["model_server_options", "register"]
-
-#: dest -> (the ModelServer keyword, the scale from the flag's unit to the keyword's)
-_OPTIONS: dict[str, tuple[str, float]] = {
-    "slo_ms": ("slo", 1e-3),
-    "max_batch": ("max_batch", 1),
-    "max_wait_ms": ("max_wait", 1e-3),
-    "prediction_cache": ("cache_capacity", 1),
-    "prediction_timeout": ("timeout", 1),
-}
 
 
 def _number(kind: Callable[[str], float], *, least: float, strict: bool) -> Any:
@@ -38,8 +29,9 @@ def _number(kind: Callable[[str], float], *, least: float, strict: bool) -> Any:
     return parse
 
 
-#: (flag, parser, default, metavar, help) of each option
-_FLAGS: tuple[tuple[str, Any, float, str, str], ...] = (
+#: each option: (flag, parser, default, metavar, help, the ModelServer keyword it sets, the
+#: scale from the flag's unit to the keyword's)
+_FLAGS: tuple[tuple[str, Any, float, str, str, str, float], ...] = (
     (
         "--slo-ms",
         _number(float, least=0, strict=True),
@@ -47,6 +39,8 @@ _FLAGS: tuple[tuple[str, Any, float, str, str], ...] = (
         "MS",
         "end-to-end latency objective of a prediction request; adaptive batching (AIMD) "
         "gives each batch half of it (default 100)",
+        "slo",
+        1e-3,
     ),
     (
         "--max-batch",
@@ -54,6 +48,8 @@ _FLAGS: tuple[tuple[str, Any, float, str, str], ...] = (
         4096,
         "N",
         "largest batch sent to a model, whatever the objective allows (default 4096)",
+        "max_batch",
+        1,
     ),
     (
         "--max-wait-ms",
@@ -61,6 +57,8 @@ _FLAGS: tuple[tuple[str, Any, float, str, str], ...] = (
         0.0,
         "MS",
         "how long a partial batch waits for more rows (default 0: sent at once)",
+        "max_wait",
+        1e-3,
     ),
     (
         "--prediction-cache",
@@ -68,6 +66,8 @@ _FLAGS: tuple[tuple[str, Any, float, str, str], ...] = (
         100_000,
         "N",
         "predictions cached, over all models (CLOCK eviction; default 100,000)",
+        "cache_capacity",
+        1,
     ),
     (
         "--prediction-timeout",
@@ -75,13 +75,15 @@ _FLAGS: tuple[tuple[str, Any, float, str, str], ...] = (
         5.0,
         "SECONDS",
         "longest a prediction request waits for its model (default 5; longer: 503)",
+        "timeout",
+        1,
     ),
 )
 
 
 def register(group: Any) -> None:
     """Add the prediction routes' options to ``datacheck serve``'s argument ``group``."""
-    for flag, parse, default, metavar, text in _FLAGS:
+    for flag, parse, default, metavar, text, _, _ in _FLAGS:
         group.add_argument(flag, type=parse, default=default, metavar=metavar, help=text)
 
 
@@ -89,8 +91,8 @@ def model_server_options(plugin_options: Mapping[str, object]) -> dict[str, Any]
     """The :class:`ModelServer` keywords of the options given to ``datacheck serve`` (those
     not given, as when the service is built in Python, keep ModelServer's defaults)."""
     found: dict[str, Any] = {}
-    for dest, (keyword, scale) in _OPTIONS.items():
-        value = plugin_options.get(dest)
+    for flag, _, _, _, _, keyword, scale in _FLAGS:
+        value = plugin_options.get(flag.lstrip("-").replace("-", "_"))  # argparse's dest
         if isinstance(value, int | float) and not isinstance(value, bool):
             found[keyword] = value * scale if scale != 1 else value
     return found
