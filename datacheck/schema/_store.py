@@ -164,14 +164,19 @@ class SchemaStore:
         return self.root / checked_name(name)
 
     def _existing_folder(self, name: str) -> Path:
+        return self._listed(name)[0]
+
+    def _listed(self, name: str) -> tuple[Path, list[int]]:
+        """The folder of ``name`` and its versions, oldest first, from one listing."""
         folder = self._folder(name)
-        if not self._versions_in(folder):
+        versions = self._versions_in(folder)
+        if not versions:
             known = ", ".join(self.names()) or "none"
             raise StoreError(
                 f"{self.root}: no schema named {name!r} (known: {known}); "
                 "save one first (SchemaStore.save; on the command line, datacheck infer)"
             )
-        return folder
+        return folder, versions
 
     @staticmethod
     def _versions_in(folder: Path) -> list[int]:
@@ -199,7 +204,7 @@ class SchemaStore:
         Raises:
             StoreError: there is no schema of that name.
         """
-        return self._versions_in(self._existing_folder(name))
+        return self._listed(name)[1]
 
     def latest_version(self, name: str) -> int:
         """The newest version number of ``name``.
@@ -216,9 +221,9 @@ class SchemaStore:
             StoreError: unknown name or version.
             SchemaFormatError: the stored file was edited into an invalid document.
         """
-        folder = self._existing_folder(name)
+        folder, versions = self._listed(name)
         if version is None:
-            version = self._versions_in(folder)[-1]
+            version = versions[-1]
         path = folder / f"v{version}.json"
         if not path.is_file():
             known = ", ".join(str(v) for v in self._versions_in(folder))

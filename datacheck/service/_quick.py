@@ -16,8 +16,12 @@ histogram, quantile or moment):
   columns that cannot be profiled are listed as skipped, with the profiler's reason;
 - a number with an int or float domain (or a bool schema feature arriving as ints): the count,
   range, zeros, NaN and infinity counts;
-- a string with a string domain, length bounds or distinct-count bounds (or a bool schema
-  feature arriving as text): the exact value counts, top values, lengths and distinct count.
+- a string with length bounds or distinct-count bounds (or a bool schema feature arriving as
+  text): the exact value counts, top values, lengths and distinct count;
+- a string whose only check of its values is a string domain: the count of its values and the
+  exact counts of those *outside* the domain, the one thing that check reads (a membership test
+  against the domain's values costs less than counting every value: 0.1-0.25 against
+  0.24-0.34 ms for 10,000 rows here); no lengths, no distinct count.
 
 A feature whose checks read more (quantiles: a bool schema feature arriving as floats;
 sketches: more distinct strings than the exact-count cap; numeric distinct counts; list value
@@ -259,6 +263,9 @@ _NUMBERS = 1
 _STRINGS = 2
 #: something the shortcut does not compute: the real profiler's statistics
 _FULL = 4
+#: the count of a string column's values and the exact counts of those outside its domain
+#: (what the domain check reads; ``_STRINGS`` gives that and more)
+_DOMAIN = 8
 
 
 _DOMAINS = (IntDomain, FloatDomain, StringDomain, BoolDomain, TimeDomain)
@@ -291,7 +298,7 @@ def _need(
             need |= _FULL
     if isinstance(domain, StringDomain):
         if kind is FeatureType.STRING:
-            need |= _STRINGS
+            need |= _DOMAIN
         elif kind is FeatureType.BYTES:
             need |= _FULL
     if isinstance(domain, IntDomain | FloatDomain):
@@ -309,7 +316,9 @@ def _need(
         need |= _FULL
     if need & _NUMBERS and pa.types.is_dictionary(arrow_type):
         need |= _FULL
-    if need & _STRINGS and arrow_type not in _STRING_TYPES:
+    if need & _STRINGS:
+        need &= ~_DOMAIN  # the full counts hold the values outside the domain too
+    if need & (_STRINGS | _DOMAIN) and arrow_type not in _STRING_TYPES:
         need |= _FULL  # dictionary-encoded or string-view text
     return need
 
@@ -442,6 +451,28 @@ def _string_statistics(array: pa.Array, options: StatsOptions) -> StringStatisti
     return _strings(counts)
 
 
+def _outside_domain(
+    array: pa.Array, domain: pa.Array, options: StatsOptions
+) -> StringStatistics | None:
+    """A text column's count of values and the exact counts of its values outside ``domain``
+    (the rest left empty). None unless the column's distinct values are surely within the
+    exact-count cap (the domain's values and those found outside it): past the cap the
+    profiler keeps sketches, whose report :func:`_string_statistics` leaves to it too."""
+    cap = options.exact_counts_cap
+    if len(domain) > cap:
+        return None
+    num_values = len(array) - array.null_count
+    counts: dict[str, int] = {}
+    inside = pc.is_in(array, value_set=domain)  # a missing value: False, dropped below
+    if int(pc.sum(inside).as_py() or 0) < num_values:
+        outside = array.filter(pc.invert(inside)).drop_null()
+        found = outside.value_counts()
+        if len(domain) + len(found) > cap:
+            return None
+        counts = dict(zip(found.field(0).to_pylist(), found.field(1).to_pylist(), strict=True))
+    return dataclasses.replace(_NO_STRINGS, num_values=num_values, value_counts=counts)
+
+
 def _quick_feature(
     path: str,
     field: pa.Field,
@@ -451,13 +482,19 @@ def _quick_feature(
     scalar: bool,
     num_rows: int,
     options: StatsOptions,
+    domain: pa.Array | None = None,
 ) -> FeatureStatistics | None:
     """One feature's statistics for the checks, or None when it needs the real profiler."""
     numeric = string = binary = boolean = None
     if kind in NUMERIC_TYPES:
         numeric = _number_statistics(array) if need & _NUMBERS else _NO_NUMBERS
     elif kind is FeatureType.STRING:
-        string = _string_statistics(array, options) if need & _STRINGS else _NO_STRINGS
+        if need & _STRINGS:
+            string = _string_statistics(array, options)
+        elif need & _DOMAIN:  # without the domain's values: the real profiler
+            string = None if domain is None else _outside_domain(array, domain, options)
+        else:
+            string = _NO_STRINGS
         if string is None:
             return None
     elif kind is FeatureType.BYTES:
@@ -515,11 +552,13 @@ class _Leaf(NamedTuple):
     path: str
     #: its type; None for a column that cannot be profiled (``skipped`` says why)
     kind: FeatureType | None
-    #: what its checks read (``_NUMBERS``, ``_STRINGS``, ``_FULL``)
+    #: what its checks read (``_NUMBERS``, ``_STRINGS``, ``_DOMAIN``, ``_FULL``)
     need: int
     #: not a list
     scalar: bool
     skipped: SkippedFeature | None
+    #: the values of its string domain, when ``need`` has ``_DOMAIN``
+    domain: pa.Array | None = None
 
 
 def _make_plan(
@@ -545,8 +584,12 @@ def _make_plan(
             plan.append(_Leaf(top, path, None, _NONE, True, skipped))
             continue
         scalar = not is_list_type(arrow_type)
-        need = _need(active.get(path), kind, arrow_type, not scalar)
-        plan.append(_Leaf(top, path, kind, need, scalar, None))
+        feature = active.get(path)
+        need = _need(feature, kind, arrow_type, not scalar)
+        domain = None
+        if need & _DOMAIN and feature is not None and isinstance(feature.domain, StringDomain):
+            domain = pa.array(list(feature.domain.values), arrow_type)
+        plan.append(_Leaf(top, path, kind, need, scalar, None, domain))
     return tuple(plan)
 
 
@@ -610,7 +653,15 @@ def quick_profile(
         stats = None
         if not need & _FULL:
             stats = _quick_feature(
-                leaf.path, field, array, leaf.kind, need, leaf.scalar, num_rows, options
+                leaf.path,
+                field,
+                array,
+                leaf.kind,
+                need,
+                leaf.scalar,
+                num_rows,
+                options,
+                leaf.domain,
             )
         if stats is None:
             full.add(leaf.top)

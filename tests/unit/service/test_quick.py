@@ -95,7 +95,11 @@ def test_the_shortcut_leaves_the_sketches_out() -> None:
     profile = quick_profile(table.to_batches(), schema)
     colour = profile.features["colour"].string
     assert colour is not None and colour.hll_sketch == b""
-    assert colour.value_counts == {"red": 2, "blue": 1}
+    # its only check is its domain: the values outside it are counted, and none are
+    assert (colour.num_values, colour.value_counts) == (3, {})
+    off = pa.table({"colour": ["red", "green", None, "green"], "n": [1, 2, 3, 4]})
+    colour = quick_profile(off.to_batches(), schema).features["colour"].string
+    assert colour is not None and (colour.num_values, colour.value_counts) == (3, {"green": 2})
     numbers = profile.features["n"].numeric
     assert (
         numbers is not None and numbers.kll_sketch == b"" and (numbers.min, numbers.max) == (1, 3)
@@ -185,6 +189,29 @@ def test_strings_against_domains_lengths_and_distinct_counts() -> None:
         _one(feature, s=pa.array(["a", "b"]).dictionary_encode())
         _one(feature, s=pa.array([None, None], pa.string()))
         _one(feature, s=pa.array(["a", "zz"], pa.large_string()))
+
+
+def test_a_domain_alone_is_checked_by_membership() -> None:
+    """A string domain alone is checked by a membership test (the values outside it counted):
+    the same report as the library's, inside the domain or out, up to the exact-count cap
+    and past it (where the profiler keeps sketches and the report is left to it)."""
+    many = [f"w{i}" for i in range(1200)]
+    for values in (("a", "b", "c"), tuple(many[:990]), tuple(many)):
+        feature = Feature(
+            name="s",
+            type=FeatureType.STRING,
+            domain=StringDomain(values=values),
+            distribution=DistributionConstraints(min_domain_mass=0.99),
+        )
+        for column in (
+            list(values) * 3,  # all inside
+            [*values, None, *values],  # inside, with a missing value
+            [*values[:2], "out", None, "out", "other"],  # some outside
+            [*values, *(f"x{i}" for i in range(20))],  # outside values reach the cap
+            [f"x{i}" for i in range(1100)],  # all outside, past the cap
+        ):
+            _one(feature, s=pa.array(column, pa.string()))
+            _one(feature, s=pa.array(column, pa.large_string()))
 
 
 def test_numbers_against_ranges_nan_infinities_and_distinct_counts() -> None:
