@@ -767,6 +767,8 @@ def create_app(config: ServiceConfig, *, extra_routes: list[BaseRoute] | None = 
     service = _Service(config)
     s = service
     routes: list[BaseRoute] = [
+        # Starlette tries the routes in order: the busiest first (no other path overlaps it)
+        Route("/validate/{ref}", s.validate, methods=["POST"]),
         Route("/healthz", s.healthz, methods=["GET"]),
         Route("/readyz", s.readyz, methods=["GET"]),
         Route("/metrics", s.metrics_text, methods=["GET"]),
@@ -782,7 +784,6 @@ def create_app(config: ServiceConfig, *, extra_routes: list[BaseRoute] | None = 
         Route("/schemas/{name}/baseline", s.put_baseline, methods=["PUT"]),
         Route("/schemas/{name}/windows", s.list_windows, methods=["GET"]),
         Route("/schemas/{name}/skew", s.skew, methods=["GET"]),
-        Route("/validate/{ref}", s.validate, methods=["POST"]),
     ]
     if config.plugins:
         routes += _plugin_routes(service)
