@@ -4,6 +4,7 @@ HTTP route on loopback (bounded in time).
 
     .venv/bin/python bench/bench_clipper.py [--parts virtual real cpu http] [--seconds 2]
         [--repeats 3] [--slo-ms 100] [--a-ms 1.45 --b-us 80] [--http-rows 1 --http-rates 50 100]
+        [--http-arrow]
 
 Four parts: ``virtual`` (the queue discipline on a virtual clock, latency ``a + b*n`` with
 lognormal noise, ``a`` and ``b`` measured here unless given), ``real`` (the model on the CPU),
@@ -36,10 +37,11 @@ batch waits for the estimator's size up to half the SLO). Ratios are within one 
 one repeat; medians over the repeats.
 
 Over HTTP (``--parts http``): a uvicorn server in a child process serves a penguins-schema
-model of the same shape (``POST /models/bench/predict``, JSON, ``--http-rows`` rows a
-request: validation, encoding, cache, batcher); the client sends an open-loop Poisson stream
-of requests over keep-alive connections. The real and HTTP parts print the load average:
-on a shared machine their absolute figures are what the process got of the CPU.
+model of the same shape (``POST /models/bench/predict``, JSON or with ``--http-arrow`` Arrow
+IPC, ``--http-rows`` rows a request: validation, encoding, cache, batcher); the client sends
+an open-loop Poisson stream of requests over keep-alive connections. The real and HTTP
+parts print the load average: on a shared machine their absolute figures are what the
+process got of the CPU.
 """
 
 from __future__ import annotations
@@ -600,8 +602,8 @@ def http_server(args: argparse.Namespace, batch_one: bool, store: str):  # type:
         child.wait(10)
 
 
-def _penguin_rows(n: int, seed: int, per: int = 1) -> list[bytes]:
-    """``n`` JSON bodies of ``per`` penguin rows each."""
+def _penguin_rows(n: int, seed: int, per: int = 1, arrow: bool = False) -> list[bytes]:
+    """``n`` bodies of ``per`` penguin rows each: JSON, or Arrow IPC streams (``arrow``)."""
     from palmerpenguins import load_penguins
 
     frame = load_penguins().dropna().drop(columns=["species"])
@@ -610,21 +612,36 @@ def _penguin_rows(n: int, seed: int, per: int = 1) -> list[bytes]:
     for row in rows:  # distinct inputs (the cache must not answer), within the schema's range
         mass = float(row["body_mass_g"]) + float(rng.uniform(-50, 50))
         row["body_mass_g"] = min(6200.0, max(2800.0, mass))
+    if arrow:
+        import pyarrow as pa
+
+        def stream(part: list[dict[str, Any]]) -> bytes:
+            table = pa.Table.from_pylist(part)
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table)
+            return bytes(sink.getvalue().to_pybytes())
+
+        return [stream(rows[k : k + per]) for k in range(0, n * per, per)]
     return [json.dumps(rows[k : k + per]).encode() for k in range(0, n * per, per)]
 
 
-async def _http_stream(url: str, rate: float, seconds: float, slo: float, seed: int, per: int):  # type: ignore[no-untyped-def]
+async def _http_stream(
+    url: str, rate: float, seconds: float, slo: float, seed: int, per: int, arrow: bool = False
+):  # type: ignore[no-untyped-def]
     import httpx
 
     rng = np.random.default_rng(seed)
     count = max(1, int(rate * seconds))
     arrivals = np.cumsum(rng.exponential(1.0 / rate, count))
-    bodies = _penguin_rows(count, seed, per)
+    bodies = _penguin_rows(count, seed, per, arrow)
     latency = np.full(count, np.nan)
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    headers = {"content-type": "application/json"}
+    headers = {
+        "content-type": "application/vnd.apache.arrow.stream" if arrow else "application/json"
+    }
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
-        for body in _penguin_rows(64, seed + 1):  # warm connections, slow start
+        for body in _penguin_rows(64, seed + 1, 1, arrow):  # warm connections, slow start
             await client.post("/models/bench/predict", content=body, headers=headers)
         start = time.perf_counter()
         failures = 0
@@ -660,14 +677,17 @@ def over_http(args: argparse.Namespace) -> None:
 
     slo = args.slo_ms / 1000
     print(
-        f"HTTP (loopback, JSON, {args.http_rows} row(s) a request; rates in requests/s), "
+        f"HTTP (loopback, {'Arrow IPC' if args.http_arrow else 'JSON'}, {args.http_rows} row(s) "
+        "a request; rates in requests/s), "
         f"load {os.getloadavg()[0]:.2f}:",
         flush=True,
     )
     for batch_one in (True, False):
         with tempfile.TemporaryDirectory() as store, http_server(args, batch_one, store) as url:
             for rate in args.http_rates:
-                r = asyncio.run(_http_stream(url, rate, args.seconds, slo, 7, args.http_rows))
+                r = asyncio.run(
+                    _http_stream(url, rate, args.seconds, slo, 7, args.http_rows, args.http_arrow)
+                )
                 print(
                     f"    {'batch 1' if batch_one else 'AIMD':7s} rate {rate:6,.0f}/s: "
                     f"{r['throughput']:6,.0f}/s ({r['throughput'] * args.http_rows:,.0f} rows/s), "
@@ -695,6 +715,9 @@ def main() -> None:
     parser.add_argument("--sim-repeats", type=int, default=5)
     parser.add_argument("--http-rates", type=float, nargs="+", default=[50.0, 100.0])
     parser.add_argument("--http-rows", type=int, default=1)
+    parser.add_argument(
+        "--http-arrow", action="store_true", help="HTTP: Arrow IPC request bodies, not JSON"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     if "virtual" in args.parts:
