@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -149,6 +150,12 @@ def _first_rows(frame: Any) -> dict[int, int]:
     return out
 
 
+#: how many times a session is started when the JVM quits before it reports its port
+_START_ATTEMPTS = 2
+#: PySpark's error class for that
+_GATEWAY_EXITED = "JAVA_GATEWAY_EXITED"
+
+
 @contextmanager
 def spark_session(master: str | None = None, *, app_name: str = "datacheck") -> Iterator[Any]:
     """A Spark session on ``master`` (``local[2]`` by default), stopped on exit.
@@ -167,14 +174,22 @@ def spark_session(master: str | None = None, *, app_name: str = "datacheck") -> 
         .config("spark.sql.execution.arrow.useLargeVarTypes", "false")
         .config("spark.executorEnv.PYSPARK_PYTHON", sys.executable)
     )
-    try:
-        session = builder.getOrCreate()
-    except Exception as error:  # Py4J and Spark report start failures in their own ways
-        raise DatacheckError(
-            f"Spark did not start: {str(error).strip().splitlines()[0] if str(error) else error!r}",
-            parameter="master",
-            value=master,
-        ) from None
+    session = None
+    for attempt in range(_START_ATTEMPTS):
+        try:
+            session = builder.getOrCreate()
+            break
+        except Exception as error:  # Py4J and Spark report start failures in their own ways
+            if attempt + 1 < _START_ATTEMPTS and _GATEWAY_EXITED in str(error):
+                # The JVM quit before it reported its port: seen once in hundreds of starts,
+                # right after other sessions on the machine; a second start went through.
+                time.sleep(1.0)
+                continue
+            first = str(error).strip().splitlines()[0] if str(error) else repr(error)
+            raise DatacheckError(
+                f"Spark did not start: {first}", parameter="master", value=master
+            ) from None
+    assert session is not None
     try:
         yield session
     finally:

@@ -344,3 +344,46 @@ def _within(seconds: float, run: Callable[[], T]) -> T:
             return future.result(timeout=seconds)
         except FutureTimeout:
             pytest.fail(f"no answer within {seconds} s: a hang")
+
+
+class _FakeSession:
+    stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+@pytest.mark.parametrize(
+    ("failures", "message", "starts"),
+    [
+        (["[JAVA_GATEWAY_EXITED] Java gateway process exited"], None, 2),
+        (["[JAVA_GATEWAY_EXITED] exited", "[JAVA_GATEWAY_EXITED] exited"], "exited", 2),
+        (["JAVA_HOME is not set"], "JAVA_HOME is not set", 1),
+    ],
+    ids=["exited-once", "exited-twice", "other-error"],
+)
+def test_a_jvm_that_quits_before_its_port_is_started_once_more(
+    monkeypatch: pytest.MonkeyPatch, failures: list[str], message: str | None, starts: int
+) -> None:
+    from pyspark.sql import SparkSession
+
+    calls: list[int] = []
+    left = list(failures)
+    session = _FakeSession()
+
+    def get_or_create(self: object) -> _FakeSession:
+        calls.append(1)
+        if left:
+            raise RuntimeError(left.pop(0))
+        return session
+
+    monkeypatch.setattr(SparkSession.Builder, "getOrCreate", get_or_create)
+    monkeypatch.setattr(spark_run.time, "sleep", lambda seconds: None)
+    if message is None:
+        with spark_run.spark_session("local[1]") as started:
+            assert started is session
+        assert session.stopped
+    else:
+        with pytest.raises(DatacheckError, match=message), spark_run.spark_session("local[1]"):
+            pass
+    assert len(calls) == starts
