@@ -181,8 +181,8 @@ def spark_session(master: str | None = None, *, app_name: str = "datacheck") -> 
             break
         except Exception as error:  # Py4J and Spark report start failures in their own ways
             if attempt + 1 < _START_ATTEMPTS and _GATEWAY_EXITED in str(error):
-                # The JVM quit before it reported its port: seen once in hundreds of starts,
-                # right after other sessions on the machine; a second start went through.
+                # The JVM quit before it reported its port: seen once in a CI run, after other
+                # sessions had started and stopped in the same process; a second start works.
                 time.sleep(1.0)
                 continue
             first = str(error).strip().splitlines()[0] if str(error) else repr(error)
