@@ -384,6 +384,6 @@ def test_a_jvm_that_quits_before_its_port_is_started_once_more(
             assert started is session
         assert session.stopped
     else:
-        with pytest.raises(DatacheckError, match=message), spark_run.spark_session("local[1]"):
-            pass
+        with pytest.raises(DatacheckError, match=message):
+            spark_run.spark_session("local[1]").__enter__()  # fails before it yields
     assert len(calls) == starts
